@@ -1,0 +1,1 @@
+"""Downstream Kafka consumers."""

@@ -1,0 +1,1 @@
+"""Event-sourced refund ledger and audit trail."""

@@ -1,0 +1,1 @@
+"""Use cases: the refund ledger application."""

@@ -1,0 +1,93 @@
+"""Turn what a person typed into domain values, or one clear InvalidInput error."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from ledger.domain.errors import InvalidInput, InvalidRefundId
+from ledger.domain.events import Item
+from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$")
+MAX_TEXT = 2000
+
+
+def refund_id(text: str) -> UUID:
+    try:
+        return UUID(text.strip())
+    except (ValueError, AttributeError):
+        raise InvalidRefundId(text) from None
+
+
+def identifier(text: str, what: str) -> str:
+    value = text.strip()
+    if not _ID.match(value):
+        raise InvalidInput(
+            f"invalid {what} {text!r}: use 1-100 letters, digits or . _ : / # - "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def text(value: str, what: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(cleaned) > MAX_TEXT:
+        raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters")
+    if any(ord(ch) < 32 and ch not in "\t\n" for ch in cleaned):
+        raise InvalidInput(f"{what} contains control characters")
+    return cleaned
+
+
+def optional_text(value: str | None, what: str) -> str | None:
+    return None if value is None else text(value, what)
+
+
+def choice(value: str, what: str, allowed: tuple[str, ...]) -> str:
+    cleaned = value.strip().lower()
+    if cleaned not in allowed:
+        raise InvalidInput(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}")
+    return cleaned
+
+
+def reason(value: str) -> str:
+    return choice(value, "reason", REASONS)
+
+
+def channel(value: str) -> str:
+    return choice(value, "channel", CHANNELS)
+
+
+def method(value: str) -> str:
+    return choice(value, "settlement method", METHODS)
+
+
+def day(value: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"invalid {what} {value!r}: use YYYY-MM-DD") from None
+
+
+def moment(value: str, what: str = "time") -> datetime:
+    """An ISO 8601 time; without a zone it is taken as UTC."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"invalid {what} {value!r}: use ISO 8601, e.g. 2026-11-01T09:30:00Z"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def item(value: str) -> Item:
+    sku, sep, quantity = value.strip().rpartition(":")
+    if not sep or not sku:
+        raise InvalidInput(f"invalid item {value!r}: use SKU:QUANTITY, e.g. SKU-1:2")
+    identifier(sku, "item SKU")
+    if not quantity.isdigit() or not 0 < int(quantity) <= 100_000:
+        raise InvalidInput(f"invalid item {value!r}: the quantity must be a whole number 1-100000")
+    return Item(sku=sku, quantity=int(quantity))

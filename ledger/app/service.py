@@ -1,0 +1,316 @@
+"""RefundLedger: the use cases. Each command loads, decides in the domain, saves atomically."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import get_topic
+
+from ledger.app.requests import RefundRequestIn
+from ledger.app.transcodings import register_payloads
+from ledger.domain import events as e
+from ledger.domain import fraud, verification
+from ledger.domain.actor import SYSTEM_POLICY, Actor
+from ledger.domain.errors import (
+    ConcurrencyConflict,
+    IdempotencyConflict,
+    InvalidInput,
+    RefundNotFound,
+)
+from ledger.domain.guards import require_own_customer, require_role
+from ledger.domain.history import AddressHistory, CustomerHistory
+from ledger.domain.money import parse_amount
+from ledger.domain.order import LEDGER_NAMESPACE, OrderBalance
+from ledger.domain.policy import Policy
+from ledger.domain.refund import Refund
+
+Clock = Callable[[], datetime]
+MAX_ATTEMPTS = 30
+Command = Callable[[Refund, OrderBalance, datetime], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RefundLedger(Application[UUID]):
+    """The refund ledger application, on whichever event store the environment names."""
+
+    name = "RefundLedger"
+
+    def __init__(self, policy: Policy, env: dict[str, str], clock: Clock = utc_now) -> None:
+        self.policy = policy
+        self.clock = clock
+        super().__init__(env=env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_payloads(transcoder)
+
+    # --- commands ---
+
+    def request(self, actor: Actor, form: RefundRequestIn) -> Refund:
+        """Record a refund request; verify it now when no goods come back."""
+        require_role(actor, "request", self.policy)
+        require_own_customer(actor, form.customer_id, "request")
+        key = form.idempotency_key
+        refund_id = uuid5(LEDGER_NAMESPACE, f"/idempotency/{key}") if key else uuid4()
+        fingerprint = form.fingerprint(str(actor))
+        for attempt in _attempts():
+            if key:
+                existing = self._existing(refund_id)
+                if existing is not None:
+                    if existing.request.fingerprint != fingerprint:
+                        raise IdempotencyConflict(key)
+                    return existing
+            at = self.clock()
+            refund, others = self._open(refund_id, actor, form, fingerprint, at)
+            try:
+                self.save(refund, *others)
+                return refund
+            except IntegrityError:
+                attempt.failed()
+        raise ConcurrencyConflict(refund_id)
+
+    def _open(
+        self, refund_id: UUID, actor: Actor, form: RefundRequestIn, fingerprint: str, at: datetime
+    ) -> tuple[Refund, list[Any]]:
+        if form.purchased_on is not None and form.purchased_on > at.date():
+            raise InvalidInput(f"purchase date {form.purchased_on} is in the future")
+        amount = form.amount
+        if amount is None:
+            if form.reason != "goodwill" and form.method != "credit_note":
+                raise InvalidInput("--amount is required (only goodwill and credit notes default)")
+            amount = self.policy.standard_goodwill(form.order_total, form.currency)
+        payload = e.RefundRequested(
+            actor=str(actor),
+            order_id=form.order_id,
+            customer_id=form.customer_id,
+            amount=amount,
+            currency=form.currency,
+            order_total=form.order_total,
+            reason=form.reason,
+            channel=form.channel,
+            method=form.method,
+            purchased_on=form.purchased_on,
+            items=form.items,
+            address=form.address,
+            note=form.note,
+            idempotency_key=form.idempotency_key,
+            fingerprint=fingerprint,
+            policy_version=self.policy.version,
+        )
+        order = self._order(form, at)
+        refund = Refund.open(refund_id, payload, at)
+        refundable_before = order.refundable()
+        order.hold(str(refund_id), amount, at)
+        customer, address = self._remember(refund, at)
+        if not self.policy.goods_come_back(form.reason):
+            outcome = verification.assess(payload, at.date(), refundable_before, self.policy)
+            refund.verify(SYSTEM_POLICY, outcome, self.policy, at)
+            order.hold(str(refund_id), refund.reserved_amount(), at)
+        return refund, [order, customer, address]
+
+    def _order(self, form: RefundRequestIn, at: datetime) -> OrderBalance:
+        try:
+            order: OrderBalance = self.repository.get(OrderBalance.id_for(form.order_id))
+        except AggregateNotFoundError:
+            return OrderBalance.open(form.order_id, form.currency, form.order_total, at)
+        order.check_matches(form.currency, form.order_total)
+        return order
+
+    def _remember(
+        self, refund: Refund, at: datetime
+    ) -> tuple[CustomerHistory, AddressHistory | None]:
+        """Update the customer's and the address's history and raise any fraud flags."""
+        request = refund.request
+        customer = self._get_or(CustomerHistory.id_for(request.customer_id)) or (
+            CustomerHistory.start(request.customer_id, at)
+        )
+        address = None
+        users: list[str] = []
+        if request.address:
+            address = self._get_or(AddressHistory.id_for(request.address)) or (
+                AddressHistory.start(request.address, at)
+            )
+            users = list(address.customers)
+            address.use(request.customer_id, at)
+        record = e.CustomerRefundRecorded(
+            customer_id=request.customer_id,
+            refund_id=str(refund.id),
+            order_id=request.order_id,
+            amount=request.amount,
+            currency=request.currency,
+            order_total=request.order_total,
+            at=at.isoformat(),
+        )
+        for flag in fraud.assess(record, list(customer.refunds), users, self.policy, at):
+            refund.flag(flag.rule, flag.detail, self.policy, at)
+        customer.record(record, at)
+        return customer, address
+
+    def verify(
+        self, refund_id: UUID, actor: Actor, condition: str | None, failure: str | None
+    ) -> Refund:
+        def command(refund: Refund, order: OrderBalance, at: datetime) -> None:
+            outcome = verification.assess(
+                refund.request,
+                refund.created_on.date(),
+                order.refundable(excluding=str(refund.id)),
+                self.policy,
+                condition=condition,
+                failure=failure,
+            )
+            refund.verify(actor, outcome, self.policy, at)
+
+        return self._run(refund_id, command)
+
+    def approve(
+        self, refund_id: UUID, actor: Actor, amount: str | None, note: str | None
+    ) -> Refund:
+        def command(refund: Refund, order: OrderBalance, at: datetime) -> None:
+            value = None if amount is None else _amount(amount, refund.currency)
+            refund.approve(actor, value, note, self.policy, at)
+
+        return self._run(refund_id, command)
+
+    def reject(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+        return self._run(refund_id, lambda r, o, at: r.reject(actor, reason, self.policy, at))
+
+    def escalate(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+        return self._run(refund_id, lambda r, o, at: r.escalate(actor, reason, self.policy, at))
+
+    def cancel(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+        return self._run(refund_id, lambda r, o, at: r.cancel(actor, reason, self.policy, at))
+
+    def start_payout(self, refund_id: UUID, actor: Actor, method: str | None) -> Refund:
+        return self._run(refund_id, lambda r, o, at: r.start_payout(actor, method, self.policy, at))
+
+    def settle_payout(self, refund_id: UUID, actor: Actor, reference: str) -> Refund:
+        return self._run(
+            refund_id, lambda r, o, at: r.settle_payout(actor, reference, self.policy, at)
+        )
+
+    def fail_payout(
+        self, refund_id: UUID, actor: Actor, reason: str, reference: str | None
+    ) -> Refund:
+        return self._run(
+            refund_id, lambda r, o, at: r.fail_payout(actor, reason, reference, self.policy, at)
+        )
+
+    def open_dispute(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+        return self._run(refund_id, lambda r, o, at: r.open_dispute(actor, reason, self.policy, at))
+
+    def resolve_dispute(
+        self, refund_id: UUID, actor: Actor, outcome: str, amount: str | None, rationale: str
+    ) -> Refund:
+        def command(refund: Refund, order: OrderBalance, at: datetime) -> None:
+            value = None if amount is None else _amount(amount, refund.currency)
+            refund.resolve_dispute(actor, outcome, value, rationale, self.policy, at)
+
+        return self._run(refund_id, command)
+
+    def add_note(self, refund_id: UUID, actor: Actor, text: str) -> Refund:
+        return self._run(refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at))
+
+    def sweep_sla(self, now: datetime | None = None) -> list[Refund]:
+        """Escalate (or mark as breached) every request waiting longer than the SLA."""
+        moment = now or self.clock()
+        acted: list[Refund] = []
+        for refund_id in self.refund_ids():
+            if self.get(refund_id).sla_action_due(self.policy, moment):
+                refund = self._run(refund_id, lambda r, o, at: r.sweep_sla(self.policy, moment))
+                acted.append(refund)
+        return acted
+
+    def _run(self, refund_id: UUID, command: Command) -> Refund:
+        """Load, decide, keep the order balance in step, save; retry when another writer won."""
+        for attempt in _attempts():
+            refund = self.get(refund_id)
+            order: OrderBalance = self.repository.get(OrderBalance.id_for(refund.request.order_id))
+            at = self.clock()
+            command(refund, order, at)
+            order.hold(str(refund.id), refund.reserved_amount(), at)
+            try:
+                self.save(refund, order)
+                return refund
+            except IntegrityError:
+                attempt.failed()
+        raise ConcurrencyConflict(refund_id)
+
+    # --- queries ---
+
+    def get(self, refund_id: UUID, version: int | None = None) -> Refund:
+        try:
+            refund: Any = self.repository.get(refund_id, version=version)
+        except AggregateNotFoundError:
+            raise RefundNotFound(refund_id) from None
+        if not isinstance(refund, Refund):
+            raise RefundNotFound(refund_id)
+        return refund
+
+    def history(self, refund_id: UUID) -> list[Any]:
+        self.get(refund_id)
+        return list(self.events.get(refund_id))
+
+    def refund_ids(self) -> Iterator[UUID]:
+        """Every refund id, oldest first, by scanning the notification log."""
+        topic = get_topic(Refund.Requested)
+        start = 0
+        while True:
+            page = self.recorder.select_notifications(
+                start=start, limit=500, topics=[topic], inclusive_of_start=False
+            )
+            if not page:
+                return
+            for notification in page:
+                yield UUID(str(notification.originator_id))
+            start = page[-1].id
+
+    def list_refunds(
+        self, status: str | None = None, customer: str | None = None, order: str | None = None
+    ) -> list[Refund]:
+        refunds = (self.get(refund_id) for refund_id in self.refund_ids())
+        return [
+            r
+            for r in refunds
+            if (status is None or r.status == status)
+            and (customer is None or r.request.customer_id == customer)
+            and (order is None or r.request.order_id == order)
+        ]
+
+    def _existing(self, refund_id: UUID) -> Refund | None:
+        found = self._get_or(refund_id)
+        return found if isinstance(found, Refund) else None
+
+    def _get_or(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+
+def _amount(text: str, currency: str) -> Decimal:
+    return parse_amount(text, currency)
+
+
+class _Attempt:
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def failed(self) -> None:
+        # Another writer saved first: back off a little, with jitter, and re-run the command.
+        time.sleep(min(0.002 * 2 ** min(self.number, 6), 0.1) * random.random())
+
+
+def _attempts() -> Iterator[_Attempt]:
+    for number in range(MAX_ATTEMPTS):
+        yield _Attempt(number)

@@ -1,0 +1,91 @@
+"""Settings: where the events live and which policy applies (SPEC 3)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ledger.domain.errors import InvalidInput
+
+DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
+
+
+class InvalidDatabaseUrl(InvalidInput):
+    code = "invalid-database-url"
+
+    def __init__(self, url: str, why: str) -> None:
+        super().__init__(
+            f"invalid database URL {url!r}: {why} "
+            "(use sqlite:///path/to/ledger.db or postgresql://user:pass@host:port/dbname)"
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    policy_path: str | None = None
+
+    @classmethod
+    def from_env(cls, database_url: str | None = None) -> Settings:
+        """Explicit values win over LEDGER_DATABASE_URL and LEDGER_POLICY."""
+        environ = os.environ
+        return cls(
+            database_url=database_url or environ.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            policy_path=environ.get("LEDGER_POLICY") or None,
+        )
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.database_url.startswith("postgres") else "sqlite"
+
+
+def persistence_env(url: str) -> dict[str, str]:
+    """The eventsourcing environment variables for a database URL."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return _sqlite_env(url, parts.path)
+    if parts.scheme in ("postgresql", "postgres"):
+        return _postgres_env(url)
+    raise InvalidDatabaseUrl(url, f"unsupported scheme {parts.scheme!r}")
+
+
+def _sqlite_env(url: str, path: str) -> dict[str, str]:
+    # sqlite:///relative.db -> "/relative.db"; sqlite:////abs/path.db -> "//abs/path.db"
+    name = path[1:] if path.startswith("/") else path
+    if not name:
+        raise InvalidDatabaseUrl(url, "no file name")
+    if name != ":memory:" and not Path(name).expanduser().parent.is_dir():
+        raise InvalidDatabaseUrl(url, f"directory {Path(name).parent} does not exist")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": name,
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or ""])[0]
+    dbname = unquote(parts.path.lstrip("/"))
+    if not host:
+        raise InvalidDatabaseUrl(url, "no host (or ?host=/socket/dir)")
+    if not dbname:
+        raise InvalidDatabaseUrl(url, "no database name")
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise InvalidDatabaseUrl(url, "the port is not a number") from None
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "8",
+    }

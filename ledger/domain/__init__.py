@@ -1,0 +1,1 @@
+"""The refund domain: pure model, no infrastructure."""

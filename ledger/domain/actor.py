@@ -1,0 +1,46 @@
+"""Actors: `ROLE:NAME`, where NAME identifies the person and ROLE the capacity they act in."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+from ledger.domain.errors import InvalidActor
+
+ROLES = ("customer", "agent", "verifier", "manager", "finance", "disputes", "auditor", "system")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,99}$")
+
+
+class Actor(BaseModel):
+    """Who acts, and in which capacity. Names compare case-insensitively."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> Actor:
+        role, sep, name = text.strip().partition(":")
+        if not sep:
+            raise InvalidActor(text, "expected ROLE:NAME, e.g. manager:bob")
+        role, name = role.lower(), name.lower()
+        if role not in ROLES:
+            raise InvalidActor(text, f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        if not _NAME.match(name):
+            raise InvalidActor(
+                text, "NAME must be 1-100 letters, digits or . _ @ + - and start with one"
+            )
+        return cls(role=role, name=name)
+
+    @property
+    def person(self) -> str:
+        """The person behind the actor: separation-of-duty rules compare these."""
+        return self.name
+
+    def __str__(self) -> str:
+        return f"{self.role}:{self.name}"
+
+
+SYSTEM_POLICY = Actor(role="system", name="policy")

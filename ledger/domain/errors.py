@@ -1,0 +1,129 @@
+"""Domain errors. Each message tells a person what was wrong and what they can do."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose."""
+
+    code = "ledger-error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- Malformed input (the CLI answers with exit code 2) ---
+
+
+class InvalidInput(LedgerError):
+    """Input that cannot be understood at all."""
+
+    code = "invalid-input"
+
+
+class InvalidAmount(InvalidInput):
+    code = "invalid-amount"
+
+    def __init__(self, text: str, why: str) -> None:
+        super().__init__(f"invalid amount {text!r}: {why}")
+
+
+class InvalidCurrency(InvalidInput):
+    code = "invalid-currency"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(f"unknown currency {text!r}: use an ISO 4217 code such as EUR or USD")
+
+
+class InvalidActor(InvalidInput):
+    code = "invalid-actor"
+
+    def __init__(self, text: str, why: str) -> None:
+        super().__init__(f"invalid actor {text!r}: {why}")
+
+
+class InvalidRefundId(InvalidInput):
+    code = "invalid-refund-id"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(f"invalid refund id {text!r}: expected a UUID as printed by `request`")
+
+
+# --- Not found (exit code 1) ---
+
+
+class RefundNotFound(LedgerError):
+    code = "refund-not-found"
+
+    def __init__(self, refund_id: object) -> None:
+        super().__init__(f"refund {refund_id} not found")
+
+
+# --- Refused by a domain rule (exit code 1, nothing stored) ---
+
+
+class RefundError(LedgerError):
+    """A command on a refund that the rules refuse."""
+
+    code = "refund-refused"
+
+
+class IllegalTransition(RefundError):
+    code = "illegal-transition"
+
+    def __init__(self, action: str, status: str, allowed: tuple[str, ...]) -> None:
+        where = " or ".join(allowed)
+        super().__init__(f"cannot {action} a refund that is {status}; it must be {where}")
+
+
+class RoleNotAllowed(RefundError):
+    code = "role-not-allowed"
+
+    def __init__(self, actor: str, action: str, roles: tuple[str, ...]) -> None:
+        super().__init__(f"{actor} may not {action}; this needs one of: {', '.join(roles)}")
+
+
+class AuthorityExceeded(RefundError):
+    code = "authority-exceeded"
+
+
+class SeparationOfDuties(RefundError):
+    code = "separation-of-duties"
+
+
+class AmountExceedsRefundable(RefundError):
+    code = "amount-exceeds-refundable"
+
+
+class OrderMismatch(RefundError):
+    code = "order-mismatch"
+
+
+class InvalidDecision(RefundError):
+    """A decision whose content the rules refuse (an amount above the request, ...)."""
+
+    code = "invalid-decision"
+
+
+class IdempotencyConflict(RefundError):
+    code = "idempotency-conflict"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different request; "
+            "use a new key for a new request"
+        )
+
+
+class ConcurrencyConflict(RefundError):
+    code = "concurrency-conflict"
+
+    def __init__(self, refund_id: object) -> None:
+        super().__init__(f"refund {refund_id} kept changing while this command ran; try it again")
+
+
+class PolicyError(LedgerError):
+    """The policy file is missing, unreadable or invalid."""
+
+    code = "invalid-policy"

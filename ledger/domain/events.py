@@ -1,0 +1,189 @@
+"""Event payloads: frozen pydantic models carried by the aggregates' events.
+
+Each stored event has one `payload`; its class names the fact, its fields say who acted and
+why. Decisions also record the policy version and the rule that fired, so that they can be
+explained and re-evaluated later.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ActorPayload(Payload):
+    actor: str
+
+
+class Decision(ActorPayload):
+    policy_version: str
+    rule: str
+
+
+class Item(Payload):
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class RefundRequested(ActorPayload):
+    order_id: str
+    customer_id: str
+    amount: Decimal
+    currency: str
+    order_total: Decimal
+    reason: str
+    channel: str
+    method: str
+    purchased_on: date | None = None
+    items: tuple[Item, ...] = ()
+    address: str | None = None
+    note: str | None = None
+    idempotency_key: str | None = None
+    fingerprint: str
+    policy_version: str
+
+
+class FraudFlagged(Decision):
+    detail: str
+
+
+class Finding(Payload):
+    check: str
+    passed: bool
+    detail: str
+
+
+class RefundVerified(Decision):
+    passed: bool
+    condition: str | None = None
+    findings: tuple[Finding, ...]
+
+
+class RoutedForApproval(Decision):
+    tier: str
+    approvals_required: int
+
+
+class ApprovalRecorded(Decision):
+    amount: Decimal
+    note: str | None = None
+    approvals_required: int
+
+
+class RefundApproved(Decision):
+    amount: Decimal
+    note: str | None = None
+    approvers: tuple[str, ...]
+
+
+class RefundRejected(Decision):
+    reason: str
+
+
+class RefundEscalated(Decision):
+    reason: str
+    from_tier: str
+    to_tier: str
+
+
+class SlaBreached(Decision):
+    tier: str
+    pending_since: str
+
+
+class RefundCancelled(ActorPayload):
+    reason: str
+
+
+class PayoutStarted(ActorPayload):
+    attempt: int
+    method: str
+    amount: Decimal
+
+
+class PayoutSettled(ActorPayload):
+    attempt: int
+    reference: str
+    amount: Decimal
+
+
+class PayoutFailed(ActorPayload):
+    attempt: int
+    reason: str
+    reference: str | None = None
+
+
+class DisputeOpened(ActorPayload):
+    reason: str
+    previous_status: str
+
+
+class DisputeResolved(Decision):
+    outcome: str
+    rationale: str
+    amount: Decimal | None = None
+    previous_status: str
+
+
+class NoteAdded(ActorPayload):
+    text: str
+
+
+class OrderOpened(Payload):
+    order_id: str
+    currency: str
+    captured_total: Decimal
+
+
+class OrderReservationChanged(Payload):
+    refund_id: str
+    amount: Decimal
+
+
+class CustomerRefundRecorded(Payload):
+    customer_id: str
+    refund_id: str
+    order_id: str
+    amount: Decimal
+    currency: str
+    order_total: Decimal
+    at: str
+
+
+class AddressUsed(Payload):
+    address: str
+    customer_id: str
+
+
+REFUND_PAYLOADS: tuple[type[Payload], ...] = (
+    RefundRequested,
+    FraudFlagged,
+    RefundVerified,
+    RoutedForApproval,
+    ApprovalRecorded,
+    RefundApproved,
+    RefundRejected,
+    RefundEscalated,
+    SlaBreached,
+    RefundCancelled,
+    PayoutStarted,
+    PayoutSettled,
+    PayoutFailed,
+    DisputeOpened,
+    DisputeResolved,
+    NoteAdded,
+)
+ALL_PAYLOADS: tuple[type[Payload], ...] = REFUND_PAYLOADS + (
+    Item,
+    Finding,
+    OrderOpened,
+    OrderReservationChanged,
+    CustomerRefundRecorded,
+    AddressUsed,
+)
