@@ -257,6 +257,17 @@ class RefundLedger(Application[UUID]):
             raise RefundNotFound(refund_id)
         return refund
 
+    def as_of(self, refund_id: UUID, moment: datetime) -> Refund:
+        """The refund exactly as it stood at `moment`: replayed up to its last event by then."""
+        versions = [
+            event.originator_version
+            for event in self.history(refund_id)
+            if event.timestamp <= moment
+        ]
+        if not versions:
+            raise RefundNotFound(f"{refund_id} (it did not exist yet at {moment.isoformat()})")
+        return self.get(refund_id, version=versions[-1])
+
     def history(self, refund_id: UUID) -> list[Any]:
         self.get(refund_id)
         return list(self.events.get(refund_id))

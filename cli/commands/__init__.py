@@ -1,0 +1,1 @@
+"""The `ledger` commands, one module per theme."""

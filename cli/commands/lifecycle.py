@@ -1,0 +1,155 @@
+"""Commands that move a refund through its lifecycle."""
+
+from __future__ import annotations
+
+import click
+
+from cli import render
+from cli.context import LedgerContext, pass_ledger
+from cli.options import actor_option, json_option, refund_argument
+from ledger.app import inputs
+from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.views import refund_out
+from ledger.domain.actor import Actor
+from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
+
+
+@click.command(short_help="Record a refund request.")
+@click.option("--order", "order_id", required=True, help="The order's id.")
+@click.option("--customer", "customer_id", required=True, help="The customer's id.")
+@click.option("--amount", help="Amount to refund (optional for goodwill and credit notes).")
+@click.option("--currency", required=True, help="ISO 4217 currency code, e.g. EUR.")
+@click.option("--order-total", required=True, help="The order's captured total.")
+@click.option("--reason", required=True, help=f"Reason code: {', '.join(REASONS)}.")
+@actor_option
+@click.option("--purchased-on", help="Purchase date, YYYY-MM-DD.")
+@click.option("--channel", default="portal", show_default=True, help=", ".join(CHANNELS))
+@click.option("--method", default="original_payment", show_default=True, help=", ".join(METHODS))
+@click.option("--item", "items", multiple=True, metavar="SKU:QTY", help="A returned item.")
+@click.option("--address", help="Shipping address (used by the fraud rules).")
+@click.option("--note", help="Free text from the requester.")
+@click.option("--idempotency-key", help="Retrying with the same key returns the first result.")
+@json_option
+@pass_ledger
+def request(
+    ledger: LedgerContext,
+    /,
+    order_id: str,
+    customer_id: str,
+    amount: str | None,
+    currency: str,
+    order_total: str,
+    reason: str,
+    actor: str,
+    purchased_on: str | None,
+    channel: str,
+    method: str,
+    items: tuple[str, ...],
+    address: str | None,
+    note: str | None,
+    idempotency_key: str | None,
+    as_json: bool,
+) -> None:
+    """Record a refund request; reasons without returned goods are verified at once."""
+    form = RefundRequestIn.parse(
+        RequestForm(
+            order_id=order_id,
+            customer_id=customer_id,
+            amount=amount,
+            currency=currency,
+            order_total=order_total,
+            reason=reason,
+            channel=channel,
+            method=method,
+            purchased_on=purchased_on,
+            items=items,
+            address=address,
+            note=note,
+            idempotency_key=idempotency_key,
+        )
+    )
+    who = Actor.parse(actor)
+    render.refund(refund_out(ledger.app.request(who, form)), as_json)
+
+
+@click.command(short_help="Record receipt and condition of returned goods.")
+@refund_argument
+@actor_option
+@click.option("--condition", help="Condition of the goods as received.")
+@click.option("--fail", "failure", metavar="REASON", help="Verification failed, and why.")
+@json_option
+@pass_ledger
+def verify(
+    ledger: LedgerContext,
+    refund: str,
+    actor: str,
+    condition: str | None,
+    failure: str | None,
+    as_json: bool,
+) -> None:
+    """Verify a request whose goods come back; a failed verification rejects it."""
+    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    condition = inputs.optional_text(condition, "--condition")
+    failure = inputs.optional_text(failure, "--fail")
+    render.refund(refund_out(ledger.app.verify(refund_id, who, condition, failure)), as_json)
+
+
+@click.command(short_help="Approve a pending refund.")
+@refund_argument
+@actor_option
+@click.option("--amount", help="Approve this amount instead of the default.")
+@click.option("--note", help="Why, in a sentence.")
+@json_option
+@pass_ledger
+def approve(
+    ledger: LedgerContext,
+    refund: str,
+    actor: str,
+    amount: str | None,
+    note: str | None,
+    as_json: bool,
+) -> None:
+    """Approve within your authority; large refunds need a second, different approver."""
+    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    note = inputs.optional_text(note, "--note")
+    render.refund(refund_out(ledger.app.approve(refund_id, who, amount, note)), as_json)
+
+
+def _reasoned(name: str, short_help: str, doc: str) -> click.Command:
+    """A command that takes REFUND, --actor and a required --reason."""
+
+    @click.command(name=name, short_help=short_help, help=doc)
+    @refund_argument
+    @actor_option
+    @click.option("--reason", required=True, help="Why, in a sentence.")
+    @json_option
+    @pass_ledger
+    def command(ledger: LedgerContext, refund: str, actor: str, reason: str, as_json: bool) -> None:
+        refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+        text = inputs.text(reason, "--reason")
+        action = getattr(ledger.app, name)
+        render.refund(refund_out(action(refund_id, who, text)), as_json)
+
+    return command
+
+
+reject = _reasoned("reject", "Reject a refund.", "Reject a requested or pending refund.")
+escalate = _reasoned(
+    "escalate", "Escalate to the next approval tier.", "Move a pending refund up one tier."
+)
+cancel = _reasoned(
+    "cancel", "Cancel a refund before payout.", "Cancel a refund before any payout starts."
+)
+
+
+@click.command(short_help="Add a note to a refund.")
+@refund_argument
+@actor_option
+@click.option("--text", required=True, help="The note.")
+@json_option
+@pass_ledger
+def note(ledger: LedgerContext, refund: str, actor: str, text: str, as_json: bool) -> None:
+    """Add a note to the refund's history (it changes nothing else)."""
+    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    body = inputs.text(text, "--text")
+    render.refund(refund_out(ledger.app.add_note(refund_id, who, body)), as_json)

@@ -1,0 +1,70 @@
+"""Turn every failure into one line on stderr and the exit code of SPEC 7."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+
+import click
+from eventsourcing.persistence import PersistenceError
+
+from ledger.domain.errors import InvalidInput, LedgerError, PolicyError
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTEGRITY = 0, 1, 2, 3
+
+logger = logging.getLogger("ledger.cli")
+
+
+def exit_code_for(error: LedgerError) -> int:
+    return EXIT_USAGE if isinstance(error, (InvalidInput, PolicyError)) else EXIT_REFUSED
+
+
+def run_guarded(command: Callable[[], object]) -> int:
+    """Run the click command; never let a traceback reach the user unless LEDGER_DEBUG is set."""
+    try:
+        command()
+    except LedgerError as error:
+        return _fail(error.message, exit_code_for(error))
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.ctx.get_help() if error.ctx else error.format_message())
+        return EXIT_USAGE
+    except click.UsageError as error:
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+        return _fail(_one_line(error.format_message()) + hint, EXIT_USAGE)
+    except click.ClickException as error:
+        return _fail(_one_line(error.format_message()), error.exit_code)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.Abort:
+        return _fail("aborted", EXIT_REFUSED)
+    except PersistenceError as error:
+        return _fail(f"database error: {_one_line(str(error)) or type(error).__name__}", 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as error:  # the last line of defence: one line, not a traceback
+        if os.environ.get("LEDGER_DEBUG"):
+            traceback.print_exc()
+        return _fail(
+            f"unexpected failure ({type(error).__name__}: {_one_line(str(error))}); "
+            "set LEDGER_DEBUG=1 to see the traceback",
+            EXIT_REFUSED,
+        )
+    return EXIT_OK
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def exit_with(code: int) -> None:
+    sys.exit(code)

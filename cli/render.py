@@ -1,0 +1,115 @@
+"""Output: rich tables for people, JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+
+def console() -> Console:
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
+    return Console(width=width, highlight=False, soft_wrap=False)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def refund(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key in (
+        "id",
+        "status",
+        "order_id",
+        "customer_id",
+        "reason",
+        "channel",
+        "method",
+        "requested_amount",
+        "approved_amount",
+        "paid_amount",
+        "order_total",
+        "tier",
+        "flags",
+        "last_rule",
+        "requested_by",
+        "version",
+        "updated_at",
+    ):
+        value = data.get(key)
+        if key.endswith("_amount") or key == "order_total":
+            value = f"{value} {data['currency']}" if value is not None else "-"
+        elif isinstance(value, list):
+            value = ", ".join(value) or "-"
+        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+    console().print(table)
+
+
+def refunds(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"{len(rows)} refund(s)")
+    for column in ("id", "status", "order", "customer", "reason", "requested", "approved", "paid"):
+        table.add_column(column, no_wrap=column == "id")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["status"],
+            row["order_id"],
+            row["customer_id"],
+            row["reason"],
+            _money(row["requested_amount"], row["currency"]),
+            _money(row["approved_amount"], row["currency"]),
+            _money(row["paid_amount"], row["currency"]),
+        )
+    console().print(table)
+
+
+def history(events: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        emit_json(events)
+        return
+    table = Table(title="history")
+    for column in ("v", "at (UTC)", "event", "actor", "details"):
+        table.add_column(column)
+    for event in events:
+        table.add_row(
+            str(event["version"]),
+            event["at"][:19].replace("T", " "),
+            event["type"],
+            event["actor"] or "-",
+            summary(event),
+        )
+    console().print(table)
+
+
+_SUMMARY_SKIP = {"version", "type", "actor", "at", "fingerprint", "findings", "items"}
+
+
+def summary(event: dict[str, Any]) -> str:
+    """The fields of an event that a person reads first, as `key=value` pairs."""
+    parts = [
+        f"{key}={value}"
+        for key, value in event.items()
+        if key not in _SUMMARY_SKIP and value not in (None, [], "")
+    ]
+    failed = [f["check"] for f in event.get("findings", []) if not f["passed"]]
+    if failed:
+        parts.append(f"failed={','.join(failed)}")
+    return "; ".join(parts)
+
+
+def _money(value: str | None, currency: str) -> str:
+    return "-" if value is None else f"{value} {currency}"
