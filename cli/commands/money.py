@@ -10,7 +10,6 @@ from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
 from ledger.app.views import refund_out
 from ledger.domain.actor import Actor
-from ledger.domain.errors import InvalidInput
 from ledger.domain.vocabulary import METHODS
 
 
@@ -19,52 +18,56 @@ def payout() -> None:
     """Record payouts of approved refunds (finance)."""
 
 
-def _payout_command(name: str, short_help: str, doc: str) -> click.Command:
-    @click.command(name=name, short_help=short_help, help=doc)
-    @refund_argument
-    @actor_option
-    @click.option("--method", help=f"Settlement method: {', '.join(METHODS)}.")
-    @click.option("--reference", help="The payment provider's reference.")
-    @click.option("--reason", help="Why the payout failed.")
-    @json_option
-    @pass_ledger
-    def command(
-        ledger: LedgerContext,
-        refund: str,
-        actor: str,
-        method: str | None,
-        reference: str | None,
-        reason: str | None,
-        as_json: bool,
-    ) -> None:
-        refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
-        if name == "start":
-            chosen = None if method is None else inputs.method(method)
-            result = ledger.app.start_payout(refund_id, who, chosen)
-        elif name == "settle":
-            if reference is None:
-                raise InvalidInput("payout settle needs --reference (the provider's reference)")
-            result = ledger.app.settle_payout(refund_id, who, inputs.text(reference, "--reference"))
-        else:
-            if reason is None:
-                raise InvalidInput("payout fail needs --reason")
-            text = inputs.text(reason, "--reason")
-            ref = inputs.optional_text(reference, "--reference")
-            result = ledger.app.fail_payout(refund_id, who, text, ref)
-        render.refund(refund_out(result), as_json)
-
-    return command
+@payout.command(name="start", short_help="Start a payout (or retry a failed one).")
+@refund_argument
+@actor_option
+@click.option("--method", help=f"Settlement method: {', '.join(METHODS)} (default: requested).")
+@json_option
+@pass_ledger
+def payout_start(
+    ledger: LedgerContext, refund: str, actor: str, method: str | None, as_json: bool
+) -> None:
+    """Pay out what is approved and not yet paid; on a failed payout this is the retry."""
+    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    chosen = None if method is None else inputs.method(method)
+    render.refund(refund_out(ledger.app.start_payout(refund_id, who, chosen)), as_json)
 
 
-payout.add_command(
-    _payout_command("start", "Start a payout (or retry a failed one).", "Pay what is approved.")
-)
-payout.add_command(
-    _payout_command("settle", "Record a settled payout.", "The provider paid: needs --reference.")
-)
-payout.add_command(
-    _payout_command("fail", "Record a failed payout.", "The provider refused: needs --reason.")
-)
+@payout.command(name="settle", short_help="Record a settled payout.")
+@refund_argument
+@actor_option
+@click.option("--reference", required=True, help="The payment provider's reference.")
+@json_option
+@pass_ledger
+def payout_settle(
+    ledger: LedgerContext, refund: str, actor: str, reference: str, as_json: bool
+) -> None:
+    """The provider paid the payout in flight."""
+    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    ref = inputs.text(reference, "--reference")
+    render.refund(refund_out(ledger.app.settle_payout(refund_id, who, ref)), as_json)
+
+
+@payout.command(name="fail", short_help="Record a failed payout.")
+@refund_argument
+@actor_option
+@click.option("--reason", required=True, help="Why the provider refused the payout.")
+@click.option("--reference", help="The payment provider's reference, if any.")
+@json_option
+@pass_ledger
+def payout_fail(
+    ledger: LedgerContext,
+    refund: str,
+    actor: str,
+    reason: str,
+    reference: str | None,
+    as_json: bool,
+) -> None:
+    """The provider refused the payout in flight; `payout start` retries it."""
+    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    why = inputs.text(reason, "--reason")
+    ref = inputs.optional_text(reference, "--reference")
+    render.refund(refund_out(ledger.app.fail_payout(refund_id, who, why, ref)), as_json)
 
 
 @click.group(short_help="Open or resolve a dispute.")
