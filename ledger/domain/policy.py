@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
-from typing import Literal, cast
+from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -42,8 +42,9 @@ Reason = Literal[
     "short_payment_writeoff",
     "cancellation",
 ]
-Amount = Decimal
-Percent = Decimal
+Amount = Annotated[Decimal, Field(ge=0)]
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+Days = Annotated[int, Field(ge=0)]
 
 
 class _Section(BaseModel):
@@ -53,7 +54,7 @@ class _Section(BaseModel):
 class Verification(_Section):
     goods_return_reasons: tuple[Reason, ...]
     default_return_window_days: int = Field(ge=0)
-    return_window_days: dict[Reason, int] = Field(default_factory=dict)
+    return_window_days: dict[Reason, Days] = Field(default_factory=dict)
 
 
 class AutoApproval(_Section):

@@ -283,6 +283,10 @@ class Refund(Aggregate):
             return first
         if amount is None:
             return self._default_approval_amount(policy)
+        if amount <= 0:
+            raise InvalidDecision(
+                f"cannot approve {amount} {self.currency}: the amount must be greater than zero"
+            )
         if amount > self.request.amount:
             raise InvalidDecision(
                 f"cannot approve {amount} {self.currency}: the request is for "
@@ -455,6 +459,8 @@ class Refund(Aggregate):
             raise SeparationOfDuties(
                 f"{actor} took part in the decision under dispute; somebody else must resolve it"
             )
+        if outcome not in ("upheld", "overturned"):
+            raise InvalidDecision(f"unknown dispute outcome {outcome!r}; use upheld or overturned")
         if outcome == "upheld" and amount is not None:
             raise InvalidDecision("an upheld decision keeps its amount; leave out --amount")
         if outcome == "overturned":

@@ -1,0 +1,69 @@
+"""Actors are ROLE:NAME; NAME identifies the person, ROLE the capacity they act in."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.domain.actor import ROLES, SYSTEM_POLICY, Actor
+from ledger.domain.errors import InvalidActor
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_parses(role: str) -> None:
+    parsed = Actor.parse(f"{role}:bob")
+
+    assert (parsed.role, parsed.name) == (role, "bob")
+    assert str(parsed) == f"{role}:bob"
+
+
+def test_names_may_hold_email_like_characters() -> None:
+    assert Actor.parse("agent:ann.lee+eu@shop-1_x").name == "ann.lee+eu@shop-1_x"
+
+
+def test_role_and_name_are_folded_to_lower_case() -> None:
+    assert Actor.parse("  Manager:BOB ") == Actor(role="manager", name="bob")
+
+
+def test_text_without_colon_is_refused() -> None:
+    with pytest.raises(InvalidActor, match="'bob': expected ROLE:NAME, e.g. manager:bob"):
+        Actor.parse("bob")
+
+
+def test_unknown_role_is_refused() -> None:
+    with pytest.raises(InvalidActor, match="unknown role 'boss'; roles are customer, agent"):
+        Actor.parse("boss:bob")
+
+
+def test_empty_name_is_refused() -> None:
+    with pytest.raises(InvalidActor, match="NAME must be 1-100 letters"):
+        Actor.parse("manager:")
+
+
+@pytest.mark.parametrize("name", ["bob smith", "bob:x", "-bob", "bob/x", "bøb"])
+def test_name_with_bad_characters_is_refused(name: str) -> None:
+    with pytest.raises(InvalidActor, match="NAME must be 1-100 letters, digits or"):
+        Actor.parse(f"manager:{name}")
+
+
+def test_name_longer_than_100_characters_is_refused() -> None:
+    assert Actor.parse("agent:" + "a" * 100).name == "a" * 100
+    with pytest.raises(InvalidActor, match="NAME must be 1-100"):
+        Actor.parse("agent:" + "a" * 101)
+
+
+def test_same_name_in_two_roles_is_the_same_person() -> None:
+    assert Actor.parse("manager:mia").person == Actor.parse("disputes:mia").person
+    assert Actor.parse("manager:mia") != Actor.parse("disputes:mia")
+
+
+def test_person_comparison_ignores_case() -> None:
+    assert Actor.parse("manager:Mia").person == Actor.parse("finance:MIA").person
+
+
+def test_different_names_are_different_people() -> None:
+    assert Actor.parse("manager:mia").person != Actor.parse("manager:max").person
+
+
+def test_policy_acts_as_system_policy() -> None:
+    assert str(SYSTEM_POLICY) == "system:policy"
+    assert Actor.parse("system:policy") == SYSTEM_POLICY
