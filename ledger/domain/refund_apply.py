@@ -61,11 +61,13 @@ def apply_payload(refund: Any, payload: e.Payload, at: datetime) -> None:
         case e.DisputeOpened(previous_status=previous):
             refund.status = S.DISPUTED
             refund.status_before_dispute = previous
-        case e.DisputeResolved(outcome="upheld", previous_status=previous):
+        case e.DisputeResolved(outcome="upheld", previous_status=previous, actor=actor):
             refund.status = previous
             refund.status_before_dispute = ""
-        case e.DisputeResolved(amount=amount):
+            refund.deciders.add(Actor.parse(actor).person)
+        case e.DisputeResolved(amount=amount, actor=actor):
             refund.status = S.APPROVED
+            refund.deciders.add(Actor.parse(actor).person)
             refund.approved_amount = amount
             refund.status_before_dispute = ""
         case _:

@@ -69,7 +69,8 @@ def request_payload(
 
 def new_refund(amount: str = "100.00", **fields: Any) -> Refund:
     """A refund just requested (status `requested`)."""
-    return Refund.open(uuid4(), request_payload(amount, **fields), T0)
+    payload = request_payload(amount, **fields)
+    return Refund.open(uuid4(), Actor.parse(payload.actor), payload, POLICY, T0)
 
 
 def verify(

@@ -9,6 +9,7 @@ from ledger.domain import events as e
 from ledger.domain.errors import (
     AuthorityExceeded,
     IllegalTransition,
+    InvalidAmount,
     InvalidDecision,
     RoleNotAllowed,
     SeparationOfDuties,
@@ -242,3 +243,10 @@ def test_auditor_cannot_approve() -> None:
 
     with refused(refund, RoleNotAllowed, "auditor:ann may not approve a refund"):
         refund.approve(actor("auditor:ann"), None, None, POLICY, at(1))
+
+
+def test_approved_amount_must_be_exact_to_the_currency() -> None:
+    refund = pending_refund("200.00")
+
+    with refused(refund, InvalidAmount, "EUR has 2 decimal places"):
+        refund.approve(actor(MANAGER), Decimal("10.001"), None, POLICY, at(1))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from ledger.domain import events as e
 from ledger.domain.errors import (
     IllegalTransition,
+    InvalidAmount,
     InvalidDecision,
     RoleNotAllowed,
     SeparationOfDuties,
@@ -253,3 +254,21 @@ def test_auditor_cannot_resolve_a_dispute() -> None:
 
     with refused(refund, RoleNotAllowed, "auditor:ann may not resolve a dispute"):
         refund.resolve_dispute(actor("auditor:ann"), "upheld", None, "x", POLICY, at(11))
+
+
+def test_resolver_of_an_earlier_dispute_cannot_resolve_a_dispute_about_their_ruling() -> None:
+    refund = disputed(rejected_refund())
+    refund.resolve_dispute(actor(DISPUTES), "overturned", Decimal("150.00"), "ok", POLICY, at(11))
+    refund.open_dispute(actor("customer:c-1"), "I want all of it", POLICY, at(12))
+
+    with refused(refund, SeparationOfDuties, "took part in the decision under dispute"):
+        refund.resolve_dispute(actor(DISPUTES), "upheld", None, "stands", POLICY, at(13))
+
+
+def test_overturned_amount_must_be_exact_to_the_currency() -> None:
+    refund = disputed(rejected_refund())
+
+    with refused(refund, InvalidAmount, "EUR has 2 decimal places"):
+        refund.resolve_dispute(
+            actor(DISPUTES), "overturned", Decimal("10.001"), "ok", POLICY, at(11)
+        )

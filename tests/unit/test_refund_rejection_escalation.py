@@ -193,3 +193,34 @@ def test_sla_sweep_ignores_refunds_that_are_not_pending() -> None:
 
     assert not refund.sla_action_due(POLICY, at(500))
     assert refund.version == version
+
+
+def test_manager_cannot_reject_a_refund_at_the_finance_tier() -> None:
+    refund = pending_refund("2500.00")
+
+    with refused(refund, AuthorityExceeded, "waits at the finance tier; manager may not reject"):
+        refund.reject(actor(MANAGER), "too much", POLICY, at(1))
+
+
+def test_manager_cannot_reject_an_unverified_request_above_their_limit() -> None:
+    refund = new_refund("2500.00", reason="damaged")
+
+    with refused(refund, AuthorityExceeded, "finance tier"):
+        refund.reject(actor(MANAGER), "too much", POLICY, at(1))
+
+
+def test_finance_rejects_a_refund_at_the_finance_tier() -> None:
+    refund = pending_refund("2500.00")
+
+    refund.reject(actor(FINANCE), "no proof of purchase", POLICY, at(1))
+
+    assert refund.status == "rejected"
+
+
+def test_sla_is_not_breached_at_exactly_48h() -> None:
+    refund = pending_refund("200.00")
+    assert refund.pending_since is not None
+    hours_waited = (refund.pending_since - at(0)).total_seconds() / 3600
+
+    assert not refund.sla_action_due(POLICY, at(hours_waited + 48))
+    assert refund.sla_action_due(POLICY, at(hours_waited + 48.001))

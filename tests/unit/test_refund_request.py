@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import reduce
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -29,6 +30,7 @@ from .builders import (
     payload,
     pending_refund,
     refused,
+    request_payload,
     verify,
 )
 
@@ -245,3 +247,18 @@ def test_replay_up_to_a_version_gives_the_state_at_that_moment() -> None:
     assert as_approved.approved_amount == Decimal("300.00")
     assert as_approved.paid_amount is None
     assert refund.paid_amount == Decimal("300.00")
+
+
+@pytest.mark.parametrize("requester", ["auditor:amy", "verifier:vic", "manager:mia"])
+def test_roles_without_request_permission_cannot_open_a_refund(requester: str) -> None:
+    payload = request_payload("20.00", requester=requester)
+
+    with pytest.raises(RoleNotAllowed, match="may not request a refund"):
+        Refund.open(uuid4(), actor(requester), payload, POLICY, at(0))
+
+
+def test_customer_cannot_request_for_another_customer() -> None:
+    payload = request_payload("20.00", requester="customer:c-2")
+
+    with pytest.raises(RoleNotAllowed, match="for customer c-1"):
+        Refund.open(uuid4(), actor("customer:c-2"), payload, POLICY, at(0))

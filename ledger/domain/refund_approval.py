@@ -1,0 +1,167 @@
+"""Manual decisions on a refund: approval (with dual control), rejection, escalation, SLA."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from ledger.domain import events as e
+from ledger.domain import refund_events as ev
+from ledger.domain.actor import SYSTEM_POLICY, Actor
+from ledger.domain.errors import AuthorityExceeded, InvalidDecision, RefundError, SeparationOfDuties
+from ledger.domain.guards import require_role, require_status
+from ledger.domain.policy import Policy
+from ledger.domain.refund_state import RefundState
+from ledger.domain.vocabulary import Status as S
+
+
+class ApprovalVerbs(RefundState):
+    def approve(
+        self, actor: Actor, amount: Decimal | None, note: str | None, policy: Policy, at: datetime
+    ) -> None:
+        """A manual approval; above the dual-control threshold it takes two people."""
+        require_role(actor, "approve", policy)
+        require_status(self.status, "approve", S.PENDING_APPROVAL)
+        self._require_not_requester(actor, "approve")
+        self._require_tier(actor, "approve", policy)
+        self._require_authority(actor, policy)
+        amount = self._approval_amount(amount, policy)
+        if self.approvals_required == 2 and not self.approvals:
+            payload: e.Payload = e.ApprovalRecorded(
+                actor=str(actor),
+                policy_version=policy.version,
+                rule="approval.dual_control",
+                amount=amount,
+                note=note,
+                approvals_required=2,
+            )
+            self._trigger(ev.ApprovalRecorded, payload, at)
+            return
+        approvers = tuple(a.actor for a in self.approvals) + (str(actor),)
+        payload = e.RefundApproved(
+            actor=str(actor),
+            policy_version=policy.version,
+            rule="approval.dual_control" if len(approvers) == 2 else "approval.manual",
+            amount=amount,
+            note=note,
+            approvers=approvers,
+        )
+        self._trigger(ev.Approved, payload, at)
+
+    def _current_tier(self, policy: Policy) -> int:
+        if self.tier:
+            return policy.approval.tiers.index(self.tier)
+        return policy.initial_tier(self.request.amount)
+
+    def _require_tier(self, actor: Actor, action: str, policy: Policy) -> None:
+        tier = self._current_tier(policy)
+        if actor.role not in policy.roles_at_or_above(tier):
+            raise AuthorityExceeded(
+                f"refund {self.id} waits at the {policy.tier_name(tier)} tier; "
+                f"{actor.role} may not {action} it"
+            )
+
+    def _require_authority(self, actor: Actor, policy: Policy) -> None:
+        amount, rules = self.request.amount, policy.approval
+        if not policy.may_approve_amount(actor.role, amount):
+            if amount > rules.two_approvers_above:
+                raise AuthorityExceeded(
+                    f"refunds above {rules.two_approvers_above} {self.currency} need two "
+                    f"{rules.two_approvers_role} approvals; {actor} is {actor.role}"
+                )
+            limit = policy.limit_of(actor.role)
+            raise AuthorityExceeded(
+                f"{actor.role} may approve up to {limit} {self.currency} alone; "
+                f"this refund asks {amount} {self.currency}"
+            )
+        for earlier in self.approvals:
+            if Actor.parse(earlier.actor).person == actor.person:
+                raise SeparationOfDuties(
+                    f"{actor} already gave the first approval ({earlier.actor}); "
+                    "the second must come from a different person"
+                )
+
+    def _approval_amount(self, amount: Decimal | None, policy: Policy) -> Decimal:
+        if self.approvals:
+            first = self.approvals[0].amount
+            if amount is not None and amount != first:
+                raise InvalidDecision(
+                    f"the first approval was for {first} {self.currency}; "
+                    "the second approval must be for the same amount"
+                )
+            return first
+        if amount is None:
+            return self._default_approval_amount(policy)
+        amount = self._exact(amount, "approve")
+        if amount > self.request.amount:
+            raise InvalidDecision(
+                f"cannot approve {amount} {self.currency}: the request is for "
+                f"{self.request.amount} {self.currency}"
+            )
+        return amount
+
+    def reject(self, actor: Actor, reason: str, policy: Policy, at: datetime) -> None:
+        """Reject within your authority: the same tier rules as approval."""
+        require_role(actor, "reject", policy)
+        require_status(self.status, "reject", S.REQUESTED, S.PENDING_APPROVAL)
+        self._require_not_requester(actor, "reject")
+        self._require_tier(actor, "reject", policy)
+        self._reject(actor, reason, "rejection.manual", policy, at)
+
+    def _reject(self, actor: Actor, reason: str, rule: str, policy: Policy, at: datetime) -> None:
+        payload = e.RefundRejected(
+            actor=str(actor), policy_version=policy.version, rule=rule, reason=reason
+        )
+        self._trigger(ev.Rejected, payload, at)
+
+    def escalate(
+        self,
+        actor: Actor,
+        reason: str,
+        policy: Policy,
+        at: datetime,
+        rule: str = "escalation.manual",
+    ) -> None:
+        """Move a pending request to the next approval tier."""
+        require_role(actor, "escalate", policy)
+        require_status(self.status, "escalate", S.PENDING_APPROVAL)
+        if not self._can_escalate(policy):
+            raise RefundError(f"refund {self.id} is already at the highest tier ({self.tier})")
+        payload = e.RefundEscalated(
+            actor=str(actor),
+            policy_version=policy.version,
+            rule=rule,
+            reason=reason,
+            from_tier=self.tier,
+            to_tier=policy.tier_name(self._current_tier(policy) + 1),
+        )
+        self._trigger(ev.Escalated, payload, at)
+
+    def _can_escalate(self, policy: Policy) -> bool:
+        return self._current_tier(policy) + 1 < len(policy.approval.tiers)
+
+    def sla_action_due(self, policy: Policy, now: datetime) -> bool:
+        """Whether the request has waited longer than the SLA and that is not yet recorded."""
+        if self.status != S.PENDING_APPROVAL or self.pending_since is None:
+            return False
+        if now <= self.pending_since + timedelta(hours=policy.sla.pending_approval_hours):
+            return False
+        return self._can_escalate(policy) or self.breach_recorded_since != self.pending_since
+
+    def sweep_sla(self, policy: Policy, now: datetime) -> None:
+        """Escalate an overdue request; at the top tier record the breach (once)."""
+        if not self.sla_action_due(policy, now):
+            return
+        hours = policy.sla.pending_approval_hours
+        if self._can_escalate(policy):
+            reason = f"waited more than {hours} hours for approval"
+            self.escalate(SYSTEM_POLICY, reason, policy, now, rule="sla.pending_approval_hours")
+            return
+        payload = e.SlaBreached(
+            actor=str(SYSTEM_POLICY),
+            policy_version=policy.version,
+            rule="sla.pending_approval_hours",
+            tier=self.tier,
+            pending_since=str(self.pending_since),
+        )
+        self._trigger(ev.SlaBreached, payload, now)
