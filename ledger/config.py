@@ -32,7 +32,10 @@ class Settings:
         """Explicit values win over LEDGER_DATABASE_URL and LEDGER_POLICY."""
         environ = os.environ
         return cls(
-            database_url=database_url or environ.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            # an explicit but empty --db is a mistake to report, not a request for the default
+            database_url=database_url
+            if database_url is not None
+            else environ.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL,
             policy_path=environ.get("LEDGER_POLICY") or None,
         )
 
@@ -43,6 +46,8 @@ class Settings:
 
 def persistence_env(url: str) -> dict[str, str]:
     """The eventsourcing environment variables for a database URL."""
+    if not url.strip():
+        raise InvalidDatabaseUrl(url, "it is empty")
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         return _sqlite_env(url, parts.path)

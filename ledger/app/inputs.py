@@ -76,11 +76,11 @@ def moment(value: str, what: str = "time") -> datetime:
     """An ISO 8601 time; without a zone it is taken as UTC."""
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset pushes it out of years 1-9999
         raise InvalidInput(
             f"invalid {what} {value!r}: use ISO 8601, e.g. 2026-11-01T09:30:00Z"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def item(value: str) -> Item:
@@ -88,6 +88,7 @@ def item(value: str) -> Item:
     if not sep or not sku:
         raise InvalidInput(f"invalid item {value!r}: use SKU:QUANTITY, e.g. SKU-1:2")
     identifier(sku, "item SKU")
-    if not quantity.isdigit() or not 0 < int(quantity) <= 100_000:
+    # isdigit() alone accepts "²", which int() refuses: only ASCII digits are a quantity
+    if not (quantity.isascii() and quantity.isdigit()) or not 0 < int(quantity) <= 100_000:
         raise InvalidInput(f"invalid item {value!r}: the quantity must be a whole number 1-100000")
     return Item(sku=sku, quantity=int(quantity))

@@ -1,0 +1,1 @@
+"""End-to-end tests: the installed `ledger` command in a subprocess, on both back ends."""
