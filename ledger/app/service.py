@@ -225,7 +225,7 @@ class RefundLedger(Application[UUID]):
         acted: list[Refund] = []
         for refund_id in self.refund_ids():
             if self.get(refund_id).sla_action_due(self.policy, moment):
-                refund = self._run(refund_id, lambda r, o, at: r.sweep_sla(self.policy, moment))
+                refund = self._run(refund_id, lambda r, o, at: r.sweep_sla(self.policy, moment, at))
                 acted.append(refund)
         return acted
 

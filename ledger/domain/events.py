@@ -95,6 +95,7 @@ class RefundEscalated(Decision):
 class SlaBreached(Decision):
     tier: str
     pending_since: str
+    as_of: str
 
 
 class RefundCancelled(ActorPayload):

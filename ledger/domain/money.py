@@ -34,6 +34,8 @@ def parse_amount(text: str | Decimal, currency: str) -> Decimal:
     currency has, and absurdly large numbers.
     """
     raw = text.strip() if isinstance(text, str) else text
+    if isinstance(raw, str) and not raw.isascii():
+        raise InvalidAmount(str(text), "use the digits 0-9 and a decimal point")
     try:
         value = Decimal(raw)
     except (InvalidOperation, ValueError):

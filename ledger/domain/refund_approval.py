@@ -148,14 +148,21 @@ class ApprovalVerbs(RefundState):
             return False
         return self._can_escalate(policy) or self.breach_recorded_since != self.pending_since
 
-    def sweep_sla(self, policy: Policy, now: datetime) -> None:
-        """Escalate an overdue request; at the top tier record the breach (once)."""
+    def sweep_sla(self, policy: Policy, now: datetime, at: datetime | None = None) -> None:
+        """Escalate a request overdue at `now`; at the top tier record the breach (once).
+
+        `at` is when the sweep records it (default: `now`). A sweep run for another moment
+        (`ledger sla sweep --now`) still stamps its events with the real time and says which
+        moment it judged, so the audit trail never holds events dated in the future.
+        """
         if not self.sla_action_due(policy, now):
             return
+        recorded = at or now
         hours = policy.sla.pending_approval_hours
         if self._can_escalate(policy):
-            reason = f"waited more than {hours} hours for approval"
-            self.escalate(SYSTEM_POLICY, reason, policy, now, rule="sla.pending_approval_hours")
+            reason = f"waited more than {hours} hours for approval (as of {now.isoformat()})"
+            rule = "sla.pending_approval_hours"
+            self.escalate(SYSTEM_POLICY, reason, policy, recorded, rule=rule)
             return
         payload = e.SlaBreached(
             actor=str(SYSTEM_POLICY),
@@ -163,5 +170,6 @@ class ApprovalVerbs(RefundState):
             rule="sla.pending_approval_hours",
             tier=self.tier,
             pending_since=str(self.pending_since),
+            as_of=now.isoformat(),
         )
-        self._trigger(ev.SlaBreached, payload, now)
+        self._trigger(ev.SlaBreached, payload, recorded)

@@ -113,3 +113,9 @@ def test_money_is_immutable() -> None:
     with pytest.raises(ValidationError, match="frozen"):
         money.amount = Decimal("2.00")  # type: ignore[misc]
     assert money.amount == Decimal("1.00")
+
+
+@pytest.mark.parametrize("text", ["\u0663", "\uff11\uff10", "1\u06f5.00"])
+def test_amount_in_non_ascii_digits_is_refused(text: str) -> None:
+    with pytest.raises(InvalidAmount, match="use the digits 0-9"):
+        parse_amount(text, "EUR")

@@ -148,7 +148,9 @@ def test_sla_sweep_escalates_after_48h() -> None:
     escalated = payload(refund, e.RefundEscalated)
     assert escalated.actor == str(SYSTEM_POLICY)
     assert escalated.rule == "sla.pending_approval_hours"
-    assert escalated.reason == "waited more than 48 hours for approval"
+    assert escalated.reason == (
+        f"waited more than 48 hours for approval (as of {at(48.1).isoformat()})"
+    )
 
 
 def test_sla_clock_restarts_after_escalation() -> None:
@@ -224,3 +226,14 @@ def test_sla_is_not_breached_at_exactly_48h() -> None:
 
     assert not refund.sla_action_due(POLICY, at(hours_waited + 48))
     assert refund.sla_action_due(POLICY, at(hours_waited + 48.001))
+
+
+def test_sla_sweep_judged_for_a_later_moment_stamps_events_with_the_real_time() -> None:
+    refund = pending_refund("200.00")
+    later = at(500)
+
+    refund.sweep_sla(POLICY, later, at=at(1))
+
+    escalated = payload(refund, e.RefundEscalated)
+    assert refund.pending_events[-1].timestamp == at(1)
+    assert later.isoformat() in escalated.reason
