@@ -7,8 +7,8 @@ import re
 from pydantic import BaseModel, ConfigDict
 
 from ledger.domain.errors import InvalidActor
+from ledger.domain.vocabulary import ROLES
 
-ROLES = ("customer", "agent", "verifier", "manager", "finance", "disputes", "auditor", "system")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,99}$")
 
 

@@ -9,9 +9,8 @@ from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ledger.domain.actor import ROLES
 from ledger.domain.money import round_to_currency
-from ledger.domain.vocabulary import REASONS
+from ledger.domain.vocabulary import Reason, Role
 
 Action = Literal[
     "request",
@@ -24,23 +23,6 @@ Action = Literal[
     "dispute_open",
     "dispute_resolve",
     "note",
-]
-Role = Literal[
-    "customer", "agent", "verifier", "manager", "finance", "disputes", "auditor", "system"
-]
-Reason = Literal[
-    "damaged",
-    "defective",
-    "wrong_item",
-    "wrong_quantity",
-    "not_as_described",
-    "late_delivery",
-    "change_of_mind",
-    "billing_error",
-    "price_adjustment",
-    "goodwill",
-    "short_payment_writeoff",
-    "cancellation",
 ]
 Amount = Annotated[Decimal, Field(ge=0)]
 Percent = Annotated[Decimal, Field(ge=0, le=100)]
@@ -162,7 +144,3 @@ class Policy(_Section):
 
     def roles_at_or_above(self, tier: int) -> tuple[str, ...]:
         return tuple(self.approval.tiers[tier:])
-
-
-ALL_REASONS = REASONS
-ALL_ROLES = ROLES

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-REASONS = (
+from typing import Literal, get_args
+
+Reason = Literal[
     "damaged",
     "defective",
     "wrong_item",
@@ -15,7 +17,13 @@ REASONS = (
     "goodwill",
     "short_payment_writeoff",
     "cancellation",
-)
+]
+Role = Literal[
+    "customer", "agent", "verifier", "manager", "finance", "disputes", "auditor", "system"
+]
+
+REASONS: tuple[str, ...] = get_args(Reason)
+ROLES: tuple[str, ...] = get_args(Role)
 CHANNELS = ("portal", "phone", "store", "api", "email")
 METHODS = ("original_payment", "bank_transfer", "store_credit", "credit_note")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.domain.actor import ROLES, SYSTEM_POLICY, Actor
+from ledger.domain.actor import SYSTEM_POLICY, Actor
 from ledger.domain.errors import InvalidActor
+from ledger.domain.vocabulary import ROLES
 
 
 @pytest.mark.parametrize("role", ROLES)

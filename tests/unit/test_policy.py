@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.domain.actor import ROLES
 from ledger.domain.errors import PolicyError
 from ledger.domain.policy import Policy
-from ledger.domain.vocabulary import REASONS
+from ledger.domain.vocabulary import REASONS, ROLES
 from ledger.policy_file import load_policy
 
 GOODS_REASONS = {
