@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -11,8 +12,13 @@ from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    JSONTranscoder,
+    PersistenceError,
+)
+from eventsourcing.utils import Environment, get_topic
 
 from ledger.app.requests import RefundRequestIn
 from ledger.app.transcodings import register_payloads
@@ -34,6 +40,8 @@ from ledger.domain.refund_events import Requested
 
 Clock = Callable[[], datetime]
 MAX_ATTEMPTS = 30
+SCHEMA_ATTEMPTS = 10
+SCHEMA_RACES = ("already exists", "concurrently updated", "database is locked")
 Command = Callable[[Refund, OrderBalance, datetime], None]
 
 
@@ -50,6 +58,26 @@ class RefundLedger(Application[UUID]):
         self.policy = policy
         self.clock = clock
         super().__init__(env=env)
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """Create the schema on first use, even when several processes start at once.
+
+        The loser of such a race fails: on PostgreSQL CREATE ... IF NOT EXISTS meets the
+        winner's rows ("already exists", "tuple concurrently updated"); on SQLite switching a
+        new file to WAL mode does not wait for the lock ("database is locked"). Once the
+        winner is done, creating again finds everything in place. The failed attempt can
+        leave the connection pool's writer lock taken, so each retry starts a new factory.
+        """
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                return super().construct_recorder()
+            except (PersistenceError, sqlite3.OperationalError) as error:
+                if attempt == SCHEMA_ATTEMPTS - 1 or not _lost_schema_race(error):
+                    raise
+            time.sleep(random.uniform(0.05, 0.2))  # creating takes a few tenths of a second
+            self.factory.close()
+            self.factory = self.construct_factory(Environment(self.name, self.env))
+        raise AssertionError("unreachable")
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -305,6 +333,10 @@ class RefundLedger(Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+
+def _lost_schema_race(error: Exception) -> bool:
+    return any(symptom in str(error) for symptom in SCHEMA_RACES)
 
 
 def _amount(text: str, currency: str) -> Decimal:

