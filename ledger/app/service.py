@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,25 +10,23 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
-    ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
-    PersistenceError,
 )
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.utils import get_topic
 
+from ledger.app.intake import Intake
 from ledger.app.requests import RefundRequestIn
+from ledger.app.retry import attempts
+from ledger.app.schema import CreatesSchemaSafely
 from ledger.app.transcodings import register_payloads
-from ledger.domain import events as e
-from ledger.domain import fraud, verification
-from ledger.domain.actor import SYSTEM_POLICY, Actor
+from ledger.domain import verification
+from ledger.domain.actor import Actor
 from ledger.domain.errors import (
     ConcurrencyConflict,
     IdempotencyConflict,
-    InvalidInput,
     RefundNotFound,
 )
-from ledger.domain.history import AddressHistory, CustomerHistory
 from ledger.domain.money import parse_amount
 from ledger.domain.order import LEDGER_NAMESPACE, OrderBalance
 from ledger.domain.policy import Policy
@@ -39,9 +34,6 @@ from ledger.domain.refund import Refund
 from ledger.domain.refund_events import Requested
 
 Clock = Callable[[], datetime]
-MAX_ATTEMPTS = 30
-SCHEMA_ATTEMPTS = 10
-SCHEMA_RACES = ("already exists", "concurrently updated", "database is locked")
 Command = Callable[[Refund, OrderBalance, datetime], None]
 
 
@@ -49,7 +41,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class RefundLedger(Application[UUID]):
+class RefundLedger(CreatesSchemaSafely, Application[UUID]):
     """The refund ledger application, on whichever event store the environment names."""
 
     name = "RefundLedger"
@@ -58,26 +50,6 @@ class RefundLedger(Application[UUID]):
         self.policy = policy
         self.clock = clock
         super().__init__(env=env)
-
-    def construct_recorder(self) -> ApplicationRecorder:
-        """Create the schema on first use, even when several processes start at once.
-
-        The loser of such a race fails: on PostgreSQL CREATE ... IF NOT EXISTS meets the
-        winner's rows ("already exists", "tuple concurrently updated"); on SQLite switching a
-        new file to WAL mode does not wait for the lock ("database is locked"). Once the
-        winner is done, creating again finds everything in place. The failed attempt can
-        leave the connection pool's writer lock taken, so each retry starts a new factory.
-        """
-        for attempt in range(SCHEMA_ATTEMPTS):
-            try:
-                return super().construct_recorder()
-            except (PersistenceError, sqlite3.OperationalError) as error:
-                if attempt == SCHEMA_ATTEMPTS - 1 or not _lost_schema_race(error):
-                    raise
-            time.sleep(random.uniform(0.05, 0.2))  # creating takes a few tenths of a second
-            self.factory.close()
-            self.factory = self.construct_factory(Environment(self.name, self.env))
-        raise AssertionError("unreachable")
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -90,7 +62,7 @@ class RefundLedger(Application[UUID]):
         key = form.idempotency_key
         refund_id = uuid5(LEDGER_NAMESPACE, f"/idempotency/{key}") if key else uuid4()
         fingerprint = form.fingerprint(str(actor))
-        for attempt in _attempts():
+        for attempt in attempts():
             if key:
                 existing = self._existing(refund_id)
                 if existing is not None:
@@ -98,90 +70,15 @@ class RefundLedger(Application[UUID]):
                         raise IdempotencyConflict(key)
                     return existing
             at = self.clock()
-            refund, others = self._open(refund_id, actor, form, fingerprint, at)
+            refund, others = Intake(self.policy, self._get_or).open(
+                refund_id, actor, form, fingerprint, at
+            )
             try:
                 self.save(refund, *others)
                 return refund
             except IntegrityError:
                 attempt.failed()
         raise ConcurrencyConflict(refund_id)
-
-    def _open(
-        self, refund_id: UUID, actor: Actor, form: RefundRequestIn, fingerprint: str, at: datetime
-    ) -> tuple[Refund, list[Any]]:
-        if form.purchased_on is not None and form.purchased_on > at.date():
-            raise InvalidInput(f"purchase date {form.purchased_on} is in the future")
-        amount = form.amount
-        if amount is None:
-            if form.reason != "goodwill" and form.method != "credit_note":
-                raise InvalidInput("--amount is required (only goodwill and credit notes default)")
-            amount = self.policy.standard_goodwill(form.order_total, form.currency)
-        payload = e.RefundRequested(
-            actor=str(actor),
-            order_id=form.order_id,
-            customer_id=form.customer_id,
-            amount=amount,
-            currency=form.currency,
-            order_total=form.order_total,
-            reason=form.reason,
-            channel=form.channel,
-            method=form.method,
-            purchased_on=form.purchased_on,
-            items=form.items,
-            address=form.address,
-            note=form.note,
-            idempotency_key=form.idempotency_key,
-            fingerprint=fingerprint,
-            policy_version=self.policy.version,
-        )
-        order = self._order(form, at)
-        refund = Refund.open(refund_id, actor, payload, self.policy, at)
-        refundable_before = order.refundable()
-        order.hold(str(refund_id), amount, at)
-        customer, address = self._remember(refund, at)
-        if not self.policy.goods_come_back(form.reason):
-            outcome = verification.assess(payload, at.date(), refundable_before, self.policy)
-            refund.verify(SYSTEM_POLICY, outcome, self.policy, at)
-            order.hold(str(refund_id), refund.reserved_amount(), at)
-        return refund, [order, customer, address]
-
-    def _order(self, form: RefundRequestIn, at: datetime) -> OrderBalance:
-        try:
-            order: OrderBalance = self.repository.get(OrderBalance.id_for(form.order_id))
-        except AggregateNotFoundError:
-            return OrderBalance.open(form.order_id, form.currency, form.order_total, at)
-        order.check_matches(form.currency, form.order_total)
-        return order
-
-    def _remember(
-        self, refund: Refund, at: datetime
-    ) -> tuple[CustomerHistory, AddressHistory | None]:
-        """Update the customer's and the address's history and raise any fraud flags."""
-        request = refund.request
-        customer = self._get_or(CustomerHistory.id_for(request.customer_id)) or (
-            CustomerHistory.start(request.customer_id, at)
-        )
-        address = None
-        users: list[str] = []
-        if request.address:
-            address = self._get_or(AddressHistory.id_for(request.address)) or (
-                AddressHistory.start(request.address, at)
-            )
-            users = list(address.customers)
-            address.use(request.customer_id, at)
-        record = e.CustomerRefundRecorded(
-            customer_id=request.customer_id,
-            refund_id=str(refund.id),
-            order_id=request.order_id,
-            amount=request.amount,
-            currency=request.currency,
-            order_total=request.order_total,
-            at=at.isoformat(),
-        )
-        for flag in fraud.assess(record, list(customer.refunds), users, self.policy, at):
-            refund.flag(flag.rule, flag.detail, self.policy, at)
-        customer.record(record, at)
-        return customer, address
 
     def verify(
         self, refund_id: UUID, actor: Actor, condition: str | None, failure: str | None
@@ -259,7 +156,7 @@ class RefundLedger(Application[UUID]):
 
     def _run(self, refund_id: UUID, command: Command) -> Refund:
         """Load, decide, keep the order balance in step, save; retry when another writer won."""
-        for attempt in _attempts():
+        for attempt in attempts():
             refund = self.get(refund_id)
             order: OrderBalance = self.repository.get(OrderBalance.id_for(refund.request.order_id))
             at = self.clock()
@@ -335,23 +232,5 @@ class RefundLedger(Application[UUID]):
             return None
 
 
-def _lost_schema_race(error: Exception) -> bool:
-    return any(symptom in str(error) for symptom in SCHEMA_RACES)
-
-
 def _amount(text: str, currency: str) -> Decimal:
     return parse_amount(text, currency)
-
-
-class _Attempt:
-    def __init__(self, number: int) -> None:
-        self.number = number
-
-    def failed(self) -> None:
-        # Another writer saved first: back off a little, with jitter, and re-run the command.
-        time.sleep(min(0.002 * 2 ** min(self.number, 6), 0.1) * random.random())
-
-
-def _attempts() -> Iterator[_Attempt]:
-    for number in range(MAX_ATTEMPTS):
-        yield _Attempt(number)

@@ -62,10 +62,12 @@ def apply_payload(refund: Any, payload: e.Payload, at: datetime) -> None:
             refund.status = S.DISPUTED
             refund.status_before_dispute = previous
         case e.DisputeResolved(outcome="upheld", previous_status=previous, actor=actor):
+            refund.last_rule = payload.rule
             refund.status = previous
             refund.status_before_dispute = ""
             refund.deciders.add(Actor.parse(actor).person)
         case e.DisputeResolved(amount=amount, actor=actor):
+            refund.last_rule = payload.rule
             refund.status = S.APPROVED
             refund.deciders.add(Actor.parse(actor).person)
             refund.approved_amount = amount

@@ -272,3 +272,11 @@ def test_overturned_amount_must_be_exact_to_the_currency() -> None:
         refund.resolve_dispute(
             actor(DISPUTES), "overturned", Decimal("10.001"), "ok", POLICY, at(11)
         )
+
+
+def test_resolution_becomes_the_last_rule_of_the_refund() -> None:
+    refund = disputed(rejected_refund())
+
+    refund.resolve_dispute(actor(DISPUTES), "overturned", Decimal("150.00"), "ok", POLICY, at(11))
+
+    assert refund.last_rule == "dispute.overturned"

@@ -1,0 +1,43 @@
+"""Create the event store's schema on first use, also when several processes race to."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import ApplicationRecorder, PersistenceError
+from eventsourcing.utils import Environment
+
+SCHEMA_ATTEMPTS = 10
+SCHEMA_RACES = ("already exists", "concurrently updated", "database is locked")
+
+
+class CreatesSchemaSafely(Application[Any]):
+    """An application whose first use of a fresh database survives a concurrent first use."""
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """Create the schema on first use, even when several processes start at once.
+
+        The loser of such a race fails: on PostgreSQL CREATE ... IF NOT EXISTS meets the
+        winner's rows ("already exists", "tuple concurrently updated"); on SQLite switching a
+        new file to WAL mode does not wait for the lock ("database is locked"). Once the
+        winner is done, creating again finds everything in place. The failed attempt can
+        leave the connection pool's writer lock taken, so each retry starts a new factory.
+        """
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                return super().construct_recorder()
+            except (PersistenceError, sqlite3.OperationalError) as error:
+                if attempt == SCHEMA_ATTEMPTS - 1 or not _lost_schema_race(error):
+                    raise
+            time.sleep(random.uniform(0.05, 0.2))  # creating takes a few tenths of a second
+            self.factory.close()
+            self.factory = self.construct_factory(Environment(self.name, self.env))
+        raise AssertionError("unreachable")
+
+
+def _lost_schema_race(error: Exception) -> bool:
+    return any(symptom in str(error) for symptom in SCHEMA_RACES)
