@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from ledger.domain import events as e
 from ledger.domain import refund_events as ev
 from ledger.domain.actor import SYSTEM_POLICY, Actor
+from ledger.domain.chain import GENESIS
 from ledger.domain.errors import RefundError
 from ledger.domain.guards import require_own_customer, require_role, require_status
 from ledger.domain.policy import Policy
@@ -55,7 +56,9 @@ class Refund(ApprovalVerbs, PaymentVerbs, Aggregate):
         require_own_customer(actor, payload.customer_id, "request")
         if payload.actor != str(actor):
             raise RefundError(f"the request names {payload.actor} but {actor} is acting")
-        return cls._create(ev.Requested, id=refund_id, payload=payload, timestamp=at)
+        return cls._create(
+            ev.Requested, id=refund_id, payload=payload, timestamp=at, prev_hash=GENESIS
+        )
 
     def flag(self, rule: str, detail: str, policy: Policy, at: datetime) -> None:
         """Record a fraud flag raised by the policy."""

@@ -1,4 +1,5 @@
-"""The events of a refund. Each carries one frozen pydantic payload (see events.py)."""
+"""The events of a refund. Each carries one frozen pydantic payload (see events.py) and the
+hash of the refund's previous event (see chain.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,25 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from ledger.domain import events as e
+from ledger.domain.chain import event_hash
 from ledger.domain.refund_apply import apply_payload
 
 
 class Requested(Aggregate.Created):
     payload: e.RefundRequested
+    prev_hash: str  # chain.GENESIS: nothing comes before a request
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.chain_head = event_hash(self)
 
 
 class RefundEvent(Aggregate.Event):
     payload: Any
+    prev_hash: str  # the chain hash of the refund's previous event
 
     def apply(self, aggregate: Any) -> None:
         apply_payload(aggregate, self.payload, self.timestamp)
+        aggregate.chain_head = event_hash(self)
 
 
 class Flagged(RefundEvent):
@@ -79,3 +87,23 @@ class DisputeResolved(RefundEvent):
 
 class NoteAdded(RefundEvent):
     payload: e.NoteAdded
+
+
+CHAINED_EVENTS: tuple[type[Aggregate.Event], ...] = (
+    Requested,
+    Flagged,
+    Verified,
+    RoutedForApproval,
+    ApprovalRecorded,
+    Approved,
+    Rejected,
+    Escalated,
+    SlaBreached,
+    Cancelled,
+    PayoutStarted,
+    PayoutSettled,
+    PayoutFailed,
+    DisputeOpened,
+    DisputeResolved,
+    NoteAdded,
+)

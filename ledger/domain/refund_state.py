@@ -35,6 +35,7 @@ class RefundState:
     breach_recorded_since: datetime | None
     status_before_dispute: str
     last_rule: str
+    chain_head: str  # the chain hash of the newest event (see chain.py)
 
     if TYPE_CHECKING:  # provided by eventsourcing's Aggregate
         id: UUID
@@ -62,7 +63,7 @@ class RefundState:
         return self.approved_amount if self.approved_amount is not None else self.request.amount
 
     def _trigger(self, event_class: type[Any], payload: e.Payload, at: datetime) -> None:
-        self.trigger_event(event_class, payload=payload, timestamp=at)
+        self.trigger_event(event_class, payload=payload, timestamp=at, prev_hash=self.chain_head)
 
     def _require_not_requester(self, actor: Actor, action: str) -> None:
         if actor.person == self.requester.person:
