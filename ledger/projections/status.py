@@ -1,0 +1,180 @@
+"""Status view: one row per refund, as `show --json` would print it now (serves `ledger list`).
+
+The row changes exactly as the aggregate does: each event's payload goes through the domain's
+own `apply_payload`, on a small state object loaded from the row, so the view cannot drift
+from the refund's rules. Rows of a batch are loaded once, changed in memory, written once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from psycopg import sql
+
+from ledger.domain import refund_events as ev
+from ledger.domain.refund_apply import apply_payload
+from ledger.domain.vocabulary import Status
+from ledger.projections.base import View, create_index, create_table, insert, time_key
+from ledger.projections.store import Db
+
+TABLE = "refund_status"
+INT = {"approvals_required", "payout_attempt", "version", "seq"}
+LISTS = {"flags", "approvals"}
+COLUMNS: tuple[str, ...] = (
+    "refund_id", "seq", "status", "order_id", "customer_id", "currency", "requested_amount",
+    "approved_amount", "paid_amount", "order_total", "reason", "channel", "method",
+    "purchased_on", "requested_by", "flags", "tier", "approvals_required", "approvals",
+    "payout_attempt", "last_rule", "version", "created_at", "updated_at", "created_key",
+    "pending_since", "breach_recorded_since", "status_before_dispute", "payout_amount",
+)  # fmt: skip
+AMOUNTS = ("approved_amount", "paid_amount", "payout_amount")
+TIMES = ("pending_since", "breach_recorded_since")
+
+
+class StatusView(View):
+    name = "status"
+    tables = (TABLE,)
+
+    def schema(self, postgres: bool) -> list[sql.Composable]:
+        columns = [(c, "BIGINT" if c in INT else "TEXT") for c in COLUMNS]
+        statements: list[sql.Composable] = [create_table(TABLE, columns, ["refund_id"])]
+        statements.append(create_index(TABLE, "seq"))
+        if postgres:  # the filters of `ledger list`, each in listing order
+            for column in ("status", "customer_id", "order_id", "reason", "tier"):
+                statements.append(create_index(TABLE, column, "seq"))
+            statements.append(create_index(TABLE, "created_key"))
+        return statements
+
+    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
+        mine = [(n, event) for n, event in batch if _is_refund_event(event)]
+        ids = sorted({str(event.originator_id) for _, event in mine})
+        rows = _load(db, ids)
+        for notification_id, event in mine:
+            key = str(event.originator_id)
+            match event:
+                case ev.Requested():
+                    rows[key] = _requested(event, notification_id)
+                case ev.RefundEvent() if key in rows:
+                    rows[key] = _applied(rows[key], event)
+                case _:
+                    pass  # an event of a refund the view never saw opened: nothing to change
+        db.executemany(
+            insert(TABLE, COLUMNS, conflict=["refund_id"]),
+            [[_stored(rows[key]).get(c) for c in COLUMNS] for key in ids if key in rows],
+        )
+
+
+def _is_refund_event(event: Any) -> bool:
+    return isinstance(event, (ev.Requested, ev.RefundEvent))
+
+
+def _load(db: Db, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        statement = sql.SQL("SELECT * FROM {} WHERE refund_id IN ({})").format(
+            sql.Identifier(TABLE), sql.SQL(", ").join(sql.Placeholder() * len(chunk))
+        )
+        for row in db.rows(statement, chunk):
+            for column in LISTS:
+                row[column] = json.loads(row[column])
+            rows[row["refund_id"]] = row
+    return rows
+
+
+def _requested(event: ev.Requested, notification_id: int) -> dict[str, Any]:
+    request = event.payload
+    at = event.timestamp
+    return {
+        "refund_id": str(event.originator_id),
+        "seq": notification_id,
+        "status": Status.REQUESTED,
+        "order_id": request.order_id,
+        "customer_id": request.customer_id,
+        "currency": request.currency,
+        "requested_amount": str(request.amount),
+        "approved_amount": None,
+        "paid_amount": None,
+        "order_total": str(request.order_total),
+        "reason": request.reason,
+        "channel": request.channel,
+        "method": request.method,
+        "purchased_on": None if request.purchased_on is None else str(request.purchased_on),
+        "requested_by": request.actor,
+        "flags": [],
+        "tier": None,
+        "approvals_required": 1,
+        "approvals": [],
+        "payout_attempt": 0,
+        "last_rule": None,
+        "version": event.originator_version,
+        "created_at": at.isoformat(),
+        "updated_at": at.isoformat(),
+        "created_key": time_key(at),
+        "pending_since": None,
+        "breach_recorded_since": None,
+        "status_before_dispute": None,
+        "payout_amount": None,
+    }
+
+
+def _applied(row: dict[str, Any], event: ev.RefundEvent) -> dict[str, Any]:
+    """The row after one event, changed by the domain's own rules."""
+    state = SimpleNamespace(
+        status=row["status"],
+        flags=list(row["flags"]),
+        findings=(),
+        verified=False,
+        tier=row["tier"] or "",
+        approvals_required=row["approvals_required"],
+        approvals=[SimpleNamespace(actor=a) for a in row["approvals"]],
+        deciders=set(),
+        last_rule=row["last_rule"] or "",
+        status_before_dispute=row["status_before_dispute"] or "",
+        payout_attempt=row["payout_attempt"],
+        **{c: None if row[c] is None else Decimal(row[c]) for c in AMOUNTS},
+        **{c: None if row[c] is None else datetime.fromisoformat(row[c]) for c in TIMES},
+    )
+    apply_payload(state, event.payload, event.timestamp)
+    changed = dict(row)
+    changed.update(
+        status=state.status,
+        flags=list(state.flags),
+        tier=state.tier or None,
+        approvals_required=state.approvals_required,
+        approvals=[a.actor for a in state.approvals],
+        last_rule=state.last_rule or None,
+        status_before_dispute=state.status_before_dispute or None,
+        payout_attempt=state.payout_attempt,
+        version=event.originator_version,
+        updated_at=event.timestamp.isoformat(),
+        **{c: None if getattr(state, c) is None else str(getattr(state, c)) for c in AMOUNTS},
+        **{c: None if getattr(state, c) is None else getattr(state, c).isoformat() for c in TIMES},
+    )
+    return changed
+
+
+def _stored(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, **{c: json.dumps(row[c]) for c in LISTS}}
+
+
+REFUND_KEYS = (
+    "id", "status", "order_id", "customer_id", "currency", "requested_amount",
+    "approved_amount", "paid_amount", "order_total", "reason", "channel", "method",
+    "purchased_on", "requested_by", "flags", "tier", "approvals_required", "approvals",
+    "payout_attempt", "last_rule", "version", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def refund_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A status row as the refund object of `show --json` (the same keys, the same values)."""
+    values = {**row, "id": row["refund_id"]}
+    for column in LISTS:
+        if isinstance(values[column], str):
+            values[column] = json.loads(values[column])
+    return {key: values[key] for key in REFUND_KEYS}

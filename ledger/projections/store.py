@@ -1,0 +1,157 @@
+"""Where the views live: a tracking recorder on the ledger's own database, one per back end.
+
+A view's rows and its tracking position commit in one transaction. The transaction starts by
+moving the position from the one the batch was read at to the batch's last notification id
+(compare and set): a second process that read the same batch finds the position moved, rolls
+back and reads again, so no event is ever applied twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
+
+from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg import sql
+
+TRACKING_TABLE = "projection_tracking"  # PostgreSQL; the SQLite recorder's table is `tracking`
+KEY_PREFIX = "projection."
+
+
+class StalePosition(Exception):
+    """Another process moved the view on while this batch was being read."""
+
+
+class Db:
+    """One open transaction: statements built with psycopg.sql, parameters as %s."""
+
+    def __init__(self, cursor: Any, qmark: bool) -> None:
+        self.cursor = cursor
+        self.qmark = qmark
+
+    def _text(self, statement: sql.Composable) -> Any:
+        return statement.as_string(None).replace("%s", "?") if self.qmark else statement
+
+    def execute(self, statement: sql.Composable, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self._text(statement), tuple(params))
+
+    def executemany(self, statement: sql.Composable, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self._text(statement), [tuple(row) for row in rows])
+
+    def rows(self, statement: sql.Composable, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.execute(statement, params)
+        return [dict(row) for row in self.cursor.fetchall()]
+
+
+class ViewStore(Protocol):
+    def ensure(self, name: str, statements: Sequence[sql.Composable]) -> None: ...
+    def position(self, name: str) -> int: ...
+    def advancing(self, name: str, expected: int, last: int) -> AbstractContextManager[Db]: ...
+    def reset(self, name: str, tables: Sequence[str]) -> None: ...
+    def reading(self) -> AbstractContextManager[Db]: ...
+
+
+class _Tracked:
+    """What both back ends share: statements on the tracking table, and the transactions."""
+
+    qmark = False
+    tracking: sql.Composable
+    datastore: Any
+
+    def _transaction(self, commit: bool) -> AbstractContextManager[Any]:
+        return self.datastore.transaction(commit=commit)  # type: ignore[no-any-return]
+
+    def ensure(self, name: str, statements: Sequence[sql.Composable]) -> None:
+        """Create the view's tables and its tracking row (position 0) when missing."""
+        with self._transaction(commit=True) as cursor:
+            db = Db(cursor, self.qmark)
+            for statement in statements:
+                db.execute(statement)
+            db.execute(
+                sql.SQL(
+                    "INSERT INTO {} (application_name, notification_id) VALUES (%s, 0) "
+                    "ON CONFLICT (application_name) DO NOTHING"
+                ).format(self.tracking),
+                (KEY_PREFIX + name,),
+            )
+
+    def position(self, name: str) -> int:
+        with self.reading() as db:
+            found = db.rows(
+                sql.SQL("SELECT notification_id FROM {} WHERE application_name = %s").format(
+                    self.tracking
+                ),
+                (KEY_PREFIX + name,),
+            )
+        return int(found[0]["notification_id"]) if found else 0
+
+    @contextmanager
+    def advancing(self, name: str, expected: int, last: int) -> Iterator[Db]:
+        """A transaction that moves the position from `expected` to `last`, or StalePosition."""
+        with self._transaction(commit=True) as cursor:
+            db = Db(cursor, self.qmark)
+            moved = db.rows(
+                sql.SQL(
+                    "UPDATE {} SET notification_id = %s "
+                    "WHERE application_name = %s AND notification_id = %s "
+                    "RETURNING notification_id"
+                ).format(self.tracking),
+                (last, KEY_PREFIX + name, expected),
+            )
+            if not moved:
+                raise StalePosition(name)
+            yield db
+
+    def reset(self, name: str, tables: Sequence[str]) -> None:
+        """Remove every row of the view and move its position back to 0, in one transaction."""
+        with self._transaction(commit=True) as cursor:
+            db = Db(cursor, self.qmark)
+            for table in tables:
+                db.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+            db.execute(
+                sql.SQL("UPDATE {} SET notification_id = 0 WHERE application_name = %s").format(
+                    self.tracking
+                ),
+                (KEY_PREFIX + name,),
+            )
+
+    @contextmanager
+    def reading(self) -> Iterator[Db]:
+        with self._transaction(commit=False) as cursor:
+            yield Db(cursor, self.qmark)
+
+
+class PostgresViews(_Tracked, PostgresTrackingRecorder):
+    """The views' tracking recorder on PostgreSQL."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        super().__init__(datastore, tracking_table_name=TRACKING_TABLE)
+        self.tracking = sql.Identifier(datastore.schema, TRACKING_TABLE)
+
+
+class SQLiteViews(_Tracked, SQLiteTrackingRecorder):
+    """The views' tracking recorder on SQLite (the library's `tracking` table)."""
+
+    qmark = True
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        super().__init__(datastore)
+        self.tracking = sql.Identifier("tracking")
+
+
+def open_store(app: Application[Any]) -> ViewStore:
+    """The views' recorder on the application's own database (its tracking table created)."""
+    datastore = getattr(app.factory, "datastore", None)
+    store: PostgresViews | SQLiteViews
+    if isinstance(datastore, PostgresDatastore):
+        store = PostgresViews(datastore)
+    elif isinstance(datastore, SQLiteDatastore):
+        store = SQLiteViews(datastore)
+    else:
+        raise TypeError(f"read models need SQLite or PostgreSQL, not {type(datastore).__name__}")
+    store.create_table()
+    return store
