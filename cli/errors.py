@@ -11,6 +11,7 @@ from collections.abc import Callable
 import click
 from eventsourcing.persistence import PersistenceError
 
+from ledger.audit.errors import IntegrityFailure
 from ledger.domain.errors import InvalidInput, LedgerError, PolicyError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTEGRITY = 0, 1, 2, 3
@@ -19,6 +20,8 @@ logger = logging.getLogger("ledger.cli")
 
 
 def exit_code_for(error: LedgerError) -> int:
+    if isinstance(error, IntegrityFailure):
+        return EXIT_INTEGRITY
     return EXIT_USAGE if isinstance(error, (InvalidInput, PolicyError)) else EXIT_REFUSED
 
 

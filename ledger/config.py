@@ -10,6 +10,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from ledger.domain.errors import InvalidInput
 
 DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
+# Recorders that keep the checkpoint of chain heads with the events (ledger/audit/recorders.py)
+CHAINED_RECORDERS = {
+    "sqlite": "ledger.audit.recorders:ChainedSQLiteApplicationRecorder",
+    "postgres": "ledger.audit.recorders:ChainedPostgresApplicationRecorder",
+}
 
 
 class InvalidDatabaseUrl(InvalidInput):
@@ -67,6 +72,7 @@ def _sqlite_env(url: str, path: str) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": name,
         "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": CHAINED_RECORDERS["sqlite"],
     }
 
 
@@ -93,4 +99,5 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
+        "APPLICATION_RECORDER_TOPIC": CHAINED_RECORDERS["postgres"],
     }

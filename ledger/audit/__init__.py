@@ -1,0 +1,1 @@
+"""Tamper evidence: the checkpoint of chain heads, `audit verify` and offline bundles."""

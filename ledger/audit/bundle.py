@@ -1,0 +1,142 @@
+"""Audit bundles: JSON Lines that an auditor verifies offline, without the database.
+
+Line 1 is the header; then every event in its stored form with its hashes, the checkpoint
+entries, the policy versions the decisions used, and an end line with the counts and the
+SHA-256 of every line before it. `verify_bundle` re-runs the chain checks on the stored
+forms, so an edited event is named by refund and version; any other edit breaks the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+)
+
+from ledger.app.transcodings import register_payloads
+from ledger.audit.chains import ChainVerifier, Checkpoint
+from ledger.audit.errors import IntegrityFailure
+from ledger.audit.store import checkpoint_of, refund_rows, rows_of
+from ledger.domain.policy import Policy
+
+FORMAT = "ledger-audit-bundle"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BundleSummary:
+    refunds: int
+    events: int
+    policy_versions: tuple[str, ...]
+
+
+def offline_mapper() -> Mapper[UUID]:
+    """The application's mapper, without an application: same transcodings, no database."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_payloads(transcoder)
+    return Mapper(transcoder=transcoder)
+
+
+class _Writer:
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("wb")
+        self.digest = hashlib.sha256()
+
+    def line(self, data: dict[str, Any]) -> None:
+        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        self.digest.update(raw)
+        self.file.write(raw)
+
+
+def export_bundle(app: Any, refund_ids: Sequence[UUID], out: Path, policy: Policy) -> BundleSummary:
+    """Write the bundle of the given refunds (all when none); refuse a broken ledger (exit 3)."""
+    checkpoint = checkpoint_of(app)
+    if refund_ids:
+        wanted = {str(i) for i in refund_ids}
+        checkpoint = {k: v for k, v in checkpoint.items() if k in wanted}
+    rows: Iterable[StoredEvent] = rows_of(app, refund_ids) if refund_ids else refund_rows(app)
+    partial = out.with_name(out.name + ".partial")
+    writer = _Writer(partial)
+    try:
+        summary = _write(writer, app, rows, checkpoint, refund_ids, policy)
+    except BaseException:
+        writer.file.close()
+        partial.unlink(missing_ok=True)
+        raise
+    writer.file.close()
+    partial.replace(out)
+    return summary
+
+
+def _write(
+    writer: _Writer,
+    app: Any,
+    rows: Iterable[StoredEvent],
+    checkpoint: Checkpoint,
+    refund_ids: Sequence[UUID],
+    policy: Policy,
+) -> BundleSummary:
+    writer.line(
+        {
+            "kind": "header",
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "exported_at": datetime.now(UTC).isoformat(),
+            "scope": [str(i) for i in refund_ids] or "all",
+        }
+    )
+    verifier = ChainVerifier(app.mapper.to_domain_event)
+    versions: set[str] = set()
+    for row in rows:
+        own_hash = verifier.feed(row)
+        if own_hash is None:
+            continue  # reported below, and nothing is kept
+        event = app.mapper.to_domain_event(row)
+        versions.add(getattr(event.payload, "policy_version", "") or "")
+        writer.line(_event_line(row, event.prev_hash, own_hash))
+    report = verifier.finish(checkpoint)
+    if not report.intact:
+        raise IntegrityFailure(f"integrity failure, not exported: {report.breaks[0].describe()}")
+    for refund_id, (version, digest) in sorted(checkpoint.items()):
+        writer.line(
+            {
+                "kind": "checkpoint",
+                "refund_id": refund_id,
+                "version": version,
+                "state_sha256": digest,
+            }
+        )
+    used = tuple(sorted(versions - {""}))
+    for policy_version in used:
+        content = policy.model_dump(mode="json") if policy_version == policy.version else None
+        writer.line({"kind": "policy", "version": policy_version, "policy": content})
+    end = {"kind": "end", "refunds": report.refunds, "events": report.events}
+    writer.line({**end, "policy_versions": list(used), "sha256": writer.digest.hexdigest()})
+    return BundleSummary(report.refunds, report.events, used)
+
+
+def _event_line(row: StoredEvent, prev_hash: str, own_hash: str) -> dict[str, Any]:
+    return {
+        "kind": "event",
+        "refund_id": str(row.originator_id),
+        "version": row.originator_version,
+        "topic": row.topic,
+        "state": row.state.decode(),
+        "prev_hash": prev_hash,
+        "hash": own_hash,
+    }

@@ -1,0 +1,118 @@
+"""Event-store recorders that keep the checkpoint of chain heads in the insert's transaction.
+
+`ledger_chain_heads` holds, per refund, the version of its newest stored event and the SHA-256
+of that event's stored state. It is written in the same transaction as the events, so removing
+a refund's newest events, or a whole refund, leaves a checkpoint that no longer matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import get_topic
+from psycopg.sql import SQL, Identifier
+
+from ledger.domain.refund_events import CHAINED_EVENTS
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.postgres import PostgresDatastore
+    from eventsourcing.sqlite import SQLiteCursor
+    from psycopg import Cursor
+    from psycopg.rows import DictRow
+
+CHECKPOINT_TABLE = "ledger_chain_heads"
+CHAINED_TOPICS = frozenset(get_topic(cls) for cls in CHAINED_EVENTS)
+
+
+def state_digest(state: bytes) -> str:
+    return hashlib.sha256(state).hexdigest()
+
+
+def chain_heads(stored_events: Sequence[StoredEvent]) -> list[tuple[str, int, str]]:
+    """(refund id, newest version, digest of its state) per refund in a batch, sorted by id.
+
+    Sorted, so that concurrent writers take the checkpoint's row locks in one order.
+    """
+    heads: dict[str, tuple[int, str]] = {}
+    for stored in stored_events:
+        if stored.topic not in CHAINED_TOPICS:
+            continue
+        key = str(stored.originator_id)
+        if key not in heads or heads[key][0] < stored.originator_version:
+            heads[key] = (stored.originator_version, state_digest(stored.state))
+    return [(key, *heads[key]) for key in sorted(heads)]
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} ("
+            "originator_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+            "state_sha256 TEXT NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        returning = super()._insert_events(c, stored_events, **kwargs)
+        for head in chain_heads(stored_events):
+            c.execute(
+                f"INSERT INTO {CHECKPOINT_TABLE} (originator_id, version, state_sha256) "
+                "VALUES (?, ?, ?) ON CONFLICT (originator_id) DO UPDATE SET "
+                "version = excluded.version, state_sha256 = excluded.state_sha256",
+                head,
+            )
+        return returning
+
+    def select_checkpoint(self) -> dict[str, tuple[int, str]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT originator_id, version, state_sha256 FROM {CHECKPOINT_TABLE}")
+            return {
+                str(self.convert_originator_id(row[0])): (row[1], row[2]) for row in c.fetchall()
+            }
+
+
+class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.checkpoint_table = Identifier(self.datastore.schema, CHECKPOINT_TABLE)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (originator_id text PRIMARY KEY, "
+                "version bigint NOT NULL, state_sha256 text NOT NULL)"
+            ).format(self.checkpoint_table)
+        )
+        self.upsert_head = SQL(
+            "INSERT INTO {} (originator_id, version, state_sha256) VALUES (%s, %s, %s) "
+            "ON CONFLICT (originator_id) DO UPDATE SET "
+            "version = EXCLUDED.version, state_sha256 = EXCLUDED.state_sha256"
+        ).format(self.checkpoint_table)
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # Runs in the insert's transaction, before the events themselves.
+        heads = chain_heads(stored_events)
+        if heads:
+            curs.executemany(self.upsert_head, heads)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def select_checkpoint(self) -> dict[str, tuple[int, str]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT originator_id, version, state_sha256 FROM {}").format(
+                    self.checkpoint_table
+                )
+            )
+            return {
+                row["originator_id"]: (row["version"], row["state_sha256"])
+                for row in curs.fetchall()
+            }
