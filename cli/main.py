@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.commands import audit, lifecycle, money, operations, reads
+from cli.commands import lifecycle, money, operations, projections, reads
 from cli.context import LedgerContext
 from cli.errors import run_guarded
 from ledger.config import Settings
@@ -43,7 +43,7 @@ for command in (
     reads.policy,
     operations.sla,
     operations.demo,
-    audit.audit,
+    projections.projections,
 ):
     cli.add_command(command)
 

@@ -8,12 +8,14 @@ from typing import Any
 import click
 
 from cli import render
+from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option, refund_argument
 from ledger.app import inputs
 from ledger.app.views import event_out, refund_out
 from ledger.domain.vocabulary import STATUSES
 from ledger.policy_file import load_policy
+from ledger.projections import queries
 
 
 @click.command(short_help="Show one refund.")
@@ -43,6 +45,13 @@ def history(ledger: LedgerContext, refund: str, as_json: bool) -> None:
 @click.option("--status", help=f"Only this status: {', '.join(STATUSES)}.")
 @click.option("--customer", help="Only this customer's refunds.")
 @click.option("--order", help="Only this order's refunds.")
+@click.option("--reason", help="Only this reason code.")
+@click.option("--tier", help="Only refunds at this approval tier (e.g. manager, finance).")
+@click.option("--since", metavar="ISO8601", help="Only refunds requested at or after this time.")
+@click.option("--until", metavar="ISO8601", help="Only refunds requested at or before this time.")
+@click.option("--limit", type=click.IntRange(1, 10_000), help="At most this many refunds.")
+@click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many refunds first.")
+@click.option("--cursor", metavar="REFUND", help="Start after this refund (the last of a page).")
 @json_option
 @pass_ledger
 def list_refunds(
@@ -50,14 +59,29 @@ def list_refunds(
     status: str | None,
     customer: str | None,
     order: str | None,
+    reason: str | None,
+    tier: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    offset: int,
+    cursor: str | None,
     as_json: bool,
 ) -> None:
-    """List refunds, oldest first, filtered by status, customer or order."""
-    chosen = None if status is None else inputs.choice(status, "status", STATUSES)
-    customer = None if customer is None else inputs.identifier(customer, "customer id")
-    order = None if order is None else inputs.identifier(order, "order id")
-    found = ledger.app.list_refunds(status=chosen, customer=customer, order=order)
-    render.refunds([refund_out(r) for r in found], as_json)
+    """List refunds, oldest first, from the status view (caught up first), with filters."""
+    where = queries.RefundFilter(
+        status=None if status is None else inputs.choice(status, "status", STATUSES),
+        customer=None if customer is None else inputs.identifier(customer, "customer id"),
+        order=None if order is None else inputs.identifier(order, "order id"),
+        reason=None if reason is None else inputs.reason(reason),
+        tier=None if tier is None else inputs.identifier(tier, "tier"),
+        since=None if since is None else inputs.moment(since, "--since"),
+        until=None if until is None else inputs.moment(until, "--until"),
+    )
+    after = None if cursor is None else str(inputs.refund_id(cursor))
+    page = queries.Page(limit=limit, offset=offset, after=after)
+    found = queries.list_refunds(fresh_views(ledger, "status").store, where, page)
+    render.refunds(found, as_json)
 
 
 @click.group(short_help="Inspect the policy.")

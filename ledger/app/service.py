@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -144,11 +144,17 @@ class RefundLedger(CreatesSchemaSafely, Application[UUID]):
     def add_note(self, refund_id: UUID, actor: Actor, text: str) -> Refund:
         return self._run(refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at))
 
-    def sweep_sla(self, now: datetime | None = None) -> list[Refund]:
-        """Escalate (or mark as breached) every request waiting longer than the SLA."""
+    def sweep_sla(
+        self, now: datetime | None = None, candidates: Iterable[UUID] | None = None
+    ) -> list[Refund]:
+        """Escalate (or mark as breached) every request waiting longer than the SLA.
+
+        `candidates` narrows the refunds looked at (say, those a read model lists as pending);
+        without it every refund in the store is.
+        """
         moment = now or self.clock()
         acted: list[Refund] = []
-        for refund_id in self.refund_ids():
+        for refund_id in self.refund_ids() if candidates is None else candidates:
             if self.get(refund_id).sla_action_due(self.policy, moment):
                 refund = self._run(refund_id, lambda r, o, at: r.sweep_sla(self.policy, moment, at))
                 acted.append(refund)

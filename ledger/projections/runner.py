@@ -94,11 +94,11 @@ class Projections:
             self.store.reset(name, self.views[name].tables)
         return self.catch_up(*chosen)
 
-    def follow(self, stop: threading.Event, poll_seconds: float = 0.5) -> int:
+    def follow(self, stop: threading.Event, poll_seconds: float = 0.5, batch: int = BATCH) -> int:
         """Catch up, then keep applying new events until `stop` is set; the count."""
         applied = 0
         while not stop.is_set():
             started = time.monotonic()
-            applied += self.catch_up()
+            applied += self.catch_up(batch=batch)
             stop.wait(max(poll_seconds - (time.monotonic() - started), 0))
         return applied

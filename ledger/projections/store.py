@@ -8,17 +8,22 @@ back and reads again, so no event is ever applied twice.
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import OperationalError, PersistenceError
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg import sql
 
 TRACKING_TABLE = "projection_tracking"  # PostgreSQL; the SQLite recorder's table is `tracking`
 KEY_PREFIX = "projection."
+SCHEMA_ATTEMPTS = 10
 
 
 class StalePosition(Exception):
@@ -66,17 +71,31 @@ class _Tracked:
         return self.datastore.transaction(commit=commit)  # type: ignore[no-any-return]
 
     def ensure(self, name: str, statements: Sequence[sql.Composable]) -> None:
-        """Create the view's tables and its tracking row (position 0) when missing."""
+        """Create the view's tables and its tracking row (position 0) when missing.
+
+        The row and the tables commit together, so the row says both exist.
+        """
+        if self._has_row(name):
+            return
         with self._transaction(commit=True) as cursor:
             db = Db(cursor, self.qmark)
-            for statement in statements:
-                db.execute(statement)
             db.execute(
                 sql.SQL(
                     "INSERT INTO {} (application_name, notification_id) VALUES (%s, 0) "
                     "ON CONFLICT (application_name) DO NOTHING"
                 ).format(self.tracking),
                 (KEY_PREFIX + name,),
+            )
+            for statement in statements:
+                db.execute(statement)
+
+    def _has_row(self, name: str) -> bool:
+        with self.reading() as db:
+            return bool(
+                db.rows(
+                    sql.SQL("SELECT 1 FROM {} WHERE application_name = %s").format(self.tracking),
+                    (KEY_PREFIX + name,),
+                )
             )
 
     def position(self, name: str) -> int:
@@ -142,6 +161,29 @@ class SQLiteViews(_Tracked, SQLiteTrackingRecorder):
         super().__init__(datastore)
         self.tracking = sql.Identifier("tracking")
 
+    @contextmanager
+    def _transaction(self, commit: bool) -> Iterator[Any]:
+        """Writes begin IMMEDIATE: a deferred transaction that has read (if only the schema)
+        fails at once with "database is locked" when another process writes, not waiting."""
+        if not commit:
+            with self.datastore.transaction(commit=False) as cursor:
+                yield cursor
+            return
+        with self.datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                connection.commit()
+            except sqlite3.Error as error:
+                connection.rollback()
+                raise OperationalError(error) from error
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.sqlite_cursor.close()
+
 
 def open_store(app: Application[Any]) -> ViewStore:
     """The views' recorder on the application's own database (its tracking table created)."""
@@ -153,5 +195,12 @@ def open_store(app: Application[Any]) -> ViewStore:
         store = SQLiteViews(datastore)
     else:
         raise TypeError(f"read models need SQLite or PostgreSQL, not {type(datastore).__name__}")
-    store.create_table()
+    for attempt in range(SCHEMA_ATTEMPTS):  # other processes may be creating it right now
+        try:
+            store.create_table()
+            break
+        except (PersistenceError, sqlite3.Error):
+            if attempt == SCHEMA_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.05, 0.2))
     return store
