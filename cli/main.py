@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.commands import lifecycle, money, operations, projections, reads
+from cli.commands import audit, lifecycle, money, operations, projections, reads
 from cli.context import LedgerContext
 from cli.errors import run_guarded
 from ledger.config import Settings
@@ -44,6 +44,7 @@ for command in (
     operations.sla,
     operations.demo,
     projections.projections,
+    audit.audit,
 ):
     cli.add_command(command)
 
