@@ -26,6 +26,7 @@ class Break:
     refund_id: str
     version: int
     problem: str
+    at_head: bool = field(default=False, compare=False)  # found against the checkpoint
 
     def describe(self) -> str:
         return f"refund {self.refund_id} version {self.version}: {self.problem}"
@@ -100,7 +101,7 @@ class ChainVerifier:
             return None
         if prev_hash != chain.head:
             where, what = (
-                (chain.version, f"altered (version {expected} records another hash for it)")
+                (chain.version, f"does not match the hash in version {expected} (one was altered)")
                 if chain.version
                 else (expected, "does not start the chain")
             )
@@ -109,8 +110,8 @@ class ChainVerifier:
         chain.version, chain.head, chain.digest = expected, own_hash, state_digest(row.state)
         return str(own_hash)
 
-    def _break(self, refund_id: str, version: int, problem: str) -> None:
-        self.broken[refund_id] = Break(refund_id, version, problem)
+    def _break(self, refund_id: str, version: int, problem: str, at_head: bool = False) -> None:
+        self.broken[refund_id] = Break(refund_id, version, problem, at_head)
 
     def finish(self, checkpoint: Checkpoint) -> Report:
         for refund_id in sorted(set(checkpoint) | set(self.chains)):
@@ -119,21 +120,22 @@ class ChainVerifier:
         return Report(len(self.chains), self.events, list(self.broken.values()))
 
     def _check_head(self, refund_id: str, head: tuple[int, str] | None) -> None:
-        chain = self.chains.get(refund_id)
-        if chain is None:
-            assert head is not None
-            self._break(
-                refund_id,
-                1,
-                f"removed with all its events (the checkpoint records version {head[0]})",
-            )
-        elif head is None:
-            self._break(refund_id, 1, "not in the checkpoint (inserted outside the ledger)")
-        elif chain.version < head[0]:
-            self._break(
-                refund_id, chain.version + 1, f"removed (the checkpoint records version {head[0]})"
-            )
-        elif chain.version > head[0]:
-            self._break(refund_id, head[0] + 1, "not in the checkpoint (inserted)")
-        elif chain.digest != head[1]:
-            self._break(refund_id, chain.version, "altered (differs from the checkpoint)")
+        found = _head_problem(self.chains.get(refund_id), head)
+        if found is not None:
+            self._break(refund_id, *found, at_head=True)
+
+
+def _head_problem(chain: _Chain | None, head: tuple[int, str] | None) -> tuple[int, str] | None:
+    """Where and how a chain's newest event disagrees with the checkpoint, if it does."""
+    if chain is None:
+        assert head is not None
+        return 1, f"removed with all its events (the checkpoint records version {head[0]})"
+    if head is None:
+        return 1, "not in the checkpoint (inserted outside the ledger)"
+    if chain.version < head[0]:
+        return chain.version + 1, f"removed (the checkpoint records version {head[0]})"
+    if chain.version > head[0]:
+        return head[0] + 1, "not in the checkpoint (inserted)"
+    if chain.digest != head[1]:
+        return chain.version, "altered (differs from the checkpoint)"
+    return None

@@ -75,6 +75,17 @@ class Tamper:
     def delete_checkpoint(self, refund_id: object) -> None:
         self._execute(f"DELETE FROM {CHECKPOINT_TABLE} WHERE originator_id = ?", str(refund_id))
 
+    def copy(self, refund_id: object, version: int, to: int) -> None:
+        """Insert a copy of an event's row as another version."""
+        self._execute(
+            f"INSERT INTO {self.table} (originator_id, originator_version, topic, state) "
+            f"SELECT originator_id, ?, topic, state FROM {self.table} "
+            "WHERE originator_id = ? AND originator_version = ?",
+            to,
+            self._id(refund_id),
+            version,
+        )
+
     def swap(self, refund_id: object, a: int, b: int) -> None:
         """Swap two events' places: their originator_version values."""
         for old, new in ((a, -1), (b, a), (-1, b)):

@@ -52,7 +52,7 @@ def test_changed_amount_in_a_middle_event_is_named(
     long, _ = refunds
     tamper.replace_text(long.id, 4, '"amount":"60.00"', '"amount":"99.00"')
     assert first_break(app) == Break(
-        str(long.id), 4, "altered (version 5 records another hash for it)"
+        str(long.id), 4, "does not match the hash in version 5 (one was altered)"
     )
 
 
@@ -123,6 +123,15 @@ def test_refund_missing_from_the_checkpoint_is_named(
     assert (found.refund_id, found.version) == (str(long.id), 1)
 
 
+def test_event_inserted_after_the_newest_is_named(
+    app: RefundLedger, refunds: tuple[Any, Any], tamper: Tamper
+) -> None:
+    _, short = refunds
+    tamper.copy(short.id, 3, 4)
+    found = first_break(app)
+    assert (found.refund_id, found.version) == (str(short.id), 3)
+
+
 def test_swapped_events_are_named(
     app: RefundLedger, refunds: tuple[Any, Any], tamper: Tamper
 ) -> None:
@@ -157,4 +166,17 @@ def test_a_failed_save_leaves_the_checkpoint_as_it_was(
     with pytest.raises(Exception, match="(?i)integrity|unique|duplicate"):
         app.save(stale)
     assert checkpoint_of(app)[str(long.id)][0] == 6
+    assert verify_store(app).intact
+
+
+def test_refund_written_between_scan_and_checkpoint_read_is_not_reported(
+    app: RefundLedger, refunds: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long, _ = refunds
+    app.add_note(long.id, MANAGER, "written while verify runs")
+    stale = {**checkpoint_of(app), str(long.id): checkpoint_of(app)[str(long.id)]}
+    stale[str(long.id)] = (5, "as read before the note")
+    real = app.recorder.select_checkpoint  # type: ignore[attr-defined]
+    reads = iter([stale])
+    monkeypatch.setattr(app.recorder, "select_checkpoint", lambda: next(reads, None) or real())
     assert verify_store(app).intact
