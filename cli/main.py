@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.commands import audit, lifecycle, money, operations, projections, reads
+from cli.commands import audit, lifecycle, money, operations, projections, reads, search
 from cli.context import LedgerContext
 from cli.errors import run_guarded
 from ledger.config import Settings
@@ -47,6 +47,7 @@ for command in (
     audit.audit,
 ):
     cli.add_command(command)
+audit.audit.add_command(search.search)
 
 
 def main() -> None:

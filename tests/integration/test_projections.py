@@ -9,12 +9,14 @@ from uuid import UUID
 from psycopg import sql
 
 from ledger.app.service import Clock, RefundLedger
-from ledger.app.views import refund_out
+from ledger.app.views import event_out, refund_out
 from ledger.demo import run_demo
 from ledger.projections.runner import Projections
 from ledger.projections.status import refund_from_row
 
 from .support import AGENT, MANAGER, form
+
+TABLES = ("refund_status", "decision_trail", "payouts", "payout_refunds")
 
 
 def _rows(projections: Projections, table: str, order: str) -> list[dict[str, Any]]:
@@ -56,6 +58,34 @@ def test_decision_trail_holds_every_refund_event_once(
     assert sorted((r["refund_id"], r["version"], r["type"]) for r in trail) == sorted(expected)
 
 
+def test_payouts_view_has_one_row_per_attempt_with_its_outcome(
+    make_app: Callable[..., RefundLedger], database_url: str
+) -> None:
+    app = _demo(make_app, database_url)
+    projections = Projections(app)
+    projections.catch_up()
+    expected = {}
+    for refund_id in app.refund_ids():
+        for event in app.history(refund_id):
+            fields = event_out(event)
+            key = (str(refund_id), fields.get("attempt"))
+            if fields["type"] == "PayoutStarted":
+                expected[key] = ("pending", fields["amount"], fields["method"], None)
+            elif fields["type"] in ("PayoutSettled", "PayoutFailed"):
+                outcome = "settled" if fields["type"] == "PayoutSettled" else "failed"
+                expected[key] = (outcome, *expected[key][1:3], fields.get("reference"))
+    rows = _rows(projections, "payouts", "seq")
+    assert (
+        expected
+        and {
+            (r["refund_id"], r["attempt"]): (r["status"], r["amount"], r["method"], r["reference"])
+            for r in rows
+        }
+        == expected
+    )
+    assert all(r["currency"] and r["order_id"] for r in rows)
+
+
 def test_incremental_views_equal_rebuilt_views(
     make_app: Callable[..., RefundLedger], database_url: str, clock: Clock
 ) -> None:
@@ -68,9 +98,9 @@ def test_incremental_views_equal_rebuilt_views(
     app.request(AGENT, form(amount="20.00", order_id="O-2"))
     app.add_note(first.id, AGENT, "called the customer")
     projections.catch_up()
-    incremental = {t: _rows(projections, t, "seq") for t in ("refund_status", "decision_trail")}
+    incremental = {t: _rows(projections, t, "1, 2") for t in TABLES}
     projections.rebuild()
-    rebuilt = {t: _rows(projections, t, "seq") for t in ("refund_status", "decision_trail")}
+    rebuilt = {t: _rows(projections, t, "1, 2") for t in TABLES}
     assert incremental == rebuilt
     assert len(rebuilt["refund_status"]) == 2
 

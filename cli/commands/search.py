@@ -1,0 +1,73 @@
+"""`ledger audit search`: decisions across refunds, from the decision-trail view."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from cli import render
+from cli.commands.projections import fresh_views
+from cli.context import LedgerContext, pass_ledger
+from cli.options import json_option
+from ledger.app import inputs
+from ledger.domain.actor import Actor
+from ledger.domain.errors import InvalidInput
+from ledger.projections import queries
+from ledger.projections.trail import EVENT_TYPES
+
+
+def event_type(text: str) -> str:
+    """An event type as `history` names it (Approved, PayoutSettled, ...), any case."""
+    by_lower = {name.lower(): name for name in EVENT_TYPES}
+    found = by_lower.get(text.strip().lower())
+    if found is None:
+        raise InvalidInput(f"unknown event type {text!r}: choose one of {', '.join(EVENT_TYPES)}")
+    return found
+
+
+@click.command(name="search", short_help="Search decisions across refunds.")
+@click.option("--actor", metavar="ROLE:NAME", help="Only events by this actor.")
+@click.option("--type", "type_", metavar="TYPE", help="Only this event type, e.g. Approved.")
+@click.option("--refund", metavar="REFUND", help="Only this refund's events.")
+@click.option("--since", metavar="ISO8601", help="Only events at or after this time.")
+@click.option("--until", metavar="ISO8601", help="Only events at or before this time.")
+@click.option("--limit", type=click.IntRange(1, 100_000), help="At most this many events.")
+@json_option
+@pass_ledger
+def search(
+    ledger: LedgerContext,
+    actor: str | None,
+    type_: str | None,
+    refund: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Refund events across refunds, oldest first, filtered by actor, type, refund and time."""
+    where = queries.TrailFilter(
+        actor=None if actor is None else str(Actor.parse(actor)),
+        type=None if type_ is None else event_type(type_),
+        refund=None if refund is None else str(inputs.refund_id(refund)),
+        since=None if since is None else inputs.moment(since, "--since"),
+        until=None if until is None else inputs.moment(until, "--until"),
+    )
+    store = fresh_views(ledger, "decision_trail").store
+    found = queries.search_trail(store, where, queries.Page(limit=limit))
+    if as_json:
+        render.emit_json(found)
+        return
+    table = Table(title=f"{len(found)} event(s)")
+    for column in ("at (UTC)", "refund", "v", "event", "actor", "rule", "details"):
+        table.add_column(column, no_wrap=column == "refund")
+    for row in found:
+        table.add_row(
+            row["at"][:19].replace("T", " "),
+            row["refund_id"],
+            str(row["version"]),
+            row["type"],
+            row["actor"] or "-",
+            row["rule"] or "-",
+            row["summary"],
+        )
+    render.console().print(table)
