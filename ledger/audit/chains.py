@@ -13,7 +13,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.recorders import CHAINED_TOPICS, state_digest
-from ledger.domain.chain import GENESIS, event_hash
+from ledger.domain.chain import GENESIS, UNCHAINED, event_hash
 from ledger.domain.refund_events import Requested
 
 Checkpoint = Mapping[str, tuple[int, str]]  # refund id -> (version, SHA-256 of its state)
@@ -98,6 +98,9 @@ class ChainVerifier:
             return None
         if isinstance(event, Requested) != (expected == 1):
             self._break(refund_id, expected, "a request must be version 1, and only it")
+            return None
+        if prev_hash == UNCHAINED:
+            self._break(refund_id, expected, "stored before the hash chain existed (no prev_hash)")
             return None
         if prev_hash != chain.head:
             where, what = (

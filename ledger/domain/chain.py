@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 GENESIS = "0" * 64
+UNCHAINED = ""  # the prev_hash of events stored before the chain existed
 
 
 def canonical_json(value: Any) -> bytes:

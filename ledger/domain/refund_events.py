@@ -8,13 +8,19 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from ledger.domain import events as e
-from ledger.domain.chain import event_hash
+from ledger.domain.chain import UNCHAINED, event_hash
 from ledger.domain.refund_apply import apply_payload
 
 
 class Requested(Aggregate.Created):
     payload: e.RefundRequested
     prev_hash: str  # chain.GENESIS: nothing comes before a request
+
+    class_version = 2  # version 1 had no prev_hash
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["prev_hash"] = UNCHAINED
 
     def apply(self, aggregate: Any) -> None:
         aggregate.chain_head = event_hash(self)
@@ -23,6 +29,12 @@ class Requested(Aggregate.Created):
 class RefundEvent(Aggregate.Event):
     payload: Any
     prev_hash: str  # the chain hash of the refund's previous event
+
+    class_version = 2  # version 1 had no prev_hash
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["prev_hash"] = UNCHAINED
 
     def apply(self, aggregate: Any) -> None:
         apply_payload(aggregate, self.payload, self.timestamp)
