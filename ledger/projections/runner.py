@@ -18,6 +18,7 @@ from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
 
 from ledger.projections.base import View
+from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.status import StatusView
 from ledger.projections.store import StalePosition, ViewStore, open_store
@@ -28,7 +29,7 @@ BATCH = 500
 
 
 def all_views() -> list[View]:
-    return [StatusView(), DecisionTrailView(), PayoutsView()]
+    return [StatusView(), DecisionTrailView(), PayoutsView(), KpiView()]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from ledger.projections.status import refund_from_row
 
 from .support import AGENT, MANAGER, form
 
-TABLES = ("refund_status", "decision_trail", "payouts", "payout_refunds")
+TABLES = ("refund_status", "decision_trail", "payouts", "payout_refunds", "kpi_refunds")
 
 
 def _rows(projections: Projections, table: str, order: str) -> list[dict[str, Any]]:
