@@ -174,8 +174,7 @@ def test_refund_written_between_scan_and_checkpoint_read_is_not_reported(
 ) -> None:
     long, _ = refunds
     app.add_note(long.id, MANAGER, "written while verify runs")
-    stale = {**checkpoint_of(app), str(long.id): checkpoint_of(app)[str(long.id)]}
-    stale[str(long.id)] = (5, "as read before the note")
+    stale = {**checkpoint_of(app), str(long.id): (5, "as read before the note")}
     real = app.recorder.select_checkpoint  # type: ignore[attr-defined]
     reads = iter([stale])
     monkeypatch.setattr(app.recorder, "select_checkpoint", lambda: next(reads, None) or real())
