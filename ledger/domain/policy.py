@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -89,7 +89,7 @@ class Policy(_Section):
 
     @model_validator(mode="after")
     def _every_action_has_roles(self) -> Policy:
-        missing = [a for a in Action.__args__ if a not in self.permissions]  # type: ignore[attr-defined]
+        missing = [a for a in get_args(Action) if a not in self.permissions]
         if missing:
             raise ValueError(f"permissions has no entry for {missing}")
         return self
