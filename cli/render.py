@@ -11,6 +11,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ledger.app.views import event_summary
+
 
 def console() -> Console:
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
@@ -90,25 +92,9 @@ def history(events: list[dict[str, Any]], as_json: bool) -> None:
             event["at"][:19].replace("T", " "),
             event["type"],
             event["actor"] or "-",
-            summary(event),
+            event_summary(event),
         )
     console().print(table)
-
-
-_SUMMARY_SKIP = {"version", "type", "actor", "at", "fingerprint", "findings", "items"}
-
-
-def summary(event: dict[str, Any]) -> str:
-    """The fields of an event that a person reads first, as `key=value` pairs."""
-    parts = [
-        f"{key}={value}"
-        for key, value in event.items()
-        if key not in _SUMMARY_SKIP and value not in (None, [], "")
-    ]
-    failed = [f["check"] for f in event.get("findings", []) if not f["passed"]]
-    if failed:
-        parts.append(f"failed={','.join(failed)}")
-    return "; ".join(parts)
 
 
 def _money(value: str | None, currency: str) -> str:

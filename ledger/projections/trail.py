@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.app.views import event_out
+from ledger.app.views import event_out, event_summary
 from ledger.domain import refund_events as ev
 from ledger.projections.base import View, create_index, create_table, insert, time_key
 from ledger.projections.store import Db
@@ -28,7 +28,7 @@ EVENT_TYPES: tuple[str, ...] = tuple(
         and cls is not ev.RefundEvent
     )
 )  # fmt: skip
-_SKIP = {"version", "type", "actor", "at", "fingerprint", "findings", "items", "policy_version"}
+_SKIP = frozenset({"policy_version"})  # the view has a column of its own for it
 
 
 class DecisionTrailView(View):
@@ -67,21 +67,8 @@ def _row(notification_id: int, event: Any) -> list[Any]:
         "actor": fields["actor"],
         "at": fields["at"],
         "at_key": time_key(event.timestamp),
-        "summary": summary(fields),
+        "summary": event_summary(fields, also_skip=_SKIP),
         "policy_version": fields.get("policy_version"),
         "rule": fields.get("rule"),
     }
     return [values[c] for c in COLUMNS]
-
-
-def summary(event: dict[str, Any]) -> str:
-    """The fields of an event that a person reads first, as `key=value` pairs."""
-    parts = [
-        f"{key}={value}"
-        for key, value in event.items()
-        if key not in _SKIP and value not in (None, [], "")
-    ]
-    failed = [f["check"] for f in event.get("findings", []) if not f["passed"]]
-    if failed:
-        parts.append(f"failed={','.join(failed)}")
-    return "; ".join(parts)
