@@ -1,8 +1,10 @@
 """Keep the views up to date: read the notification log from each view's position, apply.
 
-Both back ends poll `select_notifications` (the SQLite recorder cannot subscribe), one batch
-per transaction. PostgreSQL notification ids may have gaps; the default insert path commits
-them in order, so reading past a gap never skips an event that commits later.
+Each view reads `select_notifications` from its own position, one batch per transaction.
+Following new events, PostgreSQL wakes the runner when events commit (LISTEN on the
+recorder's NOTIFY channel, as the library's subscriptions do); SQLite cannot say, so it is
+polled. PostgreSQL notification ids may have gaps; the default insert path commits them in
+order, so reading past a gap never skips an event that commits later.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
+from psycopg import sql
 
 from ledger.projections.base import View
 from ledger.projections.kpis import KpiView
@@ -23,6 +26,7 @@ from ledger.projections.payouts import PayoutsView
 from ledger.projections.status import StatusView
 from ledger.projections.store import StalePosition, ViewStore, open_store
 from ledger.projections.trail import DecisionTrailView
+from ledger.projections.wakeup import wakeup
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -34,13 +38,12 @@ def all_views() -> list[View]:
 
 @dataclass(frozen=True)
 class ViewState:
+    """A view's position, the newest notification id, and how many events it has not seen."""
+
     name: str
     position: int
     head: int
-
-    @property
-    def lag(self) -> int:
-        return max(self.head - self.position, 0)
+    lag: int
 
 
 class Projections:
@@ -50,9 +53,9 @@ class Projections:
         self.app = app
         self.views = {view.name: view for view in (views or all_views())}
         self.store: ViewStore = open_store(app)
-        postgres = isinstance(getattr(app.factory, "datastore", None), PostgresDatastore)
+        self.postgres = isinstance(getattr(app.factory, "datastore", None), PostgresDatastore)
         for view in self.views.values():
-            self.store.ensure(view.name, view.schema(postgres))
+            self.store.ensure(view.name, view.schema(self.postgres))
 
     def view(self, name: str) -> View:
         return self.views[name]
@@ -87,7 +90,28 @@ class Projections:
 
     def states(self) -> list[ViewState]:
         head = self.app.recorder.max_notification_id() or 0
-        return [ViewState(n, self.store.position(n), head) for n in self.views]
+        found = []
+        for name in self.views:
+            position = self.store.position(name)
+            found.append(ViewState(name, position, head, self._unseen(position)))
+        return found
+
+    def _unseen(self, position: int) -> int:
+        """Stored events after `position` (ids may have gaps, so not a difference of ids)."""
+        recorder: Any = self.app.recorder
+        table: sql.Composable
+        column: sql.Composable
+        if self.postgres:
+            table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+            column = sql.Identifier("notification_id")
+        else:
+            table, column = sql.Identifier(recorder.events_table_name), sql.SQL("rowid")
+        with self.store.reading() as db:
+            found = db.rows(
+                sql.SQL("SELECT count(*) AS n FROM {} WHERE {} > %s").format(table, column),
+                (position,),
+            )
+        return int(found[0]["n"])
 
     def rebuild(self, *names: str) -> int:
         """Drop the named views' rows and positions, then apply every event again."""
@@ -97,10 +121,15 @@ class Projections:
         return self.catch_up(*chosen)
 
     def follow(self, stop: threading.Event, poll_seconds: float = 0.5, batch: int = BATCH) -> int:
-        """Catch up, then keep applying new events until `stop` is set; the count."""
+        """Catch up, then keep applying new events until `stop` is set; the count.
+
+        `poll_seconds` bounds the wait for news: on SQLite it is the polling interval; on
+        PostgreSQL a notification usually ends the wait at once.
+        """
         applied = 0
-        while not stop.is_set():
-            started = time.monotonic()
-            applied += self.catch_up(batch=batch)
-            stop.wait(max(poll_seconds - (time.monotonic() - started), 0))
+        with wakeup(self.app.recorder) as news:
+            while not stop.is_set():
+                started = time.monotonic()
+                applied += self.catch_up(batch=batch)
+                news.wait(stop, max(poll_seconds - (time.monotonic() - started), 0))
         return applied

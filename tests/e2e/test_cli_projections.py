@@ -106,6 +106,35 @@ def test_projection_killed_mid_catch_up_applies_every_event_once_after_restart(
     assert {s["lag"] for s in ledger.ok("projections", "status")} == {0}
 
 
+def test_a_following_runner_applies_new_events_without_waiting_out_its_poll(
+    ledger: Ledger,
+) -> None:
+    """PostgreSQL wakes the runner by NOTIFY: a 60 s poll would miss the deadline below."""
+    poll = "60" if ledger.database_url.startswith("postgresql") else "0.2"
+    runner = subprocess.Popen(
+        [*LEDGER, "--db", ledger.database_url, "projections", "run", "--poll", poll],
+        cwd=ledger.workdir,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1)  # let it reach its wait; events stored before that are caught up anyway
+        _seed(ledger.database_url, 3)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(
+            position < head for position, head in _positions(ledger.database_url).values()
+        ):
+            time.sleep(0.05)
+        assert {p == h > 0 for p, h in _positions(ledger.database_url).values()} == {True}
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        out, err = runner.communicate(timeout=30)
+    assert runner.returncode == 0, err
+    assert out.startswith("stopped; applied ")
+
+
 def test_list_reads_the_status_view_with_the_show_json_contract(ledger: Ledger) -> None:
     _seed(ledger.database_url, 6)
     listed = ledger.ok("list")
