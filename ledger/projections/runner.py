@@ -1,6 +1,7 @@
 """Keep the views up to date: read the notification log from each view's position, apply.
 
-Each view reads `select_notifications` from its own position, one batch per transaction.
+Pages of `select_notifications` are read and decoded once for every view; each view applies
+the events after its own position, one transaction per page.
 Following new events, PostgreSQL wakes the runner when events commit (LISTEN on the
 recorder's NOTIFY channel, as the library's subscriptions do); SQLite cannot say, so it is
 polled. PostgreSQL notification ids may have gaps; the default insert path commits them in
@@ -61,25 +62,37 @@ class Projections:
         return self.views[name]
 
     def catch_up(self, *names: str, batch: int = BATCH) -> int:
-        """Apply every stored event the named views (default: all) have not seen; the count."""
-        return sum(self._catch_up(self.views[n], batch) for n in names or tuple(self.views))
+        """Apply every stored event the named views (default: all) have not seen.
 
-    def _catch_up(self, view: View, batch: int) -> int:
+        Each page of the log is read and decoded once for all the views; each view applies
+        the events after its own position in its own transaction. Returns the events applied,
+        counted once per view.
+        """
+        views = [self.views[name] for name in names or tuple(self.views)]
         applied = 0
         while True:
-            position = self.store.position(view.name)
+            positions = {view.name: self.store.position(view.name) for view in views}
             page = self.app.recorder.select_notifications(
-                start=position, limit=batch, inclusive_of_start=False
+                start=min(positions.values()), limit=batch, inclusive_of_start=False
             )
             if not page:
                 return applied
             events = [(n.id, self._decode(n)) for n in page]
-            try:
-                with self.store.advancing(view.name, position, page[-1].id) as db:
-                    view.process(db, events)
-            except StalePosition:
-                continue  # another process applied this batch; read on from where it got
-            applied += len(page)
+            for view in views:
+                applied += self._apply(view, positions[view.name], events)
+
+    def _apply(self, view: View, position: int, events: list[tuple[int, Any]]) -> int:
+        unseen = [
+            (notification_id, e) for notification_id, e in events if notification_id > position
+        ]
+        if not unseen:
+            return 0
+        try:
+            with self.store.advancing(view.name, position, unseen[-1][0]) as db:
+                view.process(db, unseen)
+        except StalePosition:
+            return 0  # another process applied these; the next page starts where it got
+        return len(unseen)
 
     def _decode(self, notification: Any) -> Any:
         try:
