@@ -28,14 +28,19 @@ def report() -> None:
 @click.option("--until", metavar="ISO8601", help="Only refunds requested at or before this time.")
 @json_option
 @click.option(
-    "--html", "html_file", metavar="FILE",
+    "--html",
+    "html_file",
+    metavar="FILE",
     help="Write a self-contained HTML page with charts to FILE instead of printing tables.",
-)  # fmt: skip
+)
 @pass_ledger
 def kpis_command(
-    ledger: LedgerContext, since: str | None, until: str | None, as_json: bool,
+    ledger: LedgerContext,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
     html_file: str | None,
-) -> None:  # fmt: skip
+) -> None:
     """KPIs of the refunds requested in the period (by request time, both ends included).
 
     Counts and amounts by reason and by channel, approval and automatic-approval rates, median

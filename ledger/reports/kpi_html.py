@@ -35,8 +35,9 @@ footer{color:#5f6b7a;font-size:12px;margin-top:20px}
 """
 
 
-def page(kpis: dict[str, Any], since: datetime | None, until: datetime | None,
-         generated: datetime) -> str:  # fmt: skip
+def page(
+    kpis: dict[str, Any], since: datetime | None, until: datetime | None, generated: datetime
+) -> str:
     """The whole page; a period without refunds says so instead of drawing empty charts."""
     period = figures.period(since, until)
     title = f"Refund KPIs, {period}"
