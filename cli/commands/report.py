@@ -75,8 +75,10 @@ def _period_json(period: queries.Period) -> dict[str, str | None]:
 def _writable(name: str) -> Path:
     """The page's path, refused before any work when its directory is missing."""
     path = Path(name)
-    if not path.parent.is_dir():
+    if not path.parent.exists():
         raise InvalidInput(f"cannot write {name}: directory {path.parent} does not exist")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"cannot write {name}: {path.parent} is not a directory")
     if path.is_dir():
         raise InvalidInput(f"cannot write {name}: it is a directory")
     return path

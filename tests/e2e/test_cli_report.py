@@ -22,7 +22,7 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 
-from .support import Ledger
+from .support import Ledger, Outcome
 
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
 VERIFIER, FINANCE = Actor.parse("verifier:vic"), Actor.parse("finance:fay")
@@ -265,6 +265,14 @@ def test_html_of_an_empty_period_and_html_with_json(ledger: Ledger) -> None:
     assert outcome.json()["refunds"] == 6 and "<svg" in both.read_text(encoding="utf-8")
 
 
+def refused(outcome: Outcome, says: str) -> None:
+    """Exit 2, nothing on stdout, one `error:` line on stderr that says `says`."""
+    assert outcome.code == 2, outcome.describe()
+    assert outcome.stdout == "" and outcome.stderr.count("\n") == 1, outcome.describe()
+    assert outcome.stderr.startswith("error: ") and says in outcome.stderr, outcome.describe()
+    assert "Traceback" not in outcome.stderr
+
+
 def test_bad_report_input_exits_2_with_one_line_and_touches_nothing(tmp_path: Path) -> None:
     """Input is refused before the database is opened: no store is created, no page written."""
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
@@ -275,9 +283,12 @@ def test_bad_report_input_exits_2_with_one_line_and_touches_nothing(tmp_path: Pa
         (("--html", str(tmp_path / "missing" / "kpis.html")), "does not exist"),
         (("--html", str(tmp_path)), "is a directory"),
     ):
-        outcome = ledger.run("report", "kpis", *args)
-        assert outcome.code == 2, outcome.describe()
-        assert outcome.stdout == "" and outcome.stderr.count("\n") == 1, outcome.describe()
-        assert outcome.stderr.startswith("error: ") and says in outcome.stderr, outcome.describe()
-        assert "Traceback" not in outcome.stderr
+        refused(ledger.run("report", "kpis", *args), says)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_directory_nobody_can_write_in_is_refused_in_one_line(ledger: Ledger) -> None:
+    """/proc refuses new files even to root: the failed write is exit 2, no traceback."""
+    refused(ledger.run("report", "kpis", "--html", "/proc/kpis.html"), "cannot write")
+    assert not Path("/proc/kpis.html").exists()
