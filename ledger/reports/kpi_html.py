@@ -26,7 +26,7 @@ h1{margin:0 0 4px;font-size:26px}h2{font-size:16px;margin:0 0 10px}
 .card,.chart{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);padding:14px}
 .card .value{font-size:28px;font-weight:600}.card .label{color:#5f6b7a;font-size:13px}
 .card .note{color:#5f6b7a;font-size:12px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:16px;
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(480px,100%),1fr));gap:16px;
 margin-top:16px}
 .legend{font-size:12px;color:#5f6b7a;margin:6px 0 0}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px}
@@ -114,7 +114,8 @@ def _charts(kpis: dict[str, Any]) -> str:
                _legend([(f"{label}: {n}", colour) for label, n, colour in parts])),
     ]  # fmt: skip
     if kpis["sla_breaches"]:
-        charts.append(_counts("SLA breaches by reason", kpis["by_reason"], "sla_breaches", RED))
+        breached = {r: g for r, g in kpis["by_reason"].items() if g["sla_breaches"]}
+        charts.append(_counts("SLA breaches by reason", breached, "sla_breaches", RED))
     else:
         charts.append(_chart("SLA breaches", '<p class="sub">None in this period.</p>'))
     for key, title in (("to_decision", "Hours to decision"), ("to_payout", "Hours to payout")):
