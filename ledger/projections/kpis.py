@@ -2,11 +2,13 @@
 
 `summarise` turns the rows of a period into the KPIs of SPEC 4: counts and amounts by reason
 and channel, approval and automatic-approval rates, median and p90 hours to decision and to
-payout, SLA breaches.
+payout, SLA breaches; plus the counts of each kind of decision and histogram buckets of the
+hours, which the HTML report draws.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -111,15 +113,25 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The KPIs of the given fact rows (amounts as decimal strings per currency)."""
     decided = [r for r in rows if r["decision"]]
     approved = [r for r in decided if r["decision"] == "approved"]
+    to_decision = [_hours(r, "decided_at") for r in decided]
+    to_payout = [_hours(r, "paid_at") for r in rows if r["paid_at"]]
+    automatic = sum(r["automatic"] for r in decided)
     return {
         "refunds": len(rows),
         "by_reason": _groups(rows, "reason"),
         "by_channel": _groups(rows, "channel"),
         "approval_rate": _rate(len(approved), len(decided)),
-        "automatic_approval_rate": _rate(sum(r["automatic"] for r in decided), len(decided)),
-        "hours_to_decision": _spread([_hours(r, "decided_at") for r in decided]),
-        "hours_to_payout": _spread([_hours(r, "paid_at") for r in rows if r["paid_at"]]),
+        "automatic_approval_rate": _rate(automatic, len(decided)),
+        "hours_to_decision": _spread(to_decision),
+        "hours_to_payout": _spread(to_payout),
         "sla_breaches": sum(r["sla_breaches"] for r in rows),
+        "decisions": {
+            "approved_automatically": automatic,
+            "approved_by_people": len(approved) - automatic,
+            "rejected": len(decided) - len(approved),
+            "undecided": len(rows) - len(decided),
+        },
+        "hours_buckets": {"to_decision": _buckets(to_decision), "to_payout": _buckets(to_payout)},
     }
 
 
@@ -128,15 +140,19 @@ def _groups(rows: Sequence[dict[str, Any]], column: str) -> dict[str, Any]:
     for row in rows:
         group = groups.setdefault(row[column], {"count": 0, "requested": defaultdict(Decimal),
                                                 "approved": defaultdict(Decimal),
-                                                "paid": defaultdict(Decimal)})  # fmt: skip
+                                                "paid": defaultdict(Decimal),
+                                                "sla_breaches": 0})  # fmt: skip
         group["count"] += 1
+        group["sla_breaches"] += row["sla_breaches"]
         for kind in ("requested", "approved", "paid"):
             if row[f"{kind}_amount"] is not None:
                 group[kind][row["currency"]] += Decimal(row[f"{kind}_amount"])
-    return {
-        name: {k: v if k == "count" else {c: str(a) for c, a in v.items()} for k, v in g.items()}
-        for name, g in sorted(groups.items())
-    }
+    return {name: {k: _strings(v) for k, v in g.items()} for name, g in sorted(groups.items())}
+
+
+def _strings(value: Any) -> Any:
+    """Counts stay integers; amounts per currency become decimal strings."""
+    return value if isinstance(value, int) else {c: str(a) for c, a in value.items()}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -152,5 +168,20 @@ def _spread(hours: list[float]) -> dict[str, float | None]:
     if not hours:
         return {"median": None, "p90": None}
     ordered = sorted(hours)
-    p90 = ordered[min(len(ordered) - 1, max(0, round(0.9 * len(ordered)) - 1))]
+    p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]  # nearest rank
     return {"median": round(statistics.median(ordered), 2), "p90": round(p90, 2)}
+
+
+#: Upper bounds (hours, exclusive) of the histogram buckets; the last bucket is open-ended.
+BUCKETS: tuple[tuple[str, float], ...] = (
+    ("under 1h", 1), ("1-4h", 4), ("4-24h", 24), ("24-48h", 48), ("48h-7d", 168),
+    ("7d or more", math.inf),
+)  # fmt: skip
+
+
+def _buckets(hours: list[float]) -> list[dict[str, Any]]:
+    """How many of `hours` fall in each bucket of BUCKETS, in order (empty ones too)."""
+    counts = [0] * len(BUCKETS)
+    for value in hours:
+        counts[next(i for i, (_, upper) in enumerate(BUCKETS) if value < upper)] += 1
+    return [{"label": label, "count": n} for (label, _), n in zip(BUCKETS, counts, strict=True)]

@@ -1,4 +1,4 @@
-"""Questions answered from the views: refund listings and decision-trail searches."""
+"""Questions answered from the views: refund listings, decision-trail searches, KPI facts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import sql
 
 from ledger.domain.errors import InvalidInput
-from ledger.projections import status, trail
+from ledger.projections import kpis, status, trail
 from ledger.projections.base import time_key
 from ledger.projections.store import ViewStore
 
@@ -43,6 +43,21 @@ class TrailFilter:
     until: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Period:
+    """Refunds requested within [since, until], either end open; it cannot end before it starts."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise InvalidInput(
+                f"the period ends before it starts: since {self.since.isoformat()} "
+                f"is after until {self.until.isoformat()}"
+            )
+
+
 def list_refunds(store: ViewStore, where: RefundFilter, page: Page) -> list[dict[str, Any]]:
     """Refunds oldest first, as `show --json` objects, from the status view."""
     conditions = _equal(
@@ -72,6 +87,15 @@ def search_trail(store: ViewStore, where: TrailFilter, page: Page) -> list[dict[
         found = db.rows(statement, params)
     keys = ("refund_id", "version", "type", "actor", "at", "summary", "policy_version", "rule")
     return [{key: row[key] for key in keys} for row in found]
+
+
+def kpi_rows(store: ViewStore, period: Period) -> list[dict[str, Any]]:
+    """The KPI view's fact rows of the refunds *requested* within the period, oldest first."""
+    statement, params = _select(
+        kpis.TABLE, _range("created_key", period.since, period.until), Page(), None
+    )
+    with store.reading() as db:
+        return db.rows(statement, params)
 
 
 Condition = tuple[sql.Composable, list[Any]]

@@ -48,3 +48,7 @@ def test_kpis_from_the_view_match_the_event_histories(
     hours = sorted(d[2] for d in decisions)
     assert hours[0] <= kpis["hours_to_decision"]["median"] <= kpis["hours_to_decision"]["p90"]
     assert kpis["hours_to_payout"]["median"] is not None
+    assert sum(kpis["decisions"].values()) == kpis["refunds"]
+    assert kpis["decisions"]["undecided"] == kpis["refunds"] - len(decisions)
+    assert sum(b["count"] for b in kpis["hours_buckets"]["to_decision"]) == len(decisions)
+    assert sum(g["sla_breaches"] for g in kpis["by_reason"].values()) == breaches

@@ -1,0 +1,139 @@
+"""`ledger report kpis`: the KPIs of SPEC 4 for a period, from the KPI view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from cli import render
+from cli.commands.projections import fresh_views
+from cli.context import LedgerContext, pass_ledger
+from cli.options import json_option
+from ledger.app import inputs
+from ledger.domain.errors import InvalidInput
+from ledger.projections import kpis, queries
+from ledger.reports import figures, kpi_html
+
+
+@click.group(short_help="Reports for finance and operations.")
+def report() -> None:
+    """Figures across refunds, read from the views (caught up first)."""
+
+
+@report.command(name="kpis", short_help="Counts, amounts, rates and times of a period.")
+@click.option("--since", metavar="ISO8601", help="Only refunds requested at or after this time.")
+@click.option("--until", metavar="ISO8601", help="Only refunds requested at or before this time.")
+@json_option
+@click.option(
+    "--html",
+    "html_file",
+    metavar="FILE",
+    help="Write a self-contained HTML page with charts to FILE instead of printing tables.",
+)
+@pass_ledger
+def kpis_command(
+    ledger: LedgerContext,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    html_file: str | None,
+) -> None:
+    """KPIs of the refunds requested in the period (by request time, both ends included).
+
+    Counts and amounts by reason and by channel, approval and automatic-approval rates, median
+    and p90 hours to decision and to payout, SLA breaches. With --html FILE the page is
+    written and `wrote FILE` printed instead of the tables (with --json, the JSON still goes
+    to stdout and `wrote FILE` to stderr).
+    """
+    period = queries.Period(
+        since=None if since is None else inputs.moment(since, "--since"),
+        until=None if until is None else inputs.moment(until, "--until"),
+    )
+    target = None if html_file is None else _writable(html_file)
+    store = fresh_views(ledger, kpis.KpiView.name).store
+    summary = kpis.summarise(queries.kpi_rows(store, period))
+    if target is not None:
+        page = kpi_html.page(summary, period.since, period.until, ledger.app.clock())
+        _write(target, page)
+        click.echo(f"wrote {html_file}", err=as_json)
+    if as_json:
+        render.emit_json({**summary, "period": _period_json(period)})
+    elif target is None:
+        _tables(summary, period)
+
+
+def _period_json(period: queries.Period) -> dict[str, str | None]:
+    return {
+        "since": None if period.since is None else period.since.isoformat(),
+        "until": None if period.until is None else period.until.isoformat(),
+    }
+
+
+def _writable(name: str) -> Path:
+    """The page's path, refused before any work when its directory is missing."""
+    path = Path(name)
+    if not path.parent.exists():
+        raise InvalidInput(f"cannot write {name}: directory {path.parent} does not exist")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"cannot write {name}: {path.parent} is not a directory")
+    if path.is_dir():
+        raise InvalidInput(f"cannot write {name}: it is a directory")
+    return path
+
+
+def _write(path: Path, page: str) -> None:
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _tables(summary: dict[str, Any], period: queries.Period) -> None:
+    out = render.console()
+    heading = f"Refund KPIs, {figures.period(period.since, period.until)}"
+    if not summary["refunds"]:
+        out.print(f"{heading}: {figures.NO_REFUNDS}")
+        return
+    overview = Table(title=heading, show_header=False)
+    overview.add_column(style="bold")
+    overview.add_column()
+    decision, payout = summary["hours_to_decision"], summary["hours_to_payout"]
+    for label, value in (
+        ("refunds", str(summary["refunds"])),
+        ("approval rate", figures.percent(summary["approval_rate"])),
+        ("automatic approval rate", figures.percent(summary["automatic_approval_rate"])),
+        ("hours to decision, median / p90", _pair(decision)),
+        ("hours to payout, median / p90", _pair(payout)),
+        ("decisions", _decisions(summary["decisions"])),
+        ("SLA breaches", str(summary["sla_breaches"])),
+    ):
+        overview.add_row(label, value)
+    out.print(overview)
+    for column in ("reason", "channel"):
+        out.print(_groups(f"by {column}", column, summary[f"by_{column}"]))
+
+
+def _decisions(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items())
+
+
+def _pair(spread: dict[str, float | None]) -> str:
+    return f"{figures.hours(spread['median'])} / {figures.hours(spread['p90'])}"
+
+
+def _groups(title: str, column: str, groups: dict[str, Any]) -> Table:
+    table = Table(title=title)
+    for name in (column, "refunds", "requested", "approved", "paid", "SLA breaches"):
+        table.add_column(name, justify="left" if name == column else "right")
+    for name, group in groups.items():
+        table.add_row(
+            escape(name),  # names are data, never rich markup
+            str(group["count"]),
+            *(figures.amounts(group[kind]) or "-" for kind in ("requested", "approved", "paid")),
+            str(group["sla_breaches"]),
+        )
+    return table
