@@ -6,7 +6,16 @@ import sys
 
 import click
 
-from cli.commands import audit, lifecycle, money, operations, projections, reads, search
+from cli.commands import (
+    audit,
+    lifecycle,
+    money,
+    operations,
+    projections,
+    reads,
+    reconcile,
+    search,
+)
 from cli.context import LedgerContext
 from cli.errors import run_guarded
 from ledger.config import Settings
@@ -44,6 +53,7 @@ for command in (
     operations.sla,
     operations.demo,
     projections.projections,
+    reconcile.reconcile,
     audit.audit,
 ):
     cli.add_command(command)

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import sql
 
 from ledger.domain.errors import InvalidInput
-from ledger.projections import status, trail
+from ledger.projections import payouts, status, trail
 from ledger.projections.base import time_key
 from ledger.projections.store import ViewStore
 
@@ -72,6 +72,15 @@ def search_trail(store: ViewStore, where: TrailFilter, page: Page) -> list[dict[
         found = db.rows(statement, params)
     keys = ("refund_id", "version", "type", "actor", "at", "summary", "policy_version", "rule")
     return [{key: row[key] for key in keys} for row in found]
+
+
+def referenced_payouts(store: ViewStore) -> list[dict[str, Any]]:
+    """Payout attempts with a provider reference (settled, or failed with one), oldest first."""
+    statement = sql.SQL("SELECT * FROM {} WHERE reference IS NOT NULL ORDER BY seq").format(
+        sql.Identifier(payouts.TABLE)
+    )
+    with store.reading() as db:
+        return db.rows(statement)
 
 
 Condition = tuple[sql.Composable, list[Any]]
