@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from cli import render
 from cli.commands.projections import fresh_views
@@ -109,11 +110,7 @@ def _print(report: dict[str, Any]) -> None:
         for column in ("line", "reference", "refund", "reason"):
             bad.add_column(column, no_wrap=column == "refund")
         for row in report["malformed"]:
-            bad.add_row(
-                str(row["line"]),
-                *(row[k] or "-" for k in ("reference", "refund_id")),
-                row["reason"],
-            )
+            bad.add_row(*_cells(row["line"], row["reference"], row["refund_id"], row["reason"]))
         out.print(bad)
 
 
@@ -123,19 +120,22 @@ def _findings(category: str, items: list[dict[str, Any]]) -> Table:
         table.add_column(column, no_wrap=column == "refund")
     for item in items:
         table.add_row(
-            "-" if item["line"] is None else str(item["line"]),
-            item["reference"] or "-",
-            item["refund_id"] or "-",
+            *_cells(item["line"], item["reference"], item["refund_id"]),
             _side(item, "ledger"),
             _side(item, "provider"),
         )
     return table
 
 
-def _side(item: dict[str, Any], side: str) -> str:
+def _cells(*values: object) -> list[Text]:
+    """Plain text: a provider's file may hold anything, including rich markup like [red]."""
+    return [Text("-" if value is None else str(value)) for value in values]
+
+
+def _side(item: dict[str, Any], side: str) -> Text:
     if item[f"{side}_status"] is None:
-        return "-"
-    return f"{item[f'{side}_status']} {item[f'{side}_amount']} {item[f'{side}_currency']}"
+        return Text("-")
+    return Text(f"{item[f'{side}_status']} {item[f'{side}_amount']} {item[f'{side}_currency']}")
 
 
 def _money(totals: dict[str, str]) -> str:

@@ -67,6 +67,7 @@ SETTLEMENTS = "\ufeff" + "\r\n".join(
         "2026-11-01T10:00:00Z,PAY-WAIT,1.00,EUR,pending,0",  # 18
         "last tuesday,PAY-WHEN,1.00,EUR,settled,0",  # 19
         "2026-11-01T10:00:00Z,PAY-MATCH,30.00,EUR,settled,0",  # 20
+        "2026-11-01T10:00:00Z,[/bold]PAY,[red]1,EUR,settled,0",  # 21: rich markup, shown as is
         "",
     ]
 )
@@ -82,6 +83,7 @@ MALFORMED = {
     18: "unknown status 'pending'",
     19: "invalid settled_at 'last tuesday'",
     20: "duplicate reference (first on line 2)",
+    21: "invalid amount '[red]1'",
 }
 
 
@@ -174,7 +176,7 @@ def test_json_report_puts_every_row_and_payout_in_its_category(seeded: Seeded) -
     (currency,) = report["currency_mismatch"]
     assert (currency["ledger_currency"], currency["provider_currency"]) == ("EUR", "USD")
     summary = report["summary"]
-    assert summary["rows"] == 19
+    assert summary["rows"] == 20
     assert summary["counts"]["malformed"] == len(MALFORMED)
     assert summary["discrepancies"] == 1 + 1 + 1 + 1 + 2 + 2 + 1 + len(MALFORMED)
     assert summary["totals"]["matched"] == {"EUR": "30.00", "JPY": "40"}
@@ -190,7 +192,8 @@ def test_human_report_names_every_finding(seeded: Seeded) -> None:
     for category in ("amount_mismatch", "currency_mismatch", "missing_in_ledger",
                      "failed_in_ledger", "failed_at_provider", "missing_at_provider"):  # fmt: skip
         assert f"{category} (" in outcome.stdout, category
-    assert "malformed (9)" in outcome.stdout
+    assert f"malformed ({len(MALFORMED)})" in outcome.stdout
+    assert "[/bold]PAY" in outcome.stdout and "'[red]1'" in outcome.stdout
     for reference in ("PAY-AMOUNT", "PAY-UNKNOWN", "PAY-ABSENT", "PAY-BOUNCED", "YEN,1"):
         assert reference in outcome.stdout
     assert seeded.refunds["absent"] in outcome.stdout
