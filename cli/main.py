@@ -13,6 +13,7 @@ from cli.commands import (
     operations,
     projections,
     reads,
+    reconcile,
     report,
     search,
 )
@@ -53,6 +54,7 @@ for command in (
     operations.sla,
     operations.demo,
     projections.projections,
+    reconcile.reconcile,
     audit.audit,
     report.report,
 ):

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import sql
 
 from ledger.domain.errors import InvalidInput
-from ledger.projections import kpis, status, trail
+from ledger.projections import kpis, payouts, status, trail
 from ledger.projections.base import time_key
 from ledger.projections.store import ViewStore
 
@@ -96,6 +96,15 @@ def kpi_rows(store: ViewStore, period: Period) -> list[dict[str, Any]]:
     )
     with store.reading() as db:
         return db.rows(statement, params)
+
+
+def referenced_payouts(store: ViewStore) -> list[dict[str, Any]]:
+    """Payout attempts with a provider reference (settled, or failed with one), oldest first."""
+    statement = sql.SQL("SELECT * FROM {} WHERE reference IS NOT NULL ORDER BY seq").format(
+        sql.Identifier(payouts.TABLE)
+    )
+    with store.reading() as db:
+        return db.rows(statement)
 
 
 Condition = tuple[sql.Composable, list[Any]]

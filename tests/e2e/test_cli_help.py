@@ -26,6 +26,7 @@ COMMANDS = [
     "list",
     "policy show",
     "sla sweep",
+    "reconcile",
     "demo",
     "report kpis",
 ]

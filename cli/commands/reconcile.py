@@ -1,0 +1,142 @@
+"""`ledger reconcile`: a payment provider's settlement file against the payouts view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from cli import render
+from cli.commands.projections import fresh_views
+from cli.context import LedgerContext, pass_ledger
+from cli.errors import EXIT_REFUSED
+from cli.options import json_option
+from ledger.app import inputs
+from ledger.domain.errors import InvalidInput
+from ledger.projections import queries
+from ledger.reconcile.matching import CATEGORIES, LedgerPayout, Period
+from ledger.reconcile.report import reconcile as build_report
+from ledger.reconcile.settlements import COLUMNS, read_settlements
+
+
+class Discrepancies(click.ClickException):
+    """`--fail-on-mismatch` and the report found something a person must look at."""
+
+    exit_code = EXIT_REFUSED
+
+
+@click.command(name="reconcile", short_help="Match a provider's settlement file to the payouts.")
+@click.option(
+    "--settlements",
+    "path",
+    required=True,
+    metavar="FILE.csv",
+    help=f"The provider's settlement file: CSV with a header naming {', '.join(COLUMNS)}.",
+)
+@click.option(
+    "--since",
+    metavar="ISO8601",
+    help="Only payouts the ledger settled at or after this time count as missing at the provider.",
+)
+@click.option(
+    "--until",
+    metavar="ISO8601",
+    help="Only payouts the ledger settled at or before this time count as missing at the provider.",
+)
+@click.option(
+    "--fail-on-mismatch",
+    is_flag=True,
+    help="Exit 1 after the report when it holds a discrepancy: any finding but matched and "
+    "failed_in_both, or a malformed row.",
+)
+@json_option
+@pass_ledger
+def reconcile(
+    ledger: LedgerContext,
+    path: str,
+    since: str | None,
+    until: str | None,
+    fail_on_mismatch: bool,
+    as_json: bool,
+) -> None:
+    """Match a settlement file's rows to the ledger's payouts by provider reference.
+
+    Reports matched rows, amount and currency mismatches, rows missing or failed in the
+    ledger, rows the provider failed but the ledger settled, and payouts settled in the ledger
+    but missing from the file (all of them, or those settled between --since and --until).
+    Malformed rows are listed with their line numbers; the rest of the file still counts.
+    Nothing is changed. Exit 0 with the report (1 with --fail-on-mismatch and a discrepancy);
+    2 when the file cannot be read as a whole.
+    """
+    period = Period(
+        since=None if since is None else inputs.moment(since, "--since"),
+        until=None if until is None else inputs.moment(until, "--until"),
+    )
+    if period.since and period.until and period.since > period.until:
+        raise InvalidInput("--since is after --until: the period is empty")
+    settlements = read_settlements(Path(path))
+    store = fresh_views(ledger, "payouts").store
+    payouts = [LedgerPayout.from_row(row) for row in queries.referenced_payouts(store)]
+    report = build_report(settlements, payouts, period)
+    if as_json:
+        render.emit_json(report)
+    else:
+        _print(report)
+    found = report["summary"]["discrepancies"]
+    if fail_on_mismatch and found:
+        raise Discrepancies(f"reconciliation found {found} discrepancy(ies)")
+
+
+def _print(report: dict[str, Any]) -> None:
+    summary = report["summary"]
+    out = render.console()
+    table = Table(title=f"reconciliation of {summary['rows']} row(s)")
+    for column in ("category", "count", "total"):
+        table.add_column(column)
+    for category, count in summary["counts"].items():
+        totals = summary["totals"].get(category, {})
+        table.add_row(category, str(count), _money(totals))
+    table.add_row("provider settled", "", _money(summary["provider_settled"]))
+    table.add_row("ledger settled", "", _money(summary["ledger_settled"]))
+    out.print(table)
+    for category in CATEGORIES:
+        if report[category]:
+            out.print(_findings(category, report[category]))
+    if report["malformed"]:
+        bad = Table(title=f"malformed ({len(report['malformed'])})")
+        for column in ("line", "reference", "refund", "reason"):
+            bad.add_column(column, no_wrap=column == "refund")
+        for row in report["malformed"]:
+            bad.add_row(*_cells(row["line"], row["reference"], row["refund_id"], row["reason"]))
+        out.print(bad)
+
+
+def _findings(category: str, items: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{category} ({len(items)})")
+    for column in ("line", "reference", "refund", "ledger", "provider"):
+        table.add_column(column, no_wrap=column == "refund")
+    for item in items:
+        table.add_row(
+            *_cells(item["line"], item["reference"], item["refund_id"]),
+            _side(item, "ledger"),
+            _side(item, "provider"),
+        )
+    return table
+
+
+def _cells(*values: object) -> list[Text]:
+    """Plain text: a provider's file may hold anything, including rich markup like [red]."""
+    return [Text("-" if value is None else str(value)) for value in values]
+
+
+def _side(item: dict[str, Any], side: str) -> Text:
+    if item[f"{side}_status"] is None:
+        return Text("-")
+    return Text(f"{item[f'{side}_status']} {item[f'{side}_amount']} {item[f'{side}_currency']}")
+
+
+def _money(totals: dict[str, str]) -> str:
+    return ", ".join(f"{amount} {currency}" for currency, amount in totals.items()) or "-"

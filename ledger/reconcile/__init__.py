@@ -1,0 +1,1 @@
+"""Reconciliation of the payouts view against a payment provider's settlement file."""
