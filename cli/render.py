@@ -16,7 +16,9 @@ from ledger.app.views import event_summary
 
 def console() -> Console:
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
-    return Console(width=width, highlight=False, soft_wrap=False)
+    # markup=False: stored text (notes, reasons, references) may hold "[red]" or "[/bold]",
+    # which rich would otherwise read as styles, or fail on.
+    return Console(width=width, highlight=False, soft_wrap=False, markup=False)
 
 
 def emit_json(data: Any) -> None:

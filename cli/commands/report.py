@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from cli import render
@@ -131,7 +130,7 @@ def _groups(title: str, column: str, groups: dict[str, Any]) -> Table:
         table.add_column(name, justify="left" if name == column else "right")
     for name, group in groups.items():
         table.add_row(
-            escape(name),  # names are data, never rich markup
+            name,  # data: the console reads no rich markup
             str(group["count"]),
             *(figures.amounts(group[kind]) or "-" for kind in ("requested", "approved", "paid")),
             str(group["sla_breaches"]),

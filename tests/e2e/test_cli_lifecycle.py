@@ -429,3 +429,17 @@ def test_demo_fills_the_store_with_refunds_on_every_path(ledger: Ledger) -> None
     assert "ledger " in outcome.stdout  # the tour names commands to try next
     statuses = {refund["status"] for refund in ledger.ok("list")}
     assert {"approved", "pending_approval", "rejected", "cancelled", "paid"} <= statuses
+
+
+def test_stored_text_that_looks_like_rich_markup_is_printed_as_is(ledger: Ledger) -> None:
+    """Tables show notes and reasons verbatim: "[red]" is data, "[/bold]" no crash."""
+    refund = ledger.request(note="[red]urgent[/red]")
+    text = "[/bold] customer wrote [b]twice"
+    assert ledger.run("note", refund["id"], "--actor", "agent:ann", "--text", text).code == 0
+    for args in (("history", refund["id"]), ("audit", "search", "--refund", refund["id"])):
+        outcome = ledger.run(*args)
+        assert outcome.code == 0, outcome.describe()
+        flat = " ".join(outcome.stdout.split())
+        assert "[/bold] customer wrote [b]twice" in flat, outcome.describe()
+    shown = ledger.run("show", refund["id"])
+    assert shown.code == 0 and "[red]" not in shown.stderr, shown.describe()
