@@ -14,10 +14,9 @@ from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.errors import EXIT_REFUSED
 from cli.options import json_option
-from ledger.app import inputs
-from ledger.domain.errors import InvalidInput
+from ledger.app.period import Period
 from ledger.projections import queries
-from ledger.reconcile.matching import CATEGORIES, LedgerPayout, Period
+from ledger.reconcile.matching import CATEGORIES, LedgerPayout
 from ledger.reconcile.report import reconcile as build_report
 from ledger.reconcile.settlements import COLUMNS, read_settlements
 
@@ -71,12 +70,7 @@ def reconcile(
     Nothing is changed. Exit 0 with the report (1 with --fail-on-mismatch and a discrepancy);
     2 when the file cannot be read as a whole.
     """
-    period = Period(
-        since=None if since is None else inputs.moment(since, "--since"),
-        until=None if until is None else inputs.moment(until, "--until"),
-    )
-    if period.since and period.until and period.since > period.until:
-        raise InvalidInput("--since is after --until: the period is empty")
+    period = Period.parse(since, until)
     settlements = read_settlements(Path(path))
     store = fresh_views(ledger, "payouts").store
     payouts = [LedgerPayout.from_row(row) for row in queries.referenced_payouts(store)]

@@ -12,7 +12,7 @@ from cli import render
 from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
-from ledger.app import inputs
+from ledger.app.period import Period
 from ledger.domain.errors import InvalidInput
 from ledger.projections import kpis, queries
 from ledger.reports import figures, kpi_html
@@ -48,10 +48,7 @@ def kpis_command(
     written and `wrote FILE` printed instead of the tables (with --json, the JSON still goes
     to stdout and `wrote FILE` to stderr).
     """
-    period = queries.Period(
-        since=None if since is None else inputs.moment(since, "--since"),
-        until=None if until is None else inputs.moment(until, "--until"),
-    )
+    period = Period.parse(since, until)
     target = None if html_file is None else _writable(html_file)
     store = fresh_views(ledger, kpis.KpiView.name).store
     summary = kpis.summarise(queries.kpi_rows(store, period))
@@ -65,7 +62,7 @@ def kpis_command(
         _tables(summary, period)
 
 
-def _period_json(period: queries.Period) -> dict[str, str | None]:
+def _period_json(period: Period) -> dict[str, str | None]:
     return {
         "since": None if period.since is None else period.since.isoformat(),
         "until": None if period.until is None else period.until.isoformat(),
@@ -91,7 +88,7 @@ def _write(path: Path, page: str) -> None:
         raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
 
 
-def _tables(summary: dict[str, Any], period: queries.Period) -> None:
+def _tables(summary: dict[str, Any], period: Period) -> None:
     out = render.console()
     heading = f"Refund KPIs, {figures.period(period.since, period.until)}"
     if not summary["refunds"]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from psycopg import sql
 
+from ledger.app.period import Period
 from ledger.domain.errors import InvalidInput
 from ledger.projections import kpis, payouts, status, trail
 from ledger.projections.base import time_key
@@ -41,21 +42,6 @@ class TrailFilter:
     refund: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Period:
-    """Refunds requested within [since, until], either end open; it cannot end before it starts."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if self.since is not None and self.until is not None and self.since > self.until:
-            raise InvalidInput(
-                f"the period ends before it starts: since {self.since.isoformat()} "
-                f"is after until {self.until.isoformat()}"
-            )
 
 
 def list_refunds(store: ViewStore, where: RefundFilter, page: Page) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ledger.app.period import Period
 from ledger.reconcile.settlements import SettlementFile, SettlementRow
 
 #: Every category, in report order. A row or payout lands in exactly one.
@@ -54,21 +55,6 @@ class LedgerPayout:
             currency=str(row["currency"]),
             status=str(row["status"]),
             finished_at=datetime.fromisoformat(finished) if finished else None,
-        )
-
-
-@dataclass(frozen=True)
-class Period:
-    """Which ledger settlements the file is expected to cover (either end open)."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def holds(self, moment: datetime | None) -> bool:
-        if moment is None:
-            return self.since is None and self.until is None
-        return (self.since is None or moment >= self.since) and (
-            self.until is None or moment <= self.until
         )
 
 

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ledger.reconcile.matching import AGREEMENTS, CATEGORIES, Item, LedgerPayout, Period, match
+from ledger.app.period import Period
+from ledger.reconcile.matching import AGREEMENTS, CATEGORIES, Item, LedgerPayout, match
 from ledger.reconcile.settlements import SettlementFile
 
 

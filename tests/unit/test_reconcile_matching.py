@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.reconcile.matching import CATEGORIES, LedgerPayout, Period, match
+from ledger.app.period import Period
+from ledger.reconcile.matching import CATEGORIES, LedgerPayout, match
 from ledger.reconcile.report import discrepancies, reconcile
 from ledger.reconcile.settlements import Malformed, SettlementFile, SettlementRow
 
