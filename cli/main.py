@@ -6,7 +6,16 @@ import sys
 
 import click
 
-from cli.commands import audit, lifecycle, money, operations, projections, reads, search
+from cli.commands import (
+    audit,
+    lifecycle,
+    money,
+    operations,
+    projections,
+    reads,
+    schemas,
+    search,
+)
 from cli.context import LedgerContext
 from cli.errors import run_guarded
 from ledger.config import Settings
@@ -45,6 +54,7 @@ for command in (
     operations.demo,
     projections.projections,
     audit.audit,
+    schemas.schemas,
 ):
     cli.add_command(command)
 audit.audit.add_command(search.search)

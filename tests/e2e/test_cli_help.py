@@ -27,6 +27,7 @@ COMMANDS = [
     "policy show",
     "sla sweep",
     "demo",
+    "schemas export",
 ]
 
 
