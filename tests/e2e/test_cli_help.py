@@ -29,6 +29,7 @@ COMMANDS = [
     "reconcile",
     "demo",
     "report kpis",
+    "schemas export",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Delivery to downstream systems: the CloudEvents body of each refund event and its schema."""
