@@ -1,1 +1,1 @@
-"""Downstream Kafka consumers."""
+"""Downstream consumers of the relay's CloudEvents: finance (journal) and compliance."""

@@ -58,6 +58,7 @@ class ViewStore(Protocol):
     def advancing(self, name: str, expected: int, last: int) -> AbstractContextManager[Db]: ...
     def reset(self, name: str, tables: Sequence[str]) -> None: ...
     def reading(self) -> AbstractContextManager[Db]: ...
+    def writing(self) -> AbstractContextManager[Db]: ...
 
 
 class _Tracked:
@@ -141,6 +142,12 @@ class _Tracked:
     @contextmanager
     def reading(self) -> Iterator[Db]:
         with self._transaction(commit=False) as cursor:
+            yield Db(cursor, self.qmark)
+
+    @contextmanager
+    def writing(self) -> Iterator[Db]:
+        """One transaction that commits when the block ends, or rolls back on an error."""
+        with self._transaction(commit=True) as cursor:
             yield Db(cursor, self.qmark)
 
 
