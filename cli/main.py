@@ -8,6 +8,8 @@ import click
 
 from cli.commands import (
     audit,
+    consume,
+    finance,
     lifecycle,
     money,
     operations,
@@ -59,6 +61,8 @@ for command in (
     audit.audit,
     report.report,
     schemas.schemas,
+    consume.consume,
+    finance.finance,
 ):
     cli.add_command(command)
 audit.audit.add_command(search.search)

@@ -1,0 +1,97 @@
+"""`ledger consume finance`: run a downstream consumer of `refunds.events` (SPEC 6)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from kafka.errors import KafkaError
+
+from cli.context import LedgerContext, pass_ledger
+from consumers.finance import FinanceHandler
+from consumers.handler import Handler
+from consumers.runner import ConsumerRunner
+from consumers.storage import consumer_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+BOOTSTRAP_ENV = "LEDGER_KAFKA_BOOTSTRAP"
+
+
+class MissingBroker(click.ClickException):
+    exit_code = 2
+
+
+def consumer_options(function: F) -> F:
+    """The options every consumer command takes (see `run_consumer_command`)."""
+    options = [
+        click.option("--kafka", "bootstrap", metavar="HOST:PORT",
+                     help=f"Kafka bootstrap server (default: {BOOTSTRAP_ENV})."),
+        click.option("--topic", default="refunds.events", show_default=True,
+                     help="Topic of the relay's CloudEvents."),
+        click.option("--dlq-topic", default="refunds.events.dlq", show_default=True,
+                     help="Where messages that cannot be processed go."),
+        click.option("--group", help="Consumer group id (default: the consumer's name)."),
+        click.option("--once", is_flag=True,
+                     help="Exit once caught up and idle for --idle seconds."),
+        click.option("--idle", type=click.FloatRange(0.1, 3600), default=5.0,
+                     show_default=True, help="Seconds without messages that end --once."),
+        click.option("--session-timeout-ms", type=click.IntRange(1000, 300_000),
+                     default=10_000, show_default=True,
+                     help="Group session timeout (the broker may hold a join half as long)."),
+        click.option("--db", "storage_url", metavar="URL",
+                     help="Database of the consumer's tables (default: the ledger's)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any) -> None:
+    """Run `handler` under a ConsumerRunner until SIGTERM/SIGINT (or idle, with --once)."""
+    bootstrap = options["bootstrap"] or os.environ.get(BOOTSTRAP_ENV)
+    if not bootstrap:
+        raise MissingBroker(f"no Kafka broker: pass --kafka HOST:PORT or set {BOOTSTRAP_ENV}")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda signum, frame: stop.set())
+    session_ms = options["session_timeout_ms"]
+    with consumer_store(options["storage_url"] or ledger.settings.database_url) as store:
+        runner = ConsumerRunner(
+            handler,
+            store,
+            bootstrap,
+            topic=options["topic"],
+            group=options["group"],
+            dlq_topic=options["dlq_topic"],
+            idle_seconds=options["idle"],
+            session_timeout_ms=session_ms,
+            heartbeat_interval_ms=max(100, session_ms // 6),
+        )
+        try:
+            counts = runner.run(stop, once=options["once"])
+        except KafkaError as error:
+            raise click.ClickException(f"Kafka at {bootstrap}: {error}") from None
+    click.echo(
+        f"{handler.name}: applied {counts.applied}, skipped {counts.duplicates} duplicate(s), "
+        f"dead-lettered {counts.dead_lettered}"
+    )
+
+
+@click.group(short_help="Run a downstream consumer of refunds.events.")
+def consume() -> None:
+    """Consumers of the relay's CloudEvents: each in its own group, with its own tables."""
+
+
+@consume.command(name="finance", short_help="Post payouts to the finance journal.")
+@consumer_options
+@pass_ledger
+def finance(ledger: LedgerContext, /, **options: Any) -> None:
+    """Post double-entry journal entries for payouts started, settled and failed."""
+    run_consumer_command(ledger, FinanceHandler(), **options)

@@ -1,0 +1,76 @@
+"""`ledger finance journal|trial-balance`: read the finance consumer's journal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from cli import render
+from cli.context import LedgerContext, pass_ledger
+from cli.options import json_option
+from consumers.finance import FinanceHandler
+from consumers.finance_books import journal as read_journal
+from consumers.finance_books import trial_balance as read_trial_balance
+from consumers.inbox import inbox_schema
+from consumers.storage import consumer_store
+from ledger.projections.store import PostgresViews, ViewStore
+
+storage_option = click.option(
+    "--db", "storage_url", metavar="URL", help="Database of the journal (default: the ledger's)."
+)
+
+
+@contextmanager
+def books(ledger: LedgerContext, storage_url: str | None) -> Iterator[ViewStore]:
+    """The journal's store, its tables created if the consumer never ran."""
+    with consumer_store(storage_url or ledger.settings.database_url) as store:
+        handler = FinanceHandler()
+        schema = inbox_schema() + handler.schema(isinstance(store, PostgresViews))
+        store.ensure(f"consumer.{handler.name}", schema)
+        yield store
+
+
+@click.group(short_help="The finance consumer's journal.")
+def finance() -> None:
+    """Double-entry journal entries posted by `ledger consume finance`."""
+
+
+@finance.command(name="journal", short_help="Every journal entry and its lines.")
+@json_option
+@storage_option
+@pass_ledger
+def journal(ledger: LedgerContext, as_json: bool, storage_url: str | None) -> None:
+    """Every entry in posting order: refund, attempt, kind, and its debit and credit lines."""
+    with books(ledger, storage_url) as store:
+        entries = read_journal(store)
+    if as_json:
+        render.emit_json(entries)
+        return
+    for entry in entries:
+        click.echo(
+            f"{entry['posted_at']}  {entry['refund_id']}  attempt {entry['attempt']}  "
+            f"{entry['kind']:<8} {entry['currency']}  {entry['memo']}"
+        )
+        for line in entry["lines"]:
+            click.echo(f"    {line['account']:<16} Dr {line['debit']:>12}  Cr {line['credit']:>12}")
+    click.echo(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+
+
+@finance.command(name="trial-balance", short_help="Debits and credits per account.")
+@json_option
+@storage_option
+@pass_ledger
+def trial_balance(ledger: LedgerContext, as_json: bool, storage_url: str | None) -> None:
+    """Total debits, credits and balance per account and currency; debits equal credits."""
+    with books(ledger, storage_url) as store:
+        rows = read_trial_balance(store)
+    if as_json:
+        render.emit_json(rows)
+        return
+    for row in rows:
+        click.echo(
+            f"{row['currency']}  {row['account']:<16} Dr {row['debit']:>12}  "
+            f"Cr {row['credit']:>12}  balance {row['balance']:>12}"
+        )
