@@ -23,15 +23,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import CommitFailedError, TopicAlreadyExistsError
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import CommitFailedError
 
 from consumers.handler import Handler
 from consumers.inbound import parse
 from consumers.inbox import dead_letter, first_delivery, inbox_schema
 from consumers.messages import Delivered, Undeliverable
 from consumers.refusals import Refused, apply_guarded
+from consumers.topics import caught_up, create_topics
 from ledger.projections.store import PostgresViews, ViewStore
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class ConsumerRunner:
 
     def run(self, stop: threading.Event, once: bool = False) -> Counts:
         """Consume until `stop` is set (or, with `once`, until idle and caught up)."""
-        self.create_topics()
+        create_topics(self.bootstrap, {self.topic: self.partitions, self.dlq_topic: 1})
         consumer = KafkaConsumer(
             self.topic,
             bootstrap_servers=self.bootstrap,
@@ -110,6 +110,7 @@ class ConsumerRunner:
 
     def process(self, records: Sequence[Any], consumer: Any, producer: Any) -> None:
         """Apply one polled batch, dead-letter what cannot be processed, commit offsets."""
+        logger.debug("polled %d record(s)", len(records))
         parsed: list[tuple[Any, Delivered]] = []
         refused: list[tuple[Any, str]] = []
         for record in records:
@@ -168,25 +169,4 @@ class ConsumerRunner:
         """Idle long enough and at the end of every assigned partition (or idle far longer)."""
         if idle < self.idle_seconds:
             return False
-        assigned = consumer.assignment()
-        if not assigned:
-            return idle >= 10 * self.idle_seconds
-        ends = consumer.end_offsets(list(assigned))
-        return all(consumer.position(tp) >= ends[tp] for tp in assigned)
-
-    def create_topics(self) -> None:
-        """Create the events and dead-letter topics when missing."""
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        try:
-            existing = set(admin.list_topics())
-            wanted = {self.topic: self.partitions, self.dlq_topic: 1}
-            missing = [
-                NewTopic(name, count, 1) for name, count in wanted.items() if name not in existing
-            ]
-            if missing:
-                try:
-                    admin.create_topics(missing, validate_only=False)
-                except TopicAlreadyExistsError:
-                    pass  # another process created it meanwhile
-        finally:
-            admin.close()
+        return caught_up(consumer) or idle >= 10 * self.idle_seconds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 import click
 
@@ -69,8 +70,14 @@ def trial_balance(ledger: LedgerContext, as_json: bool, storage_url: str | None)
     if as_json:
         render.emit_json(rows)
         return
+    totals: dict[str, list[Decimal]] = {}
     for row in rows:
         click.echo(
             f"{row['currency']}  {row['account']:<16} Dr {row['debit']:>12}  "
             f"Cr {row['credit']:>12}  balance {row['balance']:>12}"
         )
+        total = totals.setdefault(row["currency"], [Decimal(0), Decimal(0)])
+        total[0] += Decimal(row["debit"])
+        total[1] += Decimal(row["credit"])
+    for currency, (debit, credit) in totals.items():
+        click.echo(f"{currency}  {'total':<16} Dr {debit:>12}  Cr {credit:>12}")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from ledger.app.service import RefundLedger
 
@@ -81,8 +82,41 @@ def test_a_consumer_killed_after_its_commit_posts_nothing_twice_when_restarted(
     assert balance == {"cash": "-70.00", "refund_expense": "70.00", "refunds_payable": "0.00"}
 
 
-def test_consume_without_a_broker_address_is_one_line_and_exit_2(ledger: Ledger) -> None:
-    outcome = ledger.run("consume", "finance", "--once")
+def test_sigterm_stops_a_following_consumer_cleanly(
+    sqlite_url: str, tmp_path: Path, make_app: Callable[[str], RefundLedger], kafka_bootstrap: str
+) -> None:
+    app = make_app(sqlite_url)
+    paid_and_retried(app)
+    messages = ledger_messages(app)
+    topic = fresh_name("events")
+    produce(kafka_bootstrap, topic, messages)
+    following = [a for a in consume_args(Ledger(sqlite_url, tmp_path), kafka_bootstrap, topic,
+                                         fresh_name("finance")) if a != "--once"]  # fmt: skip
+    process = subprocess.Popen(
+        following, cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    watchdog = threading.Timer(TIMEOUT_SECONDS, process.kill)
+    watchdog.start()
+    try:
+        assert process.stderr is not None
+        applied = 0
+        for line in process.stderr:  # until every message is applied and its batch committed
+            found = re.search(r"applied (\d+) message", line)
+            applied += int(found.group(1)) if found else 0
+            if WINDOW in line and applied == len(messages):
+                break
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=TIMEOUT_SECONDS)
+    finally:
+        watchdog.cancel()
+        process.kill()
+    assert process.returncode == 0
+    assert stdout == f"finance: applied {len(messages)}, skipped 0 duplicate(s), dead-lettered 0\n"
+
+
+def test_consume_without_a_broker_address_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    outcome = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path).run("consume", "finance")
     assert outcome.code == 2
     assert outcome.stderr == (
         "error: no Kafka broker: pass --kafka HOST:PORT or set LEDGER_KAFKA_BOOTSTRAP\n"

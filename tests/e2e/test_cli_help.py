@@ -30,6 +30,9 @@ COMMANDS = [
     "demo",
     "report kpis",
     "schemas export",
+    "consume finance",
+    "finance journal",
+    "finance trial-balance",
 ]
 
 
