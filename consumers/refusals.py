@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 
 import psycopg
@@ -11,8 +10,6 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from consumers.handler import Handler
 from consumers.messages import Delivered
 from ledger.projections.store import Db
-
-logger = logging.getLogger(__name__)
 
 #: Errors of the database itself: the batch must be retried, never dead-lettered.
 DATABASE_DOWN = (
@@ -39,6 +36,5 @@ def apply_guarded(handler: Handler, db: Db, message: Delivered) -> None:
     except DATABASE_DOWN:
         raise
     except Exception as error:
-        logger.exception("%s refused %s (%s)", handler.name, message.id, message.type)
         reason = f"{handler.name} handler: {type(error).__name__}: {error}"
         raise Refused(message, reason) from error

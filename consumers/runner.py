@@ -149,6 +149,7 @@ class ConsumerRunner:
             try:
                 self._transaction([message])
             except Refused as refused:
+                logger.error("refused %s", message.id, exc_info=refused.__cause__)
                 failures[id(message)] = refused.reason
         return failures
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from consumers.finance import FinanceHandler
@@ -76,6 +77,10 @@ def test_payouts_post_balanced_entries_and_duplicates_post_nothing(
         (retried, 2, "settled", [("refunds_payable", "40.00", "0"), ("cash", "0", "40.00")]),
     ])  # fmt: skip
     assert all(e["currency"] == "EUR" for e in entries)
+    for entry in entries:  # every entry balances
+        assert sum(Decimal(line["debit"]) for line in entry["lines"]) == sum(
+            Decimal(line["credit"]) for line in entry["lines"]
+        )
     with consumer_store(database_url) as store:
         assert trial_balance(store) == TRIAL_BALANCE
 
