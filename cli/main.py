@@ -8,6 +8,7 @@ import click
 
 from cli.commands import (
     audit,
+    compliance,
     lifecycle,
     money,
     operations,
@@ -57,6 +58,7 @@ for command in (
     projections.projections,
     reconcile.reconcile,
     audit.audit,
+    compliance.compliance,
     report.report,
     schemas.schemas,
 ):
