@@ -87,12 +87,12 @@ def publish_pending(
     """
     published = 0
     while pending := _pending(store):
-        sent = [(row["id"], producer.send(topic, **_record(row))) for row in pending]
-        producer.flush(timeout)
-        acked = [alert_id for alert_id, future in sent if _acked(future, timeout)]
+        sent = _send(producer, topic, pending)
+        _flush(producer, timeout)
+        acked = [alert_id for alert_id, future in sent if _acked(alert_id, future)]
         _mark(store, acked, time_key(clock()))
         published += len(acked)
-        if len(acked) < len(sent):
+        if len(acked) < len(pending):
             break
     return published
 
@@ -101,6 +101,18 @@ def _pending(store: ViewStore) -> list[dict[str, Any]]:
     statement = sql.SQL("SELECT * FROM {} WHERE published_at IS NULL ORDER BY id LIMIT %s")
     with store.reading() as db:
         return db.rows(statement.format(sql.Identifier(ALERTS)), (PUBLISH_BATCH,))
+
+
+def _send(producer: Any, topic: str, pending: list[dict[str, Any]]) -> list[tuple[int, Any]]:
+    """The futures of the sends; stops at a send refused at once (say, no broker reachable)."""
+    sent: list[tuple[int, Any]] = []
+    for row in pending:
+        try:
+            sent.append((int(row["id"]), producer.send(topic, **_record(row))))
+        except Exception:  # the rest stay pending for the next call
+            logger.exception("alert %s not sent; it stays pending", row["id"])
+            break
+    return sent
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
@@ -115,13 +127,21 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
     return {"key": str(row["refund_id"]).encode(), "value": value, "headers": headers}
 
 
-def _acked(future: Any, timeout: float) -> bool:
+def _flush(producer: Any, timeout: float) -> None:
+    """Wait for every send to be acknowledged or to fail, for at most `timeout` seconds."""
     try:
-        future.get(timeout=timeout)
-    except Exception:  # any failed send stays pending and is retried on the next call
-        logger.exception("alert not published; it stays pending")
-        return False
-    return True
+        producer.flush(timeout)
+    except Exception:  # a send still unanswered counts as failed below
+        logger.warning("alerts not all acknowledged within %s s", timeout)
+
+
+def _acked(alert_id: int, future: Any) -> bool:
+    """Whether the broker acknowledged the send (a failed one stays pending for next time)."""
+    if future.is_done and future.succeeded():
+        return True
+    problem = future.exception if future.is_done else "no answer from the broker"
+    logger.error("alert %s not published (%s); it stays pending", alert_id, problem)
+    return False
 
 
 def _mark(store: ViewStore, ids: list[int], when: str) -> None:

@@ -38,10 +38,14 @@ class ComplianceHandler:
     name: ClassVar[str] = "compliance"
 
     def __init__(
-        self, alerts_topic: str = ALERTS_TOPIC, clock: Callable[[], datetime] = utc_now
+        self,
+        alerts_topic: str = ALERTS_TOPIC,
+        clock: Callable[[], datetime] = utc_now,
+        publish_timeout: float = 10.0,
     ) -> None:
         self.alerts_topic = alerts_topic
         self.clock = clock
+        self.publish_timeout = publish_timeout  # seconds to wait for the broker's acks
 
     def schema(self, postgres: bool) -> list[sql.Composable]:
         return tables.schema(postgres)
@@ -67,7 +71,7 @@ class ComplianceHandler:
         )
 
     def after_commit(self, store: ViewStore, producer: Any) -> None:
-        publish_pending(store, producer, self.alerts_topic, self.clock)
+        publish_pending(store, producer, self.alerts_topic, self.clock, self.publish_timeout)
 
 
 def open_compliance(app: Application[Any]) -> ViewStore:

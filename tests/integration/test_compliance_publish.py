@@ -18,7 +18,7 @@ from ledger.app.service import RefundLedger
 from ledger.projections.store import ViewStore
 
 from .compliance_support import feed, flagged_and_overturned, messages
-from kafka_support import create_topic
+from kafka_support import TansuBroker, create_topic
 
 CONSUME_TIMEOUT_SECONDS = 10.0
 
@@ -103,3 +103,30 @@ def test_an_alert_raised_later_is_the_only_one_published_next(
 
     kinds = [dict(r.headers)["alert_kind"] for r in read_topic(kafka_bootstrap, topic)]
     assert kinds == [b"fraud_flag", b"dispute_overturned"]
+
+
+def test_alerts_stay_pending_while_the_broker_is_down_and_go_out_after(
+    app: RefundLedger, kafka_broker: TansuBroker
+) -> None:
+    topic = f"alerts-{uuid.uuid4().hex[:12]}"
+    store = open_compliance(app)
+    handler = ComplianceHandler(alerts_topic=topic, publish_timeout=1.0)
+    feed(store, handler, messages(app, flagged_and_overturned(app).id))
+    stranded = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, max_block_ms=1000)
+    with kafka_broker.down():
+        try:
+            handler.after_commit(store, stranded)  # logs, raises nothing
+        finally:
+            stranded.close(timeout=1)
+        assert [row["published_at"] for row in alert_rows(store)] == [None, None]
+    create_topic(kafka_broker.bootstrap, topic)  # the restarted broker is empty
+    # a new producer: Tansu forgets producer ids on restart, which a real broker does not
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
+    try:
+        handler.after_commit(store, producer)
+    finally:
+        producer.close()
+
+    kinds = [dict(r.headers)["alert_kind"] for r in read_topic(kafka_broker.bootstrap, topic)]
+    assert kinds == [b"fraud_flag", b"dispute_overturned"]
+    assert all(row["published_at"] for row in alert_rows(store))
