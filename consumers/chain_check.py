@@ -4,7 +4,8 @@ The body carries everything `ledger.domain.chain.chain_hash` hashes (refund, ver
 type, payload as dumped, prev_hash), so the hash is recomputed here from the body alone, with
 the ledger's own function: no domain object, no event store. An event continues its refund's
 chain when its version is the last one plus one, its prev_hash is the last hash (GENESIS for
-version 1), and its hash is the one its content gives.
+version 1), and its hash is the one its content gives. Events stored before the chain existed
+arrive with an empty prev_hash: the first of a refund is reported, the ones after it are not.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Head:
 
     version: int
     hash: str
+    unchained: bool = False  # it was stored before the hash chain existed (no prev_hash)
 
 
 def recomputed_hash(body: dict[str, Any]) -> str:
@@ -49,7 +51,8 @@ def chain_problems(head: Head | None, body: dict[str, Any]) -> list[str]:
     if version != expected_version:
         problems.append(f"version gap: expected version {expected_version}, got {version}")
     elif prev_hash == UNCHAINED:
-        problems.append("no prev_hash: stored before the hash chain existed")
+        if head is None or not head.unchained:  # said once per refund, not for every event
+            problems.append("no prev_hash: stored before the hash chain existed")
     elif prev_hash != expected_prev:
         problems.append(
             f"prev_hash mismatch at version {version}: expected {expected_prev}, got {prev_hash}"

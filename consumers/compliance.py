@@ -21,7 +21,7 @@ from consumers import compliance_schema as tables
 from consumers.alerts import event_alert, publish_pending
 from consumers.chain_check import Head, chain_problems, replay_problems
 from consumers.messages import Delivered
-from ledger.domain.chain import canonical_json
+from ledger.domain.chain import UNCHAINED, canonical_json
 from ledger.projections.base import insert, time_key
 from ledger.projections.store import Db, PostgresViews, ViewStore, open_store
 
@@ -83,12 +83,15 @@ def open_compliance(app: Application[Any]) -> ViewStore:
 
 def _head(db: Db, refund_id: str) -> Head | None:
     found = db.rows(
-        sql.SQL("SELECT version, hash FROM {} WHERE refund_id = %s").format(
+        sql.SQL("SELECT version, hash, prev_hash FROM {} WHERE refund_id = %s").format(
             sql.Identifier(tables.HEADS)
         ),
         (refund_id,),
     )
-    return Head(int(found[0]["version"]), str(found[0]["hash"])) if found else None
+    if not found:
+        return None
+    row = found[0]
+    return Head(int(row["version"]), str(row["hash"]), row["prev_hash"] == UNCHAINED)
 
 
 def _archived_hashes(db: Db, message: Delivered) -> list[str]:
@@ -102,7 +105,8 @@ def _archived_hashes(db: Db, message: Delivered) -> list[str]:
 
 
 def _move_head(db: Db, message: Delivered, now: str) -> None:
-    row = (message.refund_id, message.version, str(message.body["hash"]), message.id, now)
+    body = message.body
+    row = (message.refund_id, message.version, body["hash"], body["prev_hash"], message.id, now)
     db.execute(insert(tables.HEADS, tables.HEAD_COLUMNS, conflict=["refund_id"]), row)
 
 

@@ -16,7 +16,7 @@ ARCHIVE_COLUMNS = (
     "source", "ce_id", "ce_type", "refund_id", "version", "at", "prev_hash", "hash", "body",
     "received_at",
 )  # fmt: skip
-HEAD_COLUMNS = ("refund_id", "version", "hash", "ce_id", "updated_at")
+HEAD_COLUMNS = ("refund_id", "version", "hash", "prev_hash", "ce_id", "updated_at")
 ALERT_COLUMNS = ("kind", "refund_id", "version", "ce_id", "detail", "raised_at")
 
 _TEXT = {"version": "BIGINT"}
@@ -75,7 +75,8 @@ def schema(postgres: bool) -> list[sql.Composable]:
     """CREATE statements of the three tables, their indexes and the archive's guard."""
     heads = sql.SQL(
         "CREATE TABLE IF NOT EXISTS {} (refund_id TEXT PRIMARY KEY, version BIGINT NOT NULL, "
-        "hash TEXT NOT NULL, ce_id TEXT NOT NULL, updated_at TEXT NOT NULL)"
+        "hash TEXT NOT NULL, prev_hash TEXT NOT NULL, ce_id TEXT NOT NULL, "
+        "updated_at TEXT NOT NULL)"
     ).format(sql.Identifier(HEADS))
     statements: list[sql.Composable] = [
         _table(ARCHIVE, ARCHIVE_COLUMNS, postgres),

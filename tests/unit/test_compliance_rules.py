@@ -71,3 +71,11 @@ def test_the_hash_covers_time_type_and_payload() -> None:
     for changed in ({"at": "2025-03-03T09:00:01+00:00"}, {"type": "Rejected"}):
         assert recomputed_hash({**body, **changed}) != body["hash"]
     assert recomputed_hash(body) == body["hash"]
+
+
+def test_events_from_before_the_chain_are_reported_once_per_refund() -> None:
+    first, second, *_ = ({**body, "prev_hash": UNCHAINED} for body in bodies())
+    first["hash"], second["hash"] = recomputed_hash(first), recomputed_hash(second)
+
+    assert chain_problems(None, first) == ["no prev_hash: stored before the hash chain existed"]
+    assert chain_problems(Head(1, first["hash"], unchained=True), second) == []
