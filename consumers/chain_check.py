@@ -71,10 +71,13 @@ def hash_problems(body: dict[str, Any]) -> list[str]:
     ]
 
 
-def replay_problems(archived_hashes: list[str], body: dict[str, Any]) -> list[str]:
-    """An already archived version arriving again: a break only if it differs."""
+def replay_problems(head: Head, archived_hashes: list[str], body: dict[str, Any]) -> list[str]:
+    """A version at or below the head arriving: a break if it differs from the archived one,
+    or if none was archived (it arrives after a later version, once missing)."""
     problems = hash_problems(body)
-    if any(found != body["hash"] for found in archived_hashes):
+    if not archived_hashes:
+        problems.insert(0, f"version {body['version']} arrived after version {head.version}")
+    elif any(found != body["hash"] for found in archived_hashes):
         problems.insert(
             0,
             f"version {body['version']} arrived again with hash {body['hash']}, "

@@ -54,7 +54,7 @@ class ComplianceHandler:
         body, now = message.body, time_key(self.clock())
         head = _head(db, message.refund_id)
         if head is not None and message.version <= head.version:
-            problems = replay_problems(_archived_hashes(db, message), body)
+            problems = replay_problems(head, _archived_hashes(db, message), body)
         else:
             problems = chain_problems(head, body)
             _move_head(db, message, now)

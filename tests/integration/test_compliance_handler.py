@@ -79,6 +79,19 @@ def test_a_skipped_version_breaks_the_chain_once(app: RefundLedger, store: ViewS
     assert len(rows(store, "compliance_archive")) == 4
 
 
+def test_a_missing_version_arriving_late_is_archived_and_alerted(
+    app: RefundLedger, store: ViewStore
+) -> None:
+    sent = messages(app, dual_control(app).id)
+    feed(store, ComplianceHandler(), [sent[0], *sent[2:], sent[1]])
+
+    assert breaks(store) == [
+        "version gap: expected version 2, got 3",
+        "version 2 arrived after version 5",
+    ]
+    assert [a["version"] for a in rows(store, "compliance_archive")] == [1, 3, 4, 5, 2]
+
+
 def test_an_altered_prev_hash_breaks_the_chain(app: RefundLedger, store: ViewStore) -> None:
     first, second, *rest = messages(app, dual_control(app).id)
     forged = altered(second, prev_hash="f" * 64)
