@@ -8,6 +8,7 @@ import click
 
 from cli.commands import (
     audit,
+    compliance,
     consume,
     finance,
     lifecycle,
@@ -59,6 +60,7 @@ for command in (
     projections.projections,
     reconcile.reconcile,
     audit.audit,
+    compliance.compliance,
     report.report,
     schemas.schemas,
     consume.consume,

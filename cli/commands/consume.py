@@ -1,4 +1,4 @@
-"""`ledger consume finance`: run a downstream consumer of `refunds.events` (SPEC 6)."""
+"""`ledger consume finance|compliance`: run a downstream consumer of `refunds.events` (SPEC 6)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import click
 from kafka.errors import KafkaError
 
 from cli.context import LedgerContext, pass_ledger
+from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
 from consumers.runner import ConsumerRunner
@@ -95,3 +96,15 @@ def consume() -> None:
 def finance(ledger: LedgerContext, /, **options: Any) -> None:
     """Post double-entry journal entries for payouts started, settled and failed."""
     run_consumer_command(ledger, FinanceHandler(), **options)
+
+
+@consume.command(name="compliance", short_help="Archive every event, check chains, raise alerts.")
+@consumer_options
+@click.option("--alerts-topic", default=ALERTS_TOPIC, show_default=True,
+              help="Where alerts are published.")  # fmt: skip
+@pass_ledger
+def compliance(ledger: LedgerContext, /, alerts_topic: str, **options: Any) -> None:
+    """Archive every event append-only, check each refund's hash chain on arrival, and raise
+    alerts (fraud flags, dual-control approvals, overturned disputes, SLA escalations, chain
+    breaks), stored and published to the alerts topic."""
+    run_consumer_command(ledger, ComplianceHandler(alerts_topic=alerts_topic), **options)

@@ -31,6 +31,9 @@ COMMANDS = [
     "report kpis",
     "schemas export",
     "consume finance",
+    "consume compliance",
+    "compliance alerts",
+    "compliance archive",
     "finance journal",
     "finance trial-balance",
 ]
