@@ -78,6 +78,7 @@ class Publisher:
                 acks="all",
                 linger_ms=5,
                 batch_size=256 * 1024,
+                allow_auto_create_topics=False,  # `ensure_topic` makes it, with its partitions
                 bootstrap_timeout_ms=self.timeout_ms,
                 max_block_ms=self.timeout_ms,
                 request_timeout_ms=self.timeout_ms,

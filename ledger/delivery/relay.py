@@ -155,7 +155,7 @@ class Relay:
             ) from error
         self.counts.retries += 1
         logger.warning(
-            "Kafka at %s failed (%s); producer closed, retrying in %.1f s from position %s",
+            "Kafka at %s failed (%s); retrying with a new producer in %.1f s from position %s",
             self.publisher.bootstrap,
             error,
             delay,

@@ -130,7 +130,7 @@ def test_relay_recovers_by_itself_when_the_broker_comes_back_empty(
         with kafka_broker.down():
             seed(ledger.database_url, 3, prefix="while-down")
             deadline = time.monotonic() + DEADLINE_SECONDS
-            while "retrying in" not in log.read_text():
+            while "retrying with a new producer" not in log.read_text():
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.1)
         wait_until_published(watch)
