@@ -75,6 +75,13 @@ def relay() -> None:
     show_default=True,
     help="With --once: give up after the broker failed this many seconds (exit 1).",
 )
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(1, 300),
+    default=DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds a Kafka request or acknowledgement may take before the relay retries.",
+)
 @pass_ledger
 def run(
     ledger: LedgerContext,
@@ -85,6 +92,7 @@ def run(
     batch: int,
     partitions: int,
     timeout: float,
+    request_timeout: float,
 ) -> None:
     """Publish every stored refund event after the relay's position, then follow new ones
     until stopped (SIGINT or SIGTERM). Broker trouble is logged and retried, never fatal."""
@@ -92,7 +100,7 @@ def run(
     if not bootstrap:
         raise click.UsageError("no Kafka bootstrap servers: give --kafka or LEDGER_KAFKA_BOOTSTRAP")
     _logging()
-    attempt = min(max(timeout / 3, 1), DEFAULT_TIMEOUT_SECONDS)
+    attempt = min(max(timeout / 3, 1), request_timeout) if once else request_timeout
     publisher = Publisher(bootstrap, topic or ledger.settings.relay_topic, partitions, attempt)
     relay = Relay(ledger.app, publisher, ledger.settings.event_source, batch)
     stop = threading.Event()

@@ -93,7 +93,7 @@ def test_relay_once_publishes_every_refund_event_in_order_as_a_cloudevent(
 def test_relay_killed_mid_batch_loses_nothing_after_restart(
     ledger: Ledger, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    seed(ledger.database_url, 150)
+    seed(ledger.database_url, 80)
     topic = fresh_topic()
     with Watch(ledger.database_url, topic) as watch:
         relay = relay_process(ledger, kafka_bootstrap, topic, "--batch", "5", log=tmp_path / "log")
@@ -123,7 +123,9 @@ def test_relay_recovers_by_itself_when_the_broker_comes_back_empty(
     seed(ledger.database_url, 2)
     topic, log = fresh_topic(), tmp_path / "relay.log"
     watch = Watch(ledger.database_url, topic)
-    relay = relay_process(ledger, kafka_broker.bootstrap, topic, "--poll", "0.2", log=log)
+    relay = relay_process(
+        ledger, kafka_broker.bootstrap, topic, "--poll", "0.2", "--request-timeout", "1", log=log
+    )
     try:
         wait_until_published(watch)
         before = {key for key, _, _ in stored(ledger.database_url)[0]}
@@ -158,7 +160,7 @@ def test_relay_refuses_without_bootstrap_and_gives_up_on_an_unreachable_broker(
 
     seed(ledger.database_url, 1)
     started = time.monotonic()
-    unreachable = ledger.run("relay", "run", "--once", "--kafka", "127.0.0.1:1", "--timeout", "3")
+    unreachable = ledger.run("relay", "run", "--once", "--kafka", "127.0.0.1:1", "--timeout", "2")
     assert time.monotonic() - started < 20
     assert unreachable.code == 1, unreachable.describe()
     errors = [line for line in unreachable.stderr.splitlines() if line.startswith("error:")]
