@@ -13,7 +13,8 @@ from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.delivery.producer import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS, Publisher
-from ledger.delivery.relay import BATCH, BrokerUnavailable, Relay
+from ledger.delivery.relay import BATCH, Relay, relay_state
+from ledger.delivery.retry import BrokerUnavailable
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -127,8 +128,7 @@ def run(
 @pass_ledger
 def status(ledger: LedgerContext, topic: str | None, as_json: bool) -> None:
     """The relay's position in the notification log and how many events it has not published."""
-    publisher = Publisher("", topic or ledger.settings.relay_topic)  # never connects
-    state = Relay(ledger.app, publisher).state()
+    state = relay_state(ledger.app, topic or ledger.settings.relay_topic)
     row = {"relay": state.name, "position": state.position, "head": state.head, "lag": state.lag}
     if as_json:
         render.emit_json(row)

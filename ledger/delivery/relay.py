@@ -21,7 +21,6 @@ time after which it raises `BrokerUnavailable`.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from dataclasses import dataclass
@@ -32,33 +31,25 @@ from kafka.errors import KafkaError
 
 from ledger.delivery.cloudevents import DEFAULT_SOURCE, PUBLISHED_EVENTS, cloudevent
 from ledger.delivery.producer import Message, Publisher
+from ledger.delivery.retry import Backoff, BrokerUnavailable
 from ledger.projections.runner import ViewState, unseen
-from ledger.projections.store import StalePosition, open_store
+from ledger.projections.store import StalePosition, ViewStore, open_store
 from ledger.projections.wakeup import wakeup
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
 
 
-class BrokerUnavailable(Exception):
-    """Catching up once, the broker kept failing for longer than the caller allowed."""
+def tracking_name(topic: str) -> str:
+    return f"relay.{topic}"
 
 
-@dataclass
-class Backoff:
-    """Exponential delays with jitter: 0.5 s, 1 s, 2 s ... up to `cap`."""
-
-    first: float = 0.5
-    cap: float = 10.0
-    failures: int = 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.first * 2**self.failures)
-        self.failures += 1
-        return random.uniform(delay / 2, delay)
-
-    def reset(self) -> None:
-        self.failures = 0
+def relay_state(app: Application[Any], topic: str, store: ViewStore | None = None) -> ViewState:
+    """The position of the relay to `topic`, the newest notification id, and the lag."""
+    store, name = store or open_store(app), tracking_name(topic)
+    position = store.position(name)
+    head = app.recorder.max_notification_id() or 0
+    return ViewState(name, position, head, unseen(app, store, position))
 
 
 @dataclass
@@ -85,7 +76,7 @@ class Relay:
         self.batch = batch
         self.backoff = backoff or Backoff()
         self.counts = Counts()
-        self.name = f"relay.{publisher.topic}"
+        self.name = tracking_name(publisher.topic)
         self.store = open_store(app)
         self.store.ensure(self.name, ())
 
@@ -94,9 +85,7 @@ class Relay:
         return self.store.position(self.name)
 
     def state(self) -> ViewState:
-        position = self.position
-        head = self.app.recorder.max_notification_id() or 0
-        return ViewState(self.name, position, head, unseen(self.app, self.store, position))
+        return relay_state(self.app, self.publisher.topic, self.store)
 
     def step(self) -> bool:
         """Publish the page after the position and move past it; False when there was none."""

@@ -21,9 +21,9 @@ from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.delivery.cloudevents import PUBLISHED_EVENTS
-from ledger.delivery.producer import Publisher
-from ledger.delivery.relay import Relay
+from ledger.delivery.relay import relay_state
 from ledger.domain.actor import Actor
+from ledger.projections.store import open_store
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
@@ -85,10 +85,11 @@ class Watch:
 
     def __init__(self, url: str, topic: str) -> None:
         self.app = bootstrap(Settings(database_url=url))
-        self.relay = Relay(self.app, Publisher("", topic))
+        self.topic = topic
+        self.store = open_store(self.app)
 
     def __call__(self) -> tuple[int, int]:
-        state = self.relay.state()
+        state = relay_state(self.app, self.topic, self.store)
         return state.position, state.head
 
     def __enter__(self) -> Watch:
