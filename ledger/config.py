@@ -1,4 +1,4 @@
-"""Settings: where the events live and which policy applies (SPEC 3)."""
+"""Settings: where the events live, which policy applies (SPEC 3), where the relay publishes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ledger.delivery.cloudevents import DEFAULT_SOURCE
 from ledger.domain.errors import InvalidInput
 
 DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
+DEFAULT_RELAY_TOPIC = "refunds.events"
+DEFAULT_EVENT_SOURCE = DEFAULT_SOURCE
 # Recorders that keep the checkpoint of chain heads with the events (ledger/audit/recorders.py)
 CHAINED_RECORDERS = {
     "sqlite": "ledger.audit.recorders:ChainedSQLiteApplicationRecorder",
@@ -31,10 +34,14 @@ class InvalidDatabaseUrl(InvalidInput):
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     policy_path: str | None = None
+    kafka_bootstrap: str | None = None
+    relay_topic: str = DEFAULT_RELAY_TOPIC
+    event_source: str = DEFAULT_EVENT_SOURCE
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
-        """Explicit values win over LEDGER_DATABASE_URL and LEDGER_POLICY."""
+        """Explicit values win over LEDGER_DATABASE_URL and LEDGER_POLICY; the relay reads
+        LEDGER_KAFKA_BOOTSTRAP, LEDGER_RELAY_TOPIC and LEDGER_EVENT_SOURCE."""
         environ = os.environ
         return cls(
             # an explicit but empty --db is a mistake to report, not a request for the default
@@ -42,6 +49,9 @@ class Settings:
             if database_url is not None
             else environ.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL,
             policy_path=environ.get("LEDGER_POLICY") or None,
+            kafka_bootstrap=environ.get("LEDGER_KAFKA_BOOTSTRAP") or None,
+            relay_topic=environ.get("LEDGER_RELAY_TOPIC") or DEFAULT_RELAY_TOPIC,
+            event_source=environ.get("LEDGER_EVENT_SOURCE") or DEFAULT_EVENT_SOURCE,
         )
 
     @property

@@ -1,1 +1,1 @@
-"""Delivery to downstream systems: the CloudEvents body of each refund event and its schema."""
+"""Delivery to downstream systems: the Kafka relay, its CloudEvents and their schemas."""

@@ -47,6 +47,24 @@ class ViewState:
     lag: int
 
 
+def unseen(app: Application[Any], store: ViewStore, position: int) -> int:
+    """Stored events after `position` (ids may have gaps, so not a difference of ids)."""
+    recorder: Any = app.recorder
+    table: sql.Composable
+    column: sql.Composable
+    if isinstance(recorder.datastore, PostgresDatastore):
+        table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+        column = sql.Identifier("notification_id")
+    else:
+        table, column = sql.Identifier(recorder.events_table_name), sql.SQL("rowid")
+    with store.reading() as db:
+        found = db.rows(
+            sql.SQL("SELECT count(*) AS n FROM {} WHERE {} > %s").format(table, column),
+            (position,),
+        )
+    return int(found[0]["n"])
+
+
 class Projections:
     """The read models of one application's database."""
 
@@ -106,25 +124,8 @@ class Projections:
         found = []
         for name in self.views:
             position = self.store.position(name)
-            found.append(ViewState(name, position, head, self._unseen(position)))
+            found.append(ViewState(name, position, head, unseen(self.app, self.store, position)))
         return found
-
-    def _unseen(self, position: int) -> int:
-        """Stored events after `position` (ids may have gaps, so not a difference of ids)."""
-        recorder: Any = self.app.recorder
-        table: sql.Composable
-        column: sql.Composable
-        if self.postgres:
-            table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
-            column = sql.Identifier("notification_id")
-        else:
-            table, column = sql.Identifier(recorder.events_table_name), sql.SQL("rowid")
-        with self.store.reading() as db:
-            found = db.rows(
-                sql.SQL("SELECT count(*) AS n FROM {} WHERE {} > %s").format(table, column),
-                (position,),
-            )
-        return int(found[0]["n"])
 
     def rebuild(self, *names: str) -> int:
         """Drop the named views' rows and positions, then apply every event again."""

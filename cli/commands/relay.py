@@ -1,0 +1,136 @@
+"""`ledger relay run|status`: publish the stored refund events to Kafka (SPEC 6)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import click
+
+from cli import render
+from cli.context import LedgerContext, pass_ledger
+from cli.options import json_option
+from ledger.delivery.producer import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS, Publisher
+from ledger.delivery.relay import BATCH, Relay, relay_state
+from ledger.delivery.retry import BrokerUnavailable
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _logging() -> None:
+    """Plain lines on stderr; kafka-python's own connection chatter only when it is an error."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+
+
+def _summary(relay: Relay) -> str:
+    counts = relay.counts
+    return (
+        f"published {counts.published} refund event(s), passed {counts.skipped} other(s), "
+        f"position {relay.position}, {counts.retries} retr{'y' if counts.retries == 1 else 'ies'}"
+    )
+
+
+@click.group(short_help="Publish the refund events to Kafka.")
+def relay() -> None:
+    """The relay: every stored refund event, in order, to a Kafka topic as a CloudEvent."""
+
+
+@relay.command(name="run", short_help="Publish new events to Kafka.")
+@click.option("--once", is_flag=True, help="Publish everything stored, then exit.")
+@click.option(
+    "--kafka",
+    metavar="HOST:PORT[,...]",
+    help="Bootstrap servers (default: LEDGER_KAFKA_BOOTSTRAP).",
+)
+@click.option(
+    "--topic", metavar="NAME", help="Topic (default: LEDGER_RELAY_TOPIC, else refunds.events)."
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.05, 60),
+    default=0.5,
+    show_default=True,
+    help="Seconds between looks for new events (PostgreSQL is woken by NOTIFY sooner).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 10_000),
+    default=BATCH,
+    show_default=True,
+    help="Events read, published and acknowledged per step.",
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_PARTITIONS,
+    show_default=True,
+    help="Partitions of the topic when the relay creates it.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60,
+    show_default=True,
+    help="With --once: give up after the broker failed this many seconds (exit 1).",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(1, 300),
+    default=DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds a Kafka request or acknowledgement may take before the relay retries.",
+)
+@pass_ledger
+def run(
+    ledger: LedgerContext,
+    once: bool,
+    kafka: str | None,
+    topic: str | None,
+    poll: float,
+    batch: int,
+    partitions: int,
+    timeout: float,
+    request_timeout: float,
+) -> None:
+    """Publish every stored refund event after the relay's position, then follow new ones
+    until stopped (SIGINT or SIGTERM). Broker trouble is logged and retried, never fatal."""
+    bootstrap = kafka or ledger.settings.kafka_bootstrap
+    if not bootstrap:
+        raise click.UsageError("no Kafka bootstrap servers: give --kafka or LEDGER_KAFKA_BOOTSTRAP")
+    _logging()
+    attempt = min(max(timeout / 3, 1), request_timeout) if once else request_timeout
+    publisher = Publisher(bootstrap, topic or ledger.settings.relay_topic, partitions, attempt)
+    relay = Relay(ledger.app, publisher, ledger.settings.event_source, batch)
+    stop = threading.Event()
+    try:
+        if once:
+            relay.catch_up(stop, give_up_after=timeout)
+            click.echo(_summary(relay))
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda signum, frame: stop.set())
+        relay.follow(stop, poll)
+        click.echo(f"stopped; {_summary(relay)}")
+    except BrokerUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        relay.close()
+
+
+@relay.command(name="status", short_help="The relay's position and lag.")
+@click.option(
+    "--topic", metavar="NAME", help="Topic (default: LEDGER_RELAY_TOPIC, else refunds.events)."
+)
+@json_option
+@pass_ledger
+def status(ledger: LedgerContext, topic: str | None, as_json: bool) -> None:
+    """The relay's position in the notification log and how many events it has not published."""
+    state = relay_state(ledger.app, topic or ledger.settings.relay_topic)
+    row = {"relay": state.name, "position": state.position, "head": state.head, "lag": state.lag}
+    if as_json:
+        render.emit_json(row)
+        return
+    click.echo(f"{state.name:<24} position {state.position:>9}  lag {state.lag:>9}")

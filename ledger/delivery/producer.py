@@ -1,0 +1,105 @@
+"""The relay's connection to Kafka: its topic, created when missing, and a keyed producer.
+
+The producer is idempotent with `acks="all"` (kafka-python 3.0.12's defaults, set here
+explicitly): retries inside the client neither reorder nor duplicate the messages of one
+partition, so the events of one refund (one key, one partition) arrive in version order.
+Errors of `send()` surface only from the futures or `flush()`, so `publish` waits for every
+future of the batch and raises the first failure. After a broker restart an idempotent
+producer keeps failing (unknown producer id): the caller closes this publisher and opens a
+new one, which also creates the topic again on a broker that lost it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
+
+from ledger.delivery.cloudevents import Headers
+
+DEFAULT_PARTITIONS = 3
+DEFAULT_TIMEOUT_SECONDS = 5.0  # per request; a failure shows within about twice that
+
+
+@dataclass(frozen=True)
+class Message:
+    """One Kafka record: the refund id as key, CloudEvents headers, the JSON body."""
+
+    key: bytes
+    headers: Headers
+    value: bytes
+
+
+class Publisher:
+    """Publish batches of messages to one topic and wait until the broker acknowledged them."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        partitions: int = DEFAULT_PARTITIONS,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.partitions = partitions
+        self.timeout_ms = max(int(timeout * 1000), 1000)
+        self._producer: Any = None
+
+    def publish(self, messages: Sequence[Message]) -> None:
+        """Send every message, then wait for all acknowledgements; raise a KafkaError if any
+        was not acknowledged (some may have been: at-least-once)."""
+        producer = self._open()
+        futures = [
+            producer.send(self.topic, key=m.key, value=m.value, headers=m.headers) for m in messages
+        ]
+        producer.flush(timeout=self.timeout_ms * 2 / 1000)
+        for future in futures:
+            if not future.is_done:
+                raise KafkaTimeoutError("a message was not acknowledged in time")
+            if future.failed():
+                raise future.exception
+
+    def close(self) -> None:
+        """Drop the producer without waiting for what it still holds (re-sent anyway)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close(timeout=0)
+
+    def _open(self) -> Any:
+        if self._producer is None:
+            self.ensure_topic()
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                enable_idempotence=True,
+                acks="all",
+                linger_ms=5,
+                batch_size=256 * 1024,
+                allow_auto_create_topics=False,  # `ensure_topic` makes it, with its partitions
+                bootstrap_timeout_ms=self.timeout_ms,
+                max_block_ms=self.timeout_ms,
+                request_timeout_ms=self.timeout_ms,
+                delivery_timeout_ms=self.timeout_ms + 100,  # at least linger + request
+            )
+        return self._producer
+
+    def ensure_topic(self) -> None:
+        """Create the topic when the broker does not have it (another relay may race us)."""
+        admin = KafkaAdminClient(
+            bootstrap_servers=self.bootstrap,
+            bootstrap_timeout_ms=self.timeout_ms,
+            request_timeout_ms=self.timeout_ms,
+        )
+        try:
+            if self.topic in admin.list_topics():
+                return
+            spec = {"num_partitions": self.partitions, "replication_factor": 1}
+            try:
+                admin.create_topics({self.topic: spec}, wait_for_metadata=True)
+            except TopicAlreadyExistsError:
+                pass
+        finally:
+            admin.close()

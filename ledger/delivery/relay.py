@@ -1,0 +1,167 @@
+"""The relay: every stored refund event, in order, to a Kafka topic (SPEC 6), at least once.
+
+It reads the notification log a page at a time after its tracked position, publishes the
+page's refund events (key = refund id, CloudEvents binary mode), waits until the broker has
+acknowledged all of them, and only then moves its position past the page. A crash between
+the acknowledgement and the move publishes the page again: consumers deduplicate by
+`ce_source` and `ce_id`. The position lives in the views' tracking table, as
+`relay.<topic>`, and moves by compare and set, so two relays on one database never skip a
+page (one's move fails; it reads on from where the other got).
+
+Only refund events are published (`PUBLISHED_EVENTS`). The order, customer and address
+histories are the ledger's own bookkeeping: the position passes them without publishing.
+A row that cannot be decoded is logged and passed over; `ledger audit verify` reports it.
+
+Any Kafka error (broker down, timeouts, a producer id the broker forgot) closes the producer;
+after a backoff (exponential with jitter, capped) a new one re-sends the page from the
+tracked position. Following, the relay never gives up; catching up once, it may be given a
+time after which it raises `BrokerUnavailable`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+from kafka.errors import KafkaError
+
+from ledger.delivery.cloudevents import DEFAULT_SOURCE, PUBLISHED_EVENTS, cloudevent
+from ledger.delivery.producer import Message, Publisher
+from ledger.delivery.retry import Backoff, BrokerUnavailable
+from ledger.projections.runner import ViewState, unseen
+from ledger.projections.store import StalePosition, ViewStore, open_store
+from ledger.projections.wakeup import wakeup
+
+logger = logging.getLogger(__name__)
+BATCH = 1000
+
+
+def tracking_name(topic: str) -> str:
+    return f"relay.{topic}"
+
+
+def relay_state(app: Application[Any], topic: str, store: ViewStore | None = None) -> ViewState:
+    """The position of the relay to `topic`, the newest notification id, and the lag."""
+    store, name = store or open_store(app), tracking_name(topic)
+    position = store.position(name)
+    head = app.recorder.max_notification_id() or 0
+    return ViewState(name, position, head, unseen(app, store, position))
+
+
+@dataclass
+class Counts:
+    published: int = 0
+    skipped: int = 0
+    retries: int = 0
+
+
+class Relay:
+    """Publish one application's refund events to `publisher.topic`."""
+
+    def __init__(
+        self,
+        app: Application[Any],
+        publisher: Publisher,
+        source: str = DEFAULT_SOURCE,
+        batch: int = BATCH,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.app = app
+        self.publisher = publisher
+        self.source = source
+        self.batch = batch
+        self.backoff = backoff or Backoff()
+        self.counts = Counts()
+        self.name = tracking_name(publisher.topic)
+        self.store = open_store(app)
+        self.store.ensure(self.name, ())
+
+    @property
+    def position(self) -> int:
+        return self.store.position(self.name)
+
+    def state(self) -> ViewState:
+        return relay_state(self.app, self.publisher.topic, self.store)
+
+    def step(self) -> bool:
+        """Publish the page after the position and move past it; False when there was none."""
+        position = self.position
+        page = self.app.recorder.select_notifications(
+            start=position, limit=self.batch, inclusive_of_start=False
+        )
+        if not page:
+            return False
+        messages = [m for m in map(self._message, page) if m is not None]
+        self.publisher.publish(messages)
+        try:
+            with self.store.advancing(self.name, position, page[-1].id):
+                pass
+        except StalePosition:  # another relay published this page too: at-least-once
+            logger.info("position %s moved by another relay; reading on from it", position)
+        self.counts.published += len(messages)
+        self.counts.skipped += len(page) - len(messages)
+        return True
+
+    def _message(self, notification: Any) -> Message | None:
+        try:
+            event = self.app.mapper.to_domain_event(notification)
+        except Exception:  # `audit verify` reports the row; the relay cannot publish it
+            logger.warning("notification %s cannot be decoded; skipped", notification.id)
+            return None
+        if not isinstance(event, PUBLISHED_EVENTS):
+            return None
+        headers, body = cloudevent(event, self.source)
+        return Message(str(event.originator_id).encode(), headers, body)
+
+    def catch_up(self, stop: threading.Event, give_up_after: float | None = None) -> None:
+        """Publish every stored event up to the head (or until `stop`), retrying on Kafka
+        errors; with `give_up_after`, raise BrokerUnavailable once it failed that long."""
+        healthy_at = time.monotonic()
+        while not stop.is_set():
+            try:
+                if not self.step():
+                    return
+            except KafkaError as error:
+                self._recover(error, stop, healthy_at, give_up_after)
+                continue
+            self.backoff.reset()
+            healthy_at = time.monotonic()
+
+    def _recover(
+        self, error: KafkaError, stop: threading.Event, since: float, limit: float | None
+    ) -> None:
+        self.publisher.close()
+        delay = self.backoff.next()
+        failing = time.monotonic() - since
+        if limit is not None and failing + delay > limit:
+            raise BrokerUnavailable(
+                f"Kafka at {self.publisher.bootstrap} failed for {failing:.0f} s ({error}); "
+                f"nothing published past position {self.position}"
+            ) from error
+        self.counts.retries += 1
+        logger.warning(
+            "Kafka at %s failed (%s); retrying with a new producer in %.1f s from position %s",
+            self.publisher.bootstrap,
+            error,
+            delay,
+            self.position,
+        )
+        stop.wait(delay)
+
+    def follow(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
+        """Catch up, then publish new events as they are stored, until `stop` is set.
+
+        PostgreSQL wakes the relay when events commit (NOTIFY); SQLite is polled.
+        """
+        with wakeup(self.app.recorder) as news:
+            while not stop.is_set():
+                started = time.monotonic()
+                self.catch_up(stop)
+                news.wait(stop, max(poll_seconds - (time.monotonic() - started), 0))
+
+    def close(self) -> None:
+        self.publisher.close()

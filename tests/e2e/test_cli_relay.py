@@ -1,0 +1,169 @@
+"""The relay through the real CLI and a real broker (Tansu), on SQLite and PostgreSQL: what it
+publishes, a relay killed with SIGKILL mid-batch, a broker that goes away and comes back
+empty, and the refusals (no bootstrap servers, an unreachable broker with --once).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from .relay_support import (
+    Watch,
+    delivered,
+    fresh_topic,
+    read_topic,
+    seed,
+    stored,
+    validator,
+)
+from .support import LEDGER, Ledger, clean_env
+from kafka_support import TansuBroker
+
+DEADLINE_SECONDS = 30.0
+
+
+def relay_process(
+    ledger: Ledger, bootstrap: str, topic: str, *args: str, log: Path
+) -> subprocess.Popen[str]:
+    with log.open("w") as stderr:
+        return subprocess.Popen(
+            [*LEDGER, "--db", ledger.database_url, "relay", "run", "--topic", topic, *args],
+            cwd=ledger.workdir,
+            env=clean_env(LEDGER_KAFKA_BOOTSTRAP=bootstrap),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+
+
+def wait_until_published(watch: Watch) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while (state := watch())[0] < state[1]:
+        assert time.monotonic() < deadline, f"relay stuck at {state}"
+        time.sleep(0.1)
+
+
+def test_relay_once_publishes_every_refund_event_in_order_as_a_cloudevent(
+    ledger: Ledger, kafka_bootstrap: str
+) -> None:
+    seed(ledger.database_url, 8)
+    topic = fresh_topic()
+    outcome = ledger.run("relay", "run", "--once", "--kafka", kafka_bootstrap, "--topic", topic)
+    assert outcome.code == 0, outcome.describe()
+    events, others = stored(ledger.database_url)
+    assert others > 0  # orders, customers and addresses: stored, passed, never published
+    assert outcome.stdout.startswith(f"published {len(events)} refund event(s), passed {others}")
+
+    records = read_topic(kafka_bootstrap, topic, len(events))
+    assert len(records) == len(events)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for record in records:
+        headers = {name: value.decode() for name, value in record.headers}
+        body = json.loads(record.value)
+        refund_id = record.key.decode()
+        by_key[refund_id].append(body["version"])
+        assert headers == {
+            "ce_specversion": "1.0",
+            "ce_id": f"{refund_id}:{body['version']}",
+            "ce_source": "/refund-ledger",
+            "ce_type": f"refunds.{body['type']}.v{body['schema_version']}",
+            "ce_time": body["at"],
+            "ce_subject": refund_id,
+            "content-type": "application/json",
+        }
+        assert body["refund_id"] == refund_id
+        validator(headers["ce_type"]).validate(body)
+    expected: dict[str, list[int]] = defaultdict(list)
+    for refund_id, version, _ in events:
+        expected[refund_id].append(version)
+    assert by_key == expected  # each refund's events exactly once, in version order
+    assert {len(versions) for versions in by_key.values()} == {3, 6}  # unpaid and paid ones
+
+    again = ledger.run("relay", "run", "--once", "--kafka", kafka_bootstrap, "--topic", topic)
+    assert again.stdout.startswith("published 0 refund event(s)"), again.describe()
+    assert ledger.ok("relay", "status", "--topic", topic)["lag"] == 0
+
+
+def test_relay_killed_mid_batch_loses_nothing_after_restart(
+    ledger: Ledger, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    seed(ledger.database_url, 80)
+    topic = fresh_topic()
+    with Watch(ledger.database_url, topic) as watch:
+        relay = relay_process(ledger, kafka_bootstrap, topic, "--batch", "5", log=tmp_path / "log")
+        try:
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            while (state := watch())[0] <= state[1] // 4:
+                assert time.monotonic() < deadline, f"relay stuck at {state}"
+                time.sleep(0.01)
+        finally:
+            os.kill(relay.pid, signal.SIGKILL)
+            relay.wait(timeout=DEADLINE_SECONDS)
+        position, head = watch()
+    assert 0 < position < head, "the relay was not killed in the middle of its work"
+
+    outcome = ledger.run("relay", "run", "--once", "--kafka", kafka_bootstrap, "--topic", topic)
+    assert outcome.code == 0, outcome.describe()
+    events, _ = stored(ledger.database_url)
+    arrived = delivered(read_topic(kafka_bootstrap, topic, len(events)))
+    assert set(arrived) == {(refund_id, version) for refund_id, version, _ in events}
+    duplicates = sum(arrived.values()) - len(arrived)
+    assert duplicates <= 5, f"{duplicates} duplicates: more than one batch published twice"
+
+
+def test_relay_recovers_by_itself_when_the_broker_comes_back_empty(
+    ledger: Ledger, kafka_broker: TansuBroker, tmp_path: Path
+) -> None:
+    seed(ledger.database_url, 2)
+    topic, log = fresh_topic(), tmp_path / "relay.log"
+    watch = Watch(ledger.database_url, topic)
+    relay = relay_process(
+        ledger, kafka_broker.bootstrap, topic, "--poll", "0.2", "--request-timeout", "1", log=log
+    )
+    try:
+        wait_until_published(watch)
+        before = {key for key, _, _ in stored(ledger.database_url)[0]}
+        with kafka_broker.down():
+            seed(ledger.database_url, 3, prefix="while-down")
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            while "retrying with a new producer" not in log.read_text():
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        wait_until_published(watch)
+    finally:
+        watch.app.close()
+        relay.send_signal(signal.SIGTERM)
+        out, _ = relay.communicate(timeout=DEADLINE_SECONDS)
+    assert relay.returncode == 0, log.read_text()
+    assert out.startswith("stopped; published ")
+    assert "WARNING" in log.read_text()
+    written_while_down = {
+        (key, version) for key, version, _ in stored(ledger.database_url)[0] if key not in before
+    }
+    arrived = delivered(read_topic(kafka_broker.bootstrap, topic, len(written_while_down)))
+    assert len({key for key, _ in written_while_down}) == 3
+    assert written_while_down <= set(arrived)
+
+
+def test_relay_refuses_without_bootstrap_and_gives_up_on_an_unreachable_broker(
+    ledger: Ledger,
+) -> None:
+    missing = ledger.run("relay", "run", "--once")
+    assert missing.code == 2, missing.describe()
+    assert missing.stderr.count("\n") == 1 and "LEDGER_KAFKA_BOOTSTRAP" in missing.stderr
+
+    seed(ledger.database_url, 1)
+    started = time.monotonic()
+    unreachable = ledger.run("relay", "run", "--once", "--kafka", "127.0.0.1:1", "--timeout", "2")
+    assert time.monotonic() - started < 20
+    assert unreachable.code == 1, unreachable.describe()
+    errors = [line for line in unreachable.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Kafka at 127.0.0.1:1" in errors[0], unreachable.describe()
+    assert "Traceback" not in unreachable.stderr
+    assert ledger.ok("relay", "status")["position"] == 0
