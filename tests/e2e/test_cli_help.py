@@ -30,6 +30,8 @@ COMMANDS = [
     "demo",
     "report kpis",
     "schemas export",
+    "relay run",
+    "relay status",
     "consume finance",
     "consume compliance",
     "compliance alerts",
