@@ -1,9 +1,9 @@
-"""Measure the finance consumer: messages/s through ConsumerRunner on SQLite and PostgreSQL.
+"""Measure the consumers: messages/s through ConsumerRunner on SQLite and PostgreSQL.
 
 Produces the CloudEvents of paid refunds (six events each, two journal entries) to a private
-Tansu broker, then runs the finance consumer `--once` into a fresh SQLite file and into an
-embedded PostgreSQL database. The second rate counts from the first poll that returned
-records to the last database commit (no group join, no final idle wait).
+Tansu broker, then runs the finance and the compliance consumer `--once`, each into a fresh
+SQLite file and into an embedded PostgreSQL database. The second rate counts from the first
+poll that returned records to the last database commit (no group join, no final idle wait).
 
     .venv/bin/python scripts/measure_consumers.py --messages 20000
 """
@@ -22,8 +22,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
+from consumers.compliance import ComplianceHandler  # noqa: E402
+from consumers.compliance_queries import archive  # noqa: E402
 from consumers.finance import FinanceHandler  # noqa: E402
 from consumers.finance_books import journal  # noqa: E402
+from consumers.handler import Handler  # noqa: E402
 from consumers.runner import ConsumerRunner  # noqa: E402
 from consumers.storage import consumer_store  # noqa: E402
 from ledger.delivery.cloudevents import cloudevent  # noqa: E402
@@ -60,7 +63,7 @@ class Timing(logging.Handler):
             self.last = time.perf_counter()
 
 
-def measure(bootstrap: str, topic: str, url: str, count: int) -> None:
+def measure(bootstrap: str, topic: str, url: str, name: str) -> None:
     timing = Timing()
     logger = logging.getLogger("consumers.runner")
     logger.addHandler(timing)
@@ -68,18 +71,22 @@ def measure(bootstrap: str, topic: str, url: str, count: int) -> None:
     try:
         with consumer_store(url) as store:
             group = f"measure-{uuid.uuid4().hex}"
+            handler: Handler = (
+                FinanceHandler() if name == "finance" else ComplianceHandler(f"{topic}.alerts")
+            )
             runner = ConsumerRunner(
-                FinanceHandler(), store, bootstrap, topic, group, f"{topic}.dlq",
+                handler, store, bootstrap, topic, group, f"{topic}.dlq",
                 idle_seconds=1.0, **FAST_GROUP_JOIN,
             )  # fmt: skip
             started = time.perf_counter()
             counts = runner.run(threading.Event(), once=True)
             whole = time.perf_counter() - started
-            entries = len(journal(store))
+            rows = len(journal(store) if name == "finance" else archive(store))
     finally:
         logger.removeHandler(timing)
     busy = max(timing.last - timing.first, 1e-9)
-    print(f"{url.split(':')[0]:<10} applied {counts.applied} ({entries} entries): "
+    what = "journal entries" if name == "finance" else "archived events"
+    print(f"{name:<10} {url.split(':')[0]:<10} applied {counts.applied} ({rows} {what}): "
           f"{counts.applied / whole:,.0f}/s overall incl. join and idle, "
           f"{counts.applied / busy:,.0f}/s from the first poll to the last commit")  # fmt: skip
 
@@ -94,12 +101,14 @@ def main() -> None:
         topic = "measure-events"
         create_topic(broker.bootstrap, topic, partitions=3)
         produce(broker.bootstrap, topic, batch)
-        measure(broker.bootstrap, topic, f"sqlite:///{scratch}/finance.db", len(batch))
+        for name in ("finance", "compliance"):
+            measure(broker.bootstrap, topic, f"sqlite:///{scratch}/{name}.db", name)
         if not args.skip_postgres:
             server, base = start_postgres()
             try:
-                create_database(server.get_uri(), "measure")
-                measure(broker.bootstrap, topic, server.get_uri("measure"), len(batch))
+                for name in ("finance", "compliance"):
+                    create_database(server.get_uri(), name)
+                    measure(broker.bootstrap, topic, server.get_uri(name), name)
             finally:
                 server.cleanup()
 

@@ -10,13 +10,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from kafka.errors import KafkaError
 
 from cli.context import LedgerContext, pass_ledger
 from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
-from consumers.runner import ConsumerRunner
 from consumers.storage import consumer_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,6 +55,10 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
     bootstrap = options["bootstrap"] or os.environ.get(BOOTSTRAP_ENV)
     if not bootstrap:
         raise MissingBroker(f"no Kafka broker: pass --kafka HOST:PORT or set {BOOTSTRAP_ENV}")
+    from kafka.errors import KafkaError  # the Kafka client loads only when a consumer runs
+
+    from consumers.runner import ConsumerRunner
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
     stop = threading.Event()

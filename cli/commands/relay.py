@@ -6,15 +6,18 @@ import logging
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
 from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
-from ledger.delivery.producer import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS, Publisher
-from ledger.delivery.relay import BATCH, Relay, relay_state
+from ledger.delivery.defaults import BATCH, DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
 from ledger.delivery.retry import BrokerUnavailable
+
+if TYPE_CHECKING:  # the Kafka client loads only for the commands that need it
+    from ledger.delivery.relay import Relay
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -100,6 +103,9 @@ def run(
     bootstrap = kafka or ledger.settings.kafka_bootstrap
     if not bootstrap:
         raise click.UsageError("no Kafka bootstrap servers: give --kafka or LEDGER_KAFKA_BOOTSTRAP")
+    from ledger.delivery.producer import Publisher
+    from ledger.delivery.relay import Relay
+
     _logging()
     attempt = min(max(timeout / 3, 1), request_timeout) if once else request_timeout
     publisher = Publisher(bootstrap, topic or ledger.settings.relay_topic, partitions, attempt)
@@ -128,6 +134,8 @@ def run(
 @pass_ledger
 def status(ledger: LedgerContext, topic: str | None, as_json: bool) -> None:
     """The relay's position in the notification log and how many events it has not published."""
+    from ledger.delivery.relay import relay_state
+
     state = relay_state(ledger.app, topic or ledger.settings.relay_topic)
     row = {"relay": state.name, "position": state.position, "head": state.head, "lag": state.lag}
     if as_json:

@@ -19,9 +19,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
 
 from ledger.delivery.cloudevents import Headers
-
-DEFAULT_PARTITIONS = 3
-DEFAULT_TIMEOUT_SECONDS = 5.0  # per request; a failure shows within about twice that
+from ledger.delivery.defaults import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from eventsourcing.application import Application
 from kafka.errors import KafkaError
 
 from ledger.delivery.cloudevents import DEFAULT_SOURCE, PUBLISHED_EVENTS, cloudevent
+from ledger.delivery.defaults import BATCH
 from ledger.delivery.producer import Message, Publisher
 from ledger.delivery.retry import Backoff, BrokerUnavailable
 from ledger.projections.runner import ViewState, unseen
@@ -37,7 +38,6 @@ from ledger.projections.store import StalePosition, ViewStore, open_store
 from ledger.projections.wakeup import wakeup
 
 logger = logging.getLogger(__name__)
-BATCH = 1000
 
 
 def tracking_name(topic: str) -> str:
