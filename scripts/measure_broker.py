@@ -23,10 +23,10 @@ from kafka.record import util as record_util
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
-from ledger.delivery.cloudevents import cloudevent  # noqa: E402
-from tests.unit.builders import paid_refund  # noqa: E402
+from ledger.delivery.cloudevents import cloudevent
+from tests.unit.builders import paid_refund
 
-from kafka_support import FAST_GROUP_JOIN, create_topic, running_broker  # noqa: E402
+from kafka_support import FAST_GROUP_JOIN, create_topic, running_broker
 
 TOPIC = "measure"
 

@@ -22,19 +22,19 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
-from consumers.compliance import ComplianceHandler  # noqa: E402
-from consumers.compliance_queries import archive  # noqa: E402
-from consumers.finance import FinanceHandler  # noqa: E402
-from consumers.finance_books import journal  # noqa: E402
-from consumers.handler import Handler  # noqa: E402
-from consumers.runner import ConsumerRunner  # noqa: E402
-from consumers.storage import consumer_store  # noqa: E402
-from ledger.delivery.cloudevents import cloudevent  # noqa: E402
-from tests.conftest import create_database, start_postgres  # noqa: E402
-from tests.unit.builders import paid_refund  # noqa: E402
+from consumers.compliance import ComplianceHandler
+from consumers.compliance_queries import archive
+from consumers.finance import FinanceHandler
+from consumers.finance_books import journal
+from consumers.handler import Handler
+from consumers.runner import ConsumerRunner
+from consumers.storage import consumer_store
+from ledger.delivery.cloudevents import cloudevent
+from tests.conftest import create_database, start_postgres
+from tests.unit.builders import paid_refund
 
-from consumer_support import produce  # noqa: E402
-from kafka_support import FAST_GROUP_JOIN, create_topic, running_broker  # noqa: E402
+from consumer_support import produce
+from kafka_support import FAST_GROUP_JOIN, create_topic, running_broker
 
 
 def messages(count: int) -> list[dict[str, Any]]:

@@ -24,12 +24,12 @@ from measure_commands import count_events, embedded_postgres_url
 from measure_projections import EVENTS_PER_REFUND, fill
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from ledger.bootstrap import bootstrap  # noqa: E402
-from ledger.config import Settings  # noqa: E402
-from ledger.delivery.producer import Publisher  # noqa: E402
-from ledger.delivery.relay import Relay  # noqa: E402
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
+from ledger.delivery.producer import Publisher
+from ledger.delivery.relay import Relay
 
-from kafka_support import running_broker  # noqa: E402
+from kafka_support import running_broker
 
 
 def catch_up(url: str, bootstrap_servers: str, batch: int) -> None:

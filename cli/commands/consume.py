@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from cli.context import LedgerContext, pass_ledger
+from cli.running import kafka_bootstrap, log_to_stderr, stop_on_signals
 from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
@@ -19,10 +17,6 @@ from consumers.storage import consumer_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 BOOTSTRAP_ENV = "LEDGER_KAFKA_BOOTSTRAP"
-
-
-class MissingBroker(click.ClickException):
-    exit_code = 2
 
 
 def consumer_options(function: F) -> F:
@@ -52,18 +46,13 @@ def consumer_options(function: F) -> F:
 
 def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any) -> None:
     """Run `handler` under a ConsumerRunner until SIGTERM/SIGINT (or idle, with --once)."""
-    bootstrap = options["bootstrap"] or os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        raise MissingBroker(f"no Kafka broker: pass --kafka HOST:PORT or set {BOOTSTRAP_ENV}")
+    bootstrap = kafka_bootstrap(ledger, options["bootstrap"])
     from kafka.errors import KafkaError  # the Kafka client loads only when a consumer runs
 
     from consumers.runner import ConsumerRunner
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda signum, frame: stop.set())
+    log_to_stderr(kafka_level=logging.WARNING)
+    stop = stop_on_signals()
     session_ms = options["session_timeout_ms"]
     with consumer_store(options["storage_url"] or ledger.settings.database_url) as store:
         runner = ConsumerRunner(

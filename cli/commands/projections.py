@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Any
 
 import click
@@ -11,6 +9,7 @@ import click
 from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
+from cli.running import stop_on_signals
 from ledger.app import inputs
 from ledger.projections.runner import BATCH, Projections, all_views
 
@@ -49,12 +48,7 @@ def run(ledger: LedgerContext, once: bool, poll: float, batch: int) -> None:
     if once:
         click.echo(f"applied {views.catch_up(batch=batch)} event(s)")
         return
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    try:
-        applied = views.follow(stop, poll, batch)
-    except KeyboardInterrupt:
-        applied = 0
+    applied = views.follow(stop_on_signals(), poll, batch)
     click.echo(f"stopped; applied {applied} event(s)")
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import signal
-import sys
-import threading
 from typing import TYPE_CHECKING
 
 import click
@@ -13,19 +9,12 @@ import click
 from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
+from cli.running import kafka_bootstrap, log_to_stderr, stop_on_signals
 from ledger.delivery.defaults import BATCH, DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
 from ledger.delivery.retry import BrokerUnavailable
 
 if TYPE_CHECKING:  # the Kafka client loads only for the commands that need it
     from ledger.delivery.relay import Relay
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def _logging() -> None:
-    """Plain lines on stderr; kafka-python's own connection chatter only when it is an error."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
 
 def _summary(relay: Relay) -> str:
@@ -100,24 +89,20 @@ def run(
 ) -> None:
     """Publish every stored refund event after the relay's position, then follow new ones
     until stopped (SIGINT or SIGTERM). Broker trouble is logged and retried, never fatal."""
-    bootstrap = kafka or ledger.settings.kafka_bootstrap
-    if not bootstrap:
-        raise click.UsageError("no Kafka bootstrap servers: give --kafka or LEDGER_KAFKA_BOOTSTRAP")
+    bootstrap = kafka_bootstrap(ledger, kafka)
     from ledger.delivery.producer import Publisher
     from ledger.delivery.relay import Relay
 
-    _logging()
+    log_to_stderr()
     attempt = min(max(timeout / 3, 1), request_timeout) if once else request_timeout
     publisher = Publisher(bootstrap, topic or ledger.settings.relay_topic, partitions, attempt)
     relay = Relay(ledger.app, publisher, ledger.settings.event_source, batch)
-    stop = threading.Event()
+    stop = stop_on_signals()
     try:
         if once:
             relay.catch_up(stop, give_up_after=timeout)
             click.echo(_summary(relay))
             return
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda signum, frame: stop.set())
         relay.follow(stop, poll)
         click.echo(f"stopped; {_summary(relay)}")
     except BrokerUnavailable as error:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from integration.tamper import Tamper
 
 from .support import Ledger
+from integration.tamper import Tamper
 
 
 def seed(ledger: Ledger) -> tuple[str, str]:

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from psycopg import sql
 
-from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.views import refund_out
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
@@ -21,21 +20,9 @@ from ledger.domain.actor import Actor
 from ledger.projections.runner import Projections
 
 from .support import LEDGER, Ledger, clean_env
+from integration.support import form
 
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
-
-
-def form(**overrides: str) -> RefundRequestIn:
-    fields = {
-        "order_id": "O-1",
-        "customer_id": "C-1",
-        "amount": "30.00",
-        "currency": "EUR",
-        "order_total": "100.00",
-        "reason": "billing_error",
-    }
-    fields.update(overrides)
-    return RefundRequestIn.parse(RequestForm(**fields))
 
 
 def _seed(url: str, refunds: int) -> None:

@@ -141,10 +141,11 @@ def test_a_version_arriving_again_with_other_content_is_archived_and_alerted(
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE compliance_archive SET hash = 'forged'", "DELETE FROM compliance_archive"],
-)
+    [sql.SQL("UPDATE compliance_archive SET hash = 'forged'"),
+     sql.SQL("DELETE FROM compliance_archive")],
+)  # fmt: skip
 def test_the_database_refuses_to_rewrite_the_archive(
-    app: RefundLedger, store: ViewStore, statement: str
+    app: RefundLedger, store: ViewStore, statement: sql.SQL
 ) -> None:
     sent = messages(app, dual_control(app).id)
     feed(store, ComplianceHandler(), sent)
@@ -152,6 +153,6 @@ def test_the_database_refuses_to_rewrite_the_archive(
 
     with pytest.raises(PersistenceError, match="compliance_archive is append-only"):
         with store.writing() as db:
-            db.execute(sql.SQL(statement))  # type: ignore[arg-type]
+            db.execute(statement)
 
     assert rows(store, "compliance_archive") == before
