@@ -13,7 +13,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import OperationalError, PersistenceError
@@ -66,10 +66,10 @@ class _Tracked:
 
     qmark = False
     tracking: sql.Composable
-    datastore: Any
+    datastore: Any  # PostgresDatastore or SQLiteDatastore: each recorder base declares its own
 
     def _transaction(self, commit: bool) -> AbstractContextManager[Any]:
-        return self.datastore.transaction(commit=commit)  # type: ignore[no-any-return]
+        return cast(AbstractContextManager[Any], self.datastore.transaction(commit=commit))
 
     def ensure(self, name: str, statements: Sequence[sql.Composable]) -> None:
         """Create the view's tables and its tracking row (position 0) when missing.
