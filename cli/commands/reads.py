@@ -11,7 +11,7 @@ from cli import render
 from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option, refund_argument
-from ledger.app import inputs
+from ledger.app import filters, inputs
 from ledger.app.views import event_out, refund_out
 from ledger.domain.vocabulary import STATUSES
 from ledger.policy_file import load_policy
@@ -69,15 +69,7 @@ def list_refunds(
     as_json: bool,
 ) -> None:
     """List refunds, oldest first, from the status view (caught up first), with filters."""
-    where = queries.RefundFilter(
-        status=None if status is None else inputs.choice(status, "status", STATUSES),
-        customer=None if customer is None else inputs.identifier(customer, "customer id"),
-        order=None if order is None else inputs.identifier(order, "order id"),
-        reason=None if reason is None else inputs.reason(reason),
-        tier=None if tier is None else inputs.identifier(tier, "tier"),
-        since=None if since is None else inputs.moment(since, "--since"),
-        until=None if until is None else inputs.moment(until, "--until"),
-    )
+    where = filters.refund_filter(status, customer, order, reason, tier, since, until)
     after = None if cursor is None else str(inputs.refund_id(cursor))
     page = queries.Page(limit=limit, offset=offset, after=after)
     found = queries.list_refunds(fresh_views(ledger, "status").store, where, page)

@@ -57,16 +57,9 @@ def kpis_command(
         _write(target, page)
         click.echo(f"wrote {html_file}", err=as_json)
     if as_json:
-        render.emit_json({**summary, "period": _period_json(period)})
+        render.emit_json({**summary, "period": period.to_json()})
     elif target is None:
         _tables(summary, period)
-
-
-def _period_json(period: Period) -> dict[str, str | None]:
-    return {
-        "since": None if period.since is None else period.since.isoformat(),
-        "until": None if period.until is None else period.until.isoformat(),
-    }
 
 
 def _writable(name: str) -> Path:

@@ -9,20 +9,8 @@ from cli import render
 from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
-from ledger.app import inputs
-from ledger.domain.actor import Actor
-from ledger.domain.errors import InvalidInput
+from ledger.app import filters
 from ledger.projections import queries
-from ledger.projections.trail import EVENT_TYPES
-
-
-def event_type(text: str) -> str:
-    """An event type as `history` names it (Approved, PayoutSettled, ...), any case."""
-    by_lower = {name.lower(): name for name in EVENT_TYPES}
-    found = by_lower.get(text.strip().lower())
-    if found is None:
-        raise InvalidInput(f"unknown event type {text!r}: choose one of {', '.join(EVENT_TYPES)}")
-    return found
 
 
 @click.command(name="search", short_help="Search decisions across refunds.")
@@ -45,13 +33,7 @@ def search(
     as_json: bool,
 ) -> None:
     """Refund events across refunds, oldest first, filtered by actor, type, refund and time."""
-    where = queries.TrailFilter(
-        actor=None if actor is None else str(Actor.parse(actor)),
-        type=None if type_ is None else event_type(type_),
-        refund=None if refund is None else str(inputs.refund_id(refund)),
-        since=None if since is None else inputs.moment(since, "--since"),
-        until=None if until is None else inputs.moment(until, "--until"),
-    )
+    where = filters.trail_filter(actor, type_, refund, since, until)
     store = fresh_views(ledger, "decision_trail").store
     found = queries.search_trail(store, where, queries.Page(limit=limit))
     if as_json:

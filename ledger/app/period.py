@@ -38,3 +38,9 @@ class Period:
         return (self.since is None or moment >= self.since) and (
             self.until is None or moment <= self.until
         )
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "since": None if self.since is None else self.since.isoformat(),
+            "until": None if self.until is None else self.until.isoformat(),
+        }

@@ -33,6 +33,7 @@ class RefundFilter:
     tier: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    owner: str | None = None  # a customer actor's name: their refunds, whatever the id's case
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def list_refunds(store: ViewStore, where: RefundFilter, page: Page) -> list[dict
         tier=where.tier,
     )
     conditions += _range("created_key", where.since, where.until)
+    if where.owner is not None:
+        conditions.append((sql.SQL("lower(customer_id) = %s"), [where.owner.lower()]))
     rows = _select(status.TABLE, conditions, page, "refund_id")
     with store.reading() as db:
         if page.after is not None and not db.rows(

@@ -48,6 +48,11 @@ class StatusView(View):
             for column in ("status", "customer_id", "order_id", "reason", "tier"):
                 statements.append(create_index(TABLE, column, "seq"))
             statements.append(create_index(TABLE, "created_key"))
+            statements.append(  # what a customer's token lists: customer ids in any case
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (lower(customer_id), seq)").format(
+                    sql.Identifier(f"{TABLE}_owner_seq_idx"), sql.Identifier(TABLE)
+                )
+            )
         return statements
 
     def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:

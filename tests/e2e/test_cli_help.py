@@ -38,6 +38,7 @@ COMMANDS = [
     "compliance archive",
     "finance journal",
     "finance trial-balance",
+    "serve",
 ]
 
 

@@ -1,0 +1,84 @@
+"""Build the FastAPI application around one RefundLedger: the HTTP side of SPEC 7."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from api import problems
+from api.deps import Services
+from api.idempotency import Idempotency
+from api.middleware import Authenticate, BodyLimit, RequestLog
+from api.replays import ReplayStore
+from api.routes import commands, operations, reads, reports
+from ledger.access.tokens import TokenStore
+from ledger.app.service import RefundLedger
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
+from ledger.domain.errors import LedgerError
+from ledger.projections.runner import Projections
+
+DESCRIPTION = """The refund ledger's JSON API. Every request but `/healthz`, `/metrics` and
+the documents needs `Authorization: Bearer TOKEN` (from `ledger tokens issue`); the token
+decides who acts. Every POST takes an `Idempotency-Key` header. Errors are RFC 9457
+`application/problem+json` documents whose `type` is `urn:refund-ledger:problem:CODE`."""
+
+
+def create_app(ledger: RefundLedger) -> FastAPI:
+    """The API on an open application (closed by the caller)."""
+    views = Projections(ledger)
+    api = FastAPI(
+        title="Refund ledger",
+        version="1",
+        description=DESCRIPTION,
+        separate_input_output_schemas=False,
+    )
+    api.state.services = Services(ledger, views)
+    for router in (commands.router, reads.router, reports.router, operations.router):
+        api.include_router(router)
+    _handle_errors(api)
+    # added innermost first: RequestLog ends up outermost
+    api.add_middleware(Idempotency, replays=ReplayStore(views.store, ledger.clock))
+    api.add_middleware(Authenticate, tokens=TokenStore(views.store, ledger.clock))
+    api.add_middleware(BodyLimit)
+    api.add_middleware(RequestLog)
+    return api
+
+
+def from_environment() -> FastAPI:
+    """For uvicorn's workers (`--factory`): settings from LEDGER_* variables."""
+    return create_app(bootstrap(Settings.from_env()))
+
+
+def _handle_errors(api: FastAPI) -> None:
+    @api.exception_handler(LedgerError)
+    async def refused(request: Request, error: LedgerError) -> JSONResponse:
+        return problems.from_error(error, _request_id(request))
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        found = [_one(e) for e in error.errors()]
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            return problems.named("malformed-body", found[0]["message"], _request_id(request))
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in found)
+        return problems.named("invalid-input", detail, _request_id(request), errors=found)
+
+    @api.exception_handler(HTTPException)
+    async def http(request: Request, error: HTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
+        detail = str(error.detail)
+        if code is None:
+            return problems.problem(error.status_code, "http-error", detail, _request_id(request))
+        return problems.named(code, f"{request.method} {request.url.path}: {detail}",
+                              _request_id(request))  # fmt: skip
+
+
+def _one(error: dict[str, object]) -> dict[str, str]:
+    location = [str(part) for part in error.get("loc", ()) if part != "body"]  # type: ignore[attr-defined]
+    return {"field": ".".join(location) or "body", "message": str(error.get("msg", "invalid"))}
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)

@@ -1,0 +1,64 @@
+"""What the routes are given: the application, the read models, and the acting actor."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ledger.access.tokens import InvalidToken
+from ledger.app.service import RefundLedger
+from ledger.domain.actor import Actor
+from ledger.projections.runner import Projections
+from ledger.projections.store import ViewStore
+
+
+@dataclass
+class Services:
+    """One per server process, built by `create_app`."""
+
+    ledger: RefundLedger
+    projections: Projections
+    _catching_up: threading.Lock = field(default_factory=threading.Lock)
+
+    def fresh(self, *views: str) -> ViewStore:
+        """The views' store, caught up with every stored event first (reads see every write
+        that was answered before them). One catch-up at a time per process: the others then
+        find nothing left to apply."""
+        with self._catching_up:
+            self.projections.catch_up(*views)
+        return self.projections.store
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def ledger_app(request: Request) -> RefundLedger:
+    return services(request).ledger
+
+
+bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens issue`.")
+
+
+def actor(
+    request: Request,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    """The token's actor (resolved by the Authenticate layer); 401 when the token is missing
+    or not usable. `_documented` only puts the bearer scheme into the OpenAPI document."""
+    found = getattr(request.state, "auth", None)
+    if isinstance(found, Actor):
+        return found
+    if isinstance(found, InvalidToken):
+        raise found
+    raise InvalidToken("missing bearer token: send 'Authorization: Bearer TOKEN'")
+
+
+Ledger = Annotated[RefundLedger, Depends(ledger_app)]
+Views = Annotated[Services, Depends(services)]
+Who = Annotated[Actor, Depends(actor)]

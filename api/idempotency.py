@@ -1,0 +1,108 @@
+"""`Idempotency-Key` on every POST: the first response is kept and replayed; the same key with
+another body is refused with 409.
+
+Keys are scoped by the authenticated actor. A response is kept when the command ran: done, or
+refused by a rule (403, 404, 409). Input errors (400, 413, 415, 422) and server failures are
+not kept, so the client may correct the request, or retry, with the same key.
+"""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import problems
+from api.middleware import header, state
+from api.replays import (
+    InProgress,
+    Mismatch,
+    Replay,
+    ReplayStore,
+    StoredResponse,
+    fingerprint,
+)
+from ledger.app.inputs import identifier
+from ledger.domain.errors import InvalidInput
+
+KEPT_HEADERS = (b"content-type", b"location")
+NOT_KEPT = frozenset({400, 413, 415, 422})
+
+
+class Idempotency:
+    def __init__(self, app: ASGIApp, replays: ReplayStore) -> None:
+        self.app = app
+        self.replays = replays
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        notes = state(scope) if key is not None else {}
+        actor = notes.get("actor")
+        if key is None or scope["method"] != "POST" or actor is None:
+            await self.app(scope, receive, send)  # unauthenticated requests get their 401
+            return
+        request_id = notes.get("request_id")
+        try:
+            key = identifier(key, "Idempotency-Key")
+        except InvalidInput as error:
+            await problems.named("invalid-idempotency-key", error.message, request_id)(
+                scope, receive, send
+            )
+            return
+        target = scope["path"] + (
+            "?" + scope["query_string"].decode() if scope["query_string"] else ""
+        )
+        print_ = fingerprint("POST", target, notes.get("body", b""))
+        outcome = await to_thread.run_sync(self.replays.reserve, actor, key, print_)
+        match outcome:
+            case Replay(response=kept):
+                notes["replayed"] = True
+                await _send(kept, send)
+            case Mismatch():
+                detail = f"Idempotency-Key {key!r} was used for a different request; use a new key"
+                await problems.named("idempotency-key-reused", detail, request_id)(
+                    scope, receive, send
+                )
+            case InProgress():
+                detail = f"a request with Idempotency-Key {key!r} is still running; retry shortly"
+                await problems.named("idempotency-in-progress", detail, request_id)(
+                    scope, receive, send
+                )
+            case _:
+                await self._run(scope, receive, send, actor, key)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, actor: str, key: str) -> None:
+        status = 500
+        headers: list[tuple[str, str]] = []
+        body = bytearray()
+
+        async def keep(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers.extend(
+                    (name.decode("latin-1"), value.decode("latin-1"))
+                    for name, value in message.get("headers", [])
+                    if name.lower() in KEPT_HEADERS
+                )
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, keep)
+        except BaseException:
+            await to_thread.run_sync(self.replays.release, actor, key)
+            raise
+        if status >= 500 or status in NOT_KEPT:
+            await to_thread.run_sync(self.replays.release, actor, key)
+            return
+        kept = StoredResponse(status=status, headers=tuple(headers), body=bytes(body))
+        await to_thread.run_sync(self.replays.complete, actor, key, kept)
+
+
+async def _send(kept: StoredResponse, send: Send) -> None:
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in kept.headers]
+    headers.append((b"idempotent-replayed", b"true"))
+    headers.append((b"content-length", str(len(kept.body)).encode()))
+    await send({"type": "http.response.start", "status": kept.status, "headers": headers})
+    await send({"type": "http.response.body", "body": kept.body})

@@ -1,0 +1,86 @@
+"""RFC 9457 problem details: one stable `type` per error, and no stack trace, ever."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from ledger.domain import errors
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:refund-ledger:problem:"
+
+# Domain errors by HTTP status; a subclass not listed takes its nearest listed base's status.
+STATUS_BY_ERROR: tuple[tuple[type[errors.LedgerError], int], ...] = (
+    (errors.RefundNotFound, 404),
+    (errors.RoleNotAllowed, 403),
+    (errors.AuthorityExceeded, 403),
+    (errors.SeparationOfDuties, 403),
+    (errors.IllegalTransition, 409),
+    (errors.ConcurrencyConflict, 409),
+    (errors.IdempotencyConflict, 409),
+    (errors.InvalidInput, 422),
+    (errors.RefundError, 422),  # content the rules refuse: amount above refundable, ...
+)
+
+# Problems that are not domain errors: code -> (status, title)
+TITLES: dict[str, tuple[int, str]] = {
+    "invalid-token": (401, "Missing or invalid bearer token"),
+    "not-found": (404, "No such resource"),
+    "method-not-allowed": (405, "Method not allowed on this resource"),
+    "malformed-body": (400, "The body is not valid JSON"),
+    "invalid-idempotency-key": (400, "The Idempotency-Key header is not usable"),
+    "idempotency-key-reused": (409, "Idempotency-Key already used for a different request"),
+    "idempotency-in-progress": (409, "A request with this Idempotency-Key is still running"),
+    "body-too-large": (413, "The body is larger than the server accepts"),
+    "unsupported-media-type": (415, "The body's media type is not accepted here"),
+    "invalid-input": (422, "The request's content is not valid"),
+    "database-unavailable": (503, "The ledger's database cannot be reached"),
+    "internal-error": (500, "Unexpected failure on the server"),
+}
+
+
+def status_for(error: errors.LedgerError) -> int:
+    if error.code in TITLES:  # an error of the HTTP layer's own (unsupported media type, ...)
+        return TITLES[error.code][0]
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    request_id: str | None = None,
+    title: str | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """An `application/problem+json` response; `code` names the problem type."""
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": title or TITLES.get(code, (status, _title_from(code)))[1],
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    headers = {"WWW-Authenticate": 'Bearer realm="ledger"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def from_error(error: errors.LedgerError, request_id: str | None) -> JSONResponse:
+    return problem(status_for(error), error.code, error.message, request_id)
+
+
+def named(code: str, detail: str, request_id: str | None = None, **extra: Any) -> JSONResponse:
+    status, title = TITLES[code]
+    return problem(status, code, detail, request_id, title, **extra)
+
+
+def _title_from(code: str) -> str:
+    return code.replace("-", " ").capitalize()

@@ -1,0 +1,48 @@
+"""The problem responses each kind of route documents in the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.problems import PROBLEM_JSON, TYPE_PREFIX
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is the last part of `type`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=[TYPE_PREFIX + "illegal-transition"])
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None = None
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    words = {
+        400: "Malformed body or Idempotency-Key",
+        401: "Missing, malformed, unknown, expired or revoked bearer token",
+        403: "The actor's role, authority or a separation-of-duties rule forbids it",
+        404: "No such refund (or, to a customer, not theirs)",
+        409: "The refund's state forbids it, or the Idempotency-Key was used otherwise",
+        413: "The body is over 64 KiB",
+        415: "The body's media type is not accepted",
+        422: "A value is not valid, or a rule refuses the content",
+        503: "The database cannot be reached",
+    }
+    return {
+        status: {
+            "description": words[status],
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+COMMAND_PROBLEMS = _problems(400, 401, 403, 404, 409, 413, 422, 503)
+READ_PROBLEMS = _problems(401, 403, 404, 422, 503)

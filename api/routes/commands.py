@@ -1,0 +1,155 @@
+"""The lifecycle commands: parse, call one application method, answer with the refund."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Response
+
+from api.deps import Ledger, Who
+from api.models import (
+    ApprovalIn,
+    FailureIn,
+    NoteIn,
+    PayoutIn,
+    ReasonIn,
+    RefundOut,
+    RefundRequestBody,
+    ResolutionIn,
+    SettlementIn,
+    VerificationIn,
+)
+from api.responses import COMMAND_PROBLEMS
+from ledger.app import access, inputs
+from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.service import RefundLedger
+from ledger.app.views import refund_out
+from ledger.domain.actor import Actor
+
+router = APIRouter(tags=["commands"], responses=COMMAND_PROBLEMS)
+Out = dict[str, Any]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retrying with the same key returns the first response (letters, digits "
+        "and . _ : / # -, at most 100).",
+    ),
+]
+
+
+def _refund(ledger: RefundLedger, actor: Actor, refund: str) -> UUID:
+    """The refund's id, once the actor may see it (to a customer, others' refunds are 404)."""
+    refund_id = inputs.refund_id(refund)
+    if access.own_customer(actor) is not None:
+        access.visible(actor, ledger.get(refund_id))
+    return refund_id
+
+
+@router.post("/refunds", name="request", status_code=201, response_model=RefundOut)
+def request_refund(
+    body: RefundRequestBody,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
+    """Record a refund request; reasons without returned goods are verified at once."""
+    form = RefundRequestIn.parse(
+        RequestForm(
+            **body.model_dump(exclude={"items"}),
+            items=tuple(f"{item.sku}:{item.quantity}" for item in body.items),
+            idempotency_key=key,
+        )
+    )
+    refund = ledger.request(who, form)
+    response.headers["Location"] = f"/refunds/{refund.id}"
+    return refund_out(refund)
+
+
+@router.post("/refunds/{refund_id}/verification", name="verify", response_model=RefundOut)
+def verify(refund_id: str, body: VerificationIn, ledger: Ledger, who: Who) -> Out:
+    """Verify a request whose goods come back; `fail_reason` rejects it."""
+    condition = inputs.optional_text(body.condition, "condition")
+    failure = inputs.optional_text(body.fail_reason, "fail_reason")
+    found = _refund(ledger, who, refund_id)
+    return refund_out(ledger.verify(found, who, condition, failure))
+
+
+@router.post("/refunds/{refund_id}/approvals", name="approve", response_model=RefundOut)
+def approve(refund_id: str, body: ApprovalIn, ledger: Ledger, who: Who) -> Out:
+    """Approve within your authority; large refunds need a second, different approver."""
+    note = inputs.optional_text(body.note, "note")
+    found = _refund(ledger, who, refund_id)
+    return refund_out(ledger.approve(found, who, body.amount, note))
+
+
+@router.post("/refunds/{refund_id}/rejection", name="reject", response_model=RefundOut)
+def reject(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
+    """Reject a requested or pending refund."""
+    reason = inputs.text(body.reason, "reason")
+    return refund_out(ledger.reject(_refund(ledger, who, refund_id), who, reason))
+
+
+@router.post("/refunds/{refund_id}/escalation", name="escalate", response_model=RefundOut)
+def escalate(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
+    """Move a pending refund up one approval tier."""
+    reason = inputs.text(body.reason, "reason")
+    return refund_out(ledger.escalate(_refund(ledger, who, refund_id), who, reason))
+
+
+@router.post("/refunds/{refund_id}/cancellation", name="cancel", response_model=RefundOut)
+def cancel(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
+    """Cancel a refund before any payout starts."""
+    reason = inputs.text(body.reason, "reason")
+    return refund_out(ledger.cancel(_refund(ledger, who, refund_id), who, reason))
+
+
+@router.post("/refunds/{refund_id}/payouts", name="payout_start", response_model=RefundOut)
+def start_payout(refund_id: str, body: PayoutIn, ledger: Ledger, who: Who) -> Out:
+    """Start paying out what is approved and not yet paid (on a failed payout: the retry)."""
+    method = None if body.method is None else inputs.method(body.method)
+    return refund_out(ledger.start_payout(_refund(ledger, who, refund_id), who, method))
+
+
+@router.post(
+    "/refunds/{refund_id}/payouts/settlement", name="payout_settle", response_model=RefundOut
+)
+def settle_payout(refund_id: str, body: SettlementIn, ledger: Ledger, who: Who) -> Out:
+    """The provider paid the payout in flight."""
+    reference = inputs.text(body.reference, "reference")
+    return refund_out(ledger.settle_payout(_refund(ledger, who, refund_id), who, reference))
+
+
+@router.post("/refunds/{refund_id}/payouts/failure", name="payout_fail", response_model=RefundOut)
+def fail_payout(refund_id: str, body: FailureIn, ledger: Ledger, who: Who) -> Out:
+    """The provider refused the payout in flight."""
+    reason = inputs.text(body.reason, "reason")
+    reference = inputs.optional_text(body.reference, "reference")
+    found = _refund(ledger, who, refund_id)
+    return refund_out(ledger.fail_payout(found, who, reason, reference))
+
+
+@router.post("/refunds/{refund_id}/disputes", name="dispute_open", response_model=RefundOut)
+def open_dispute(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
+    """Dispute a rejected, approved or paid refund."""
+    reason = inputs.text(body.reason, "reason")
+    return refund_out(ledger.open_dispute(_refund(ledger, who, refund_id), who, reason))
+
+
+@router.post(
+    "/refunds/{refund_id}/disputes/resolution", name="dispute_resolve", response_model=RefundOut
+)
+def resolve_dispute(refund_id: str, body: ResolutionIn, ledger: Ledger, who: Who) -> Out:
+    """Uphold the decision, or overturn it (only the difference is then paid out)."""
+    rationale = inputs.text(body.rationale, "rationale")
+    found = _refund(ledger, who, refund_id)
+    return refund_out(ledger.resolve_dispute(found, who, body.outcome, body.amount, rationale))
+
+
+@router.post("/refunds/{refund_id}/notes", name="note", response_model=RefundOut)
+def add_note(refund_id: str, body: NoteIn, ledger: Ledger, who: Who) -> Out:
+    """Add a note to the refund's history (it changes nothing else)."""
+    text = inputs.text(body.text, "text")
+    return refund_out(ledger.add_note(_refund(ledger, who, refund_id), who, text))

@@ -1,0 +1,47 @@
+"""Who may read what. Commands are judged by the policy's permissions inside the domain;
+reads have no event to judge, so their rules live here, one table for every interface."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ledger.domain.actor import Actor
+from ledger.domain.errors import RefundNotFound, RoleNotAllowed
+from ledger.domain.refund import Refund
+
+Read = Literal["refunds", "audit_search", "kpis", "reconcile"]
+
+STAFF = ("agent", "verifier", "manager", "finance", "disputes", "auditor", "system")
+READERS: dict[Read, tuple[str, ...]] = {
+    # customers read only their own refunds (see `visible`)
+    "refunds": ("customer", *STAFF),
+    "audit_search": ("manager", "finance", "disputes", "auditor"),
+    "kpis": ("manager", "finance", "auditor"),
+    "reconcile": ("finance", "auditor"),
+}
+READ_WORDS: dict[Read, str] = {
+    "refunds": "read refunds",
+    "audit_search": "search the audit trail",
+    "kpis": "read the KPI report",
+    "reconcile": "reconcile settlements",
+}
+
+
+def require_reader(actor: Actor, what: Read) -> None:
+    if actor.role not in READERS[what]:
+        raise RoleNotAllowed(str(actor), READ_WORDS[what], READERS[what])
+
+
+def own_customer(actor: Actor) -> str | None:
+    """The customer whose refunds alone this actor sees, or None when it sees every refund."""
+    return actor.name if actor.role == "customer" else None
+
+
+def visible(actor: Actor, refund: Refund) -> Refund:
+    """The refund, if the actor may see it; to a customer, another customer's refund does
+    not exist (not found, rather than forbidden, so ids cannot be probed)."""
+    require_reader(actor, "refunds")
+    customer = own_customer(actor)
+    if customer is not None and refund.request.customer_id.lower() != customer:
+        raise RefundNotFound(refund.id)
+    return refund
