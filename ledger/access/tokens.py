@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 TABLE = "api_tokens"
 PREFIX = "rlk_"
-_TOKEN = re.compile(r"^rlk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")  # token_urlsafe(32): 43 chars
-_ID = re.compile(r"^[0-9a-f]{16}$")
+_TOKEN = re.compile(r"rlk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")  # token_urlsafe(32): 43 chars
+_ID = re.compile(r"[0-9a-f]{16}")
 _COLUMNS = sql.SQL("id, actor, created_at, expires_at, revoked_at")
 
 
@@ -99,7 +99,7 @@ def _moment(text: str | None) -> datetime | None:
 def token_id(text: str) -> str:
     """A token id as typed by a person (16 hex characters), or InvalidInput."""
     value = text.strip().lower()
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise InvalidInput(f"invalid token id {text!r}: expected 16 hex characters as printed")
     return value
 
@@ -179,7 +179,7 @@ class TokenStore:
         """The actor a presented token stands for, or InvalidToken saying what is wrong."""
         if not presented:
             raise InvalidToken("missing bearer token")
-        matched = _TOKEN.match(presented)
+        matched = _TOKEN.fullmatch(presented)  # fullmatch: `$` would let a "\n" through
         if matched is None:
             raise InvalidToken("malformed bearer token")
         found = self._row(matched.group(1))
