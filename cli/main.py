@@ -21,6 +21,7 @@ from cli.commands import (
     report,
     schemas,
     search,
+    tokens,
 )
 from cli.context import LedgerContext
 from cli.errors import run_guarded
@@ -67,6 +68,7 @@ for command in (
     schemas.schemas,
     consume.consume,
     finance.finance,
+    tokens.tokens,
 ):
     cli.add_command(command)
 audit.audit.add_command(search.search)

@@ -38,6 +38,9 @@ COMMANDS = [
     "compliance archive",
     "finance journal",
     "finance trial-balance",
+    "tokens issue",
+    "tokens list",
+    "tokens revoke",
 ]
 
 
