@@ -22,6 +22,7 @@ from cli.commands import (
     schemas,
     search,
     serve,
+    tokens,
 )
 from cli.context import LedgerContext
 from cli.errors import run_guarded
@@ -69,6 +70,7 @@ for command in (
     consume.consume,
     finance.finance,
     serve.serve,
+    tokens.tokens,
 ):
     cli.add_command(command)
 audit.audit.add_command(search.search)

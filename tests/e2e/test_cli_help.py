@@ -39,6 +39,9 @@ COMMANDS = [
     "finance journal",
     "finance trial-balance",
     "serve",
+    "tokens issue",
+    "tokens list",
+    "tokens revoke",
 ]
 
 

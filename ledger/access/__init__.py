@@ -1,0 +1,1 @@
+"""Who may call the HTTP API: bearer tokens kept in the ledger's own database."""

@@ -1,0 +1,179 @@
+"""Bearer tokens: issued once, stored only as a hash, refused with a reason, on both back ends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from psycopg import sql
+
+from ledger.access.tokens import (
+    InvalidToken,
+    IssuedToken,
+    TokenNotFound,
+    TokenStore,
+    iso,
+)
+from ledger.app.service import RefundLedger
+
+from .support import AGENT, MANAGER, FakeClock
+
+
+@pytest.fixture
+def tokens(app: RefundLedger) -> TokenStore:
+    return TokenStore.open(app)
+
+
+def _stored_rows(tokens: TokenStore) -> list[dict[str, Any]]:
+    with tokens.store.reading() as db:
+        return db.rows(sql.SQL("SELECT * FROM {}").format(sql.Identifier("api_tokens")))
+
+
+def _refused(tokens: TokenStore, presented: str) -> str:
+    with pytest.raises(InvalidToken) as refused:
+        tokens.authenticate(presented)
+    assert refused.value.code == "invalid-token"
+    return refused.value.message
+
+
+def _with_secret(issued: IssuedToken, secret: str) -> str:
+    return f"rlk_{issued.id}_{secret}"
+
+
+def test_issued_token_authenticates_as_its_actor(tokens: TokenStore, clock: FakeClock) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=30)
+
+    assert tokens.authenticate(issued.token) == MANAGER
+    assert issued.actor == "manager:bob"
+    assert issued.token.startswith(f"rlk_{issued.id}_")
+    assert len(issued.id) == 16 and int(issued.id, 16) >= 0
+    assert issued.created_at == clock.now
+    assert issued.expires_at == clock.now + timedelta(days=30)
+
+
+def test_a_token_without_expiry_never_expires(tokens: TokenStore, clock: FakeClock) -> None:
+    issued = tokens.issue(AGENT, expires_in_days=None)
+    clock.advance(days=36500)
+
+    assert issued.expires_at is None
+    assert tokens.authenticate(issued.token) == AGENT
+    assert tokens.list()[0].status(clock.now) == "active"
+
+
+def test_only_the_hash_of_the_token_is_stored(tokens: TokenStore) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=90)
+    secret = issued.token.rsplit("_", 1)[-1]
+
+    [row] = _stored_rows(tokens)
+    stored = " ".join(str(value) for value in row.values())
+    assert issued.token not in stored
+    assert secret not in stored
+    assert row["id"] == issued.id
+    assert len(row["token_sha256"]) == 64
+
+
+def test_a_wrong_secret_is_an_unknown_token(tokens: TokenStore) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=90)
+    other = tokens.issue(MANAGER, expires_in_days=90)
+    wrong = _with_secret(issued, other.token.split("_", 2)[2])
+
+    assert _refused(tokens, wrong) == "unknown bearer token"
+
+
+def test_an_unknown_id_is_an_unknown_token(tokens: TokenStore) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=90)
+    unknown = issued.token.replace(issued.id, "0123456789abcdef")
+
+    assert _refused(tokens, unknown) == "unknown bearer token"
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [
+        "rlk_0123456789abcdef",
+        "Bearer rlk_0123456789abcdef_" + "a" * 43,
+        "rlk_0123456789ABCDEF_" + "a" * 43,
+        "rlk_0123456789abcdef_" + "a" * 42,
+        "rlk_0123456789abcdef_" + "a" * 43 + "\n",
+        "xyz_0123456789abcdef_" + "a" * 43,
+        "rlk_0123456789abcdef_" + "a" * 42 + "=",
+    ],
+)
+def test_a_malformed_token_is_refused(tokens: TokenStore, presented: str) -> None:
+    message = _refused(tokens, presented)
+
+    assert message == "malformed bearer token"
+
+
+def test_a_missing_token_is_refused(tokens: TokenStore) -> None:
+    assert _refused(tokens, "") == "missing bearer token"
+
+
+def test_a_revoked_token_is_refused(tokens: TokenStore) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=90)
+    tokens.revoke(issued.id)
+
+    assert _refused(tokens, issued.token) == f"bearer token {issued.id} was revoked"
+
+
+def test_an_expired_token_is_refused_from_the_moment_it_expires(
+    tokens: TokenStore, clock: FakeClock
+) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=1)
+    clock.advance(days=1, seconds=-1)
+    assert tokens.authenticate(issued.token) == MANAGER
+
+    clock.advance(seconds=1)
+
+    assert _refused(tokens, issued.token) == (
+        f"bearer token {issued.id} expired at {iso(issued.expires_at)}"
+    )
+
+
+def test_revoking_an_unknown_token_is_not_found(tokens: TokenStore) -> None:
+    tokens.issue(MANAGER, expires_in_days=90)
+
+    with pytest.raises(TokenNotFound, match="^token 0123456789abcdef not found$"):
+        tokens.revoke("0123456789abcdef")
+    assert [info.revoked_at for info in tokens.list()] == [None]
+
+
+def test_revoking_twice_keeps_the_first_time(tokens: TokenStore, clock: FakeClock) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=90)
+    first = tokens.revoke(issued.id)
+    clock.advance(hours=1)
+
+    again = tokens.revoke(issued.id)
+
+    assert first.revoked_at == clock.now - timedelta(hours=1)
+    assert again.revoked_at == first.revoked_at
+
+
+def test_list_is_oldest_first_with_each_status(tokens: TokenStore, clock: FakeClock) -> None:
+    expiring = tokens.issue(AGENT, expires_in_days=1)
+    clock.advance(minutes=1)
+    revoked = tokens.issue(MANAGER, expires_in_days=90)
+    clock.advance(minutes=1)
+    active = tokens.issue(MANAGER, expires_in_days=None)
+    tokens.revoke(revoked.id)
+    clock.advance(days=2)
+
+    listed = tokens.list()
+
+    assert [info.id for info in listed] == [expiring.id, revoked.id, active.id]
+    assert [info.status(clock.now) for info in listed] == ["expired", "revoked", "active"]
+    assert [info.actor for info in listed] == ["agent:ann", "manager:bob", "manager:bob"]
+    as_json = listed[1].to_json(clock.now)
+    assert set(as_json) == {"id", "actor", "created_at", "expires_at", "revoked_at", "status"}
+    assert as_json["revoked_at"] == iso(listed[1].revoked_at)
+    assert as_json["revoked_at"].endswith("Z")
+    assert listed[2].to_json(clock.now)["expires_at"] is None
+
+
+def test_a_second_store_on_the_same_database_sees_the_tokens(
+    app: RefundLedger, tokens: TokenStore
+) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=90)
+
+    assert TokenStore.open(app).authenticate(issued.token) == MANAGER
