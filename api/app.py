@@ -36,14 +36,15 @@ def create_app(ledger: RefundLedger) -> FastAPI:
         separate_input_output_schemas=False,
     )
     api.state.services = Services(ledger, views)
-    for router in (commands.router, reads.router, reports.router, operations.router):
+    routers = (commands.router, reads.router, reports.router, operations.router)
+    for router in routers:
         api.include_router(router)
     _handle_errors(api)
     # added innermost first: RequestLog ends up outermost
     api.add_middleware(Idempotency, replays=ReplayStore(views.store, ledger.clock))
     api.add_middleware(Authenticate, tokens=TokenStore(views.store, ledger.clock))
     api.add_middleware(BodyLimit)
-    api.add_middleware(RequestLog)
+    api.add_middleware(RequestLog, routes=[route for r in routers for route in r.routes])
     return api
 
 
@@ -59,9 +60,12 @@ def _handle_errors(api: FastAPI) -> None:
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        for e in error.errors():
+            if e["type"] == "json_invalid":
+                why = e.get("ctx", {}).get("error", "not JSON")
+                detail = f"the body is not valid JSON ({why}, at character {e['loc'][-1]})"
+                return problems.named("malformed-body", detail, _request_id(request))
         found = [_one(e) for e in error.errors()]
-        if any(e["type"] == "json_invalid" for e in error.errors()):
-            return problems.named("malformed-body", found[0]["message"], _request_id(request))
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in found)
         return problems.named("invalid-input", detail, _request_id(request), errors=found)
 

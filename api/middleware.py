@@ -11,10 +11,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from anyio import to_thread
 from eventsourcing.persistence import PersistenceError
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics, problems
@@ -43,8 +45,9 @@ class RequestLog:
     """Give every request an id (the client's X-Request-Id when sane), log one line for it,
     count it, and answer any unexpected failure with a problem that names the id."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
+        self.routes = routes  # to name the route of requests answered before routing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,11 +75,10 @@ class RequestLog:
         finally:
             self._record(scope, answered[0] if answered else 500, started)
 
-    @staticmethod
-    def _record(scope: Scope, status: int, started: float) -> None:
+    def _record(self, scope: Scope, status: int, started: float) -> None:
         seconds = time.perf_counter() - started
         notes = state(scope)
-        route = scope.get("route")
+        route = scope.get("route") or _route_of(scope, self.routes)
         template = getattr(route, "path_format", None) or "unmatched"
         command = getattr(route, "name", None) if scope["method"] == "POST" else None
         command = command if template.startswith("/refunds") else None
@@ -93,6 +95,14 @@ class RequestLog:
             notes.get("actor", "-"),
             " replayed" if notes.get("replayed") else "",
         )
+
+
+def _route_of(scope: Scope, routes: Sequence[BaseRoute]) -> BaseRoute | None:
+    """The route a request answered before routing (a replay, a 413) was meant for."""
+    for route in routes:
+        if route.matches(scope)[0] == Match.FULL:
+            return route
+    return None
 
 
 def _failure(error: Exception, request_id: str) -> Any:

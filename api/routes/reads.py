@@ -50,7 +50,9 @@ def list_refunds(
     since: Moment = None,
     until: Moment = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=64, description="The last id of a page.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="The last id of a page.")
+    ] = None,
 ) -> list[dict[str, Any]]:
     """Refunds oldest first, filtered; a customer sees only theirs. When more remain, the
     `Link` header (rel="next") and `X-Next-Cursor` name the next page."""

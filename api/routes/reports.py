@@ -40,7 +40,9 @@ def audit_search(
 
 
 @router.get("/reports/kpis", name="kpis")
-def kpi_report(views: Views, who: Who, since: Moment = None, until: Moment = None) -> dict[str, Any]:
+def kpi_report(
+    views: Views, who: Who, since: Moment = None, until: Moment = None
+) -> dict[str, Any]:
     """The KPIs of the refunds requested in the period, as `ledger report kpis --json`."""
     access.require_reader(who, "kpis")
     period = _period(since, until)
