@@ -34,7 +34,7 @@ _COLUMNS = sql.SQL("id, actor, created_at, expires_at, revoked_at")
 
 
 class InvalidToken(LedgerError):
-    """Missing, malformed, unknown, expired or revoked: the message says which."""
+    """Missing, malformed, unknown, expired or revoked: the message says which, never the secret."""
 
     code = "invalid-token"
 
