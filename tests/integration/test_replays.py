@@ -1,0 +1,214 @@
+"""The `Idempotency-Key` store on SQLite and PostgreSQL: reserve, complete, replay, expire."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from psycopg import sql
+
+from api.replays import (
+    TABLE,
+    InProgress,
+    Mismatch,
+    Outcome,
+    Replay,
+    ReplayStore,
+    Reserved,
+    StoredResponse,
+    fingerprint,
+)
+from ledger.app.service import RefundLedger
+from ledger.projections.store import open_store
+
+from .support import FakeClock
+
+BOB, MIA = "manager:bob", "manager:mia"
+FIRST = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "30.00"}')
+OTHER = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "31.00"}')
+CREATED = StoredResponse(
+    status=201,
+    headers=(("content-type", "application/json"), ("location", "/refunds/r-1")),
+    body=b'{"id": "r-1", "status": "requested"}\n\x00\xff',  # bytes kept as they are
+)
+RACERS = 8
+
+
+@pytest.fixture
+def replays(app: RefundLedger) -> ReplayStore:
+    return ReplayStore.open(app)
+
+
+def stored_keys(replays: ReplayStore) -> list[tuple[str, str]]:
+    with replays.store.reading() as db:
+        rows = db.rows(
+            sql.SQL("SELECT scope, idempotency_key FROM {} ORDER BY idempotency_key").format(
+                sql.Identifier(TABLE)
+            )
+        )
+    return [(row["scope"], row["idempotency_key"]) for row in rows]
+
+
+def test_a_completed_request_is_replayed_byte_for_byte(
+    replays: ReplayStore, make_app: Callable[..., RefundLedger], database_url: str
+) -> None:
+    assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
+    replays.complete(BOB, "k-1", CREATED)
+
+    assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
+    elsewhere = ReplayStore.open(make_app(database_url))  # another process, same database
+    assert elsewhere.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
+
+
+def test_the_same_key_on_another_request_is_a_mismatch(replays: ReplayStore) -> None:
+    replays.reserve(BOB, "k-1", FIRST)
+    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
+
+    replays.complete(BOB, "k-1", CREATED)
+    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
+    assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
+
+
+def test_a_retry_while_the_first_request_runs_is_in_progress(
+    replays: ReplayStore, clock: FakeClock
+) -> None:
+    replays.reserve(BOB, "k-1", FIRST)
+    clock.advance(seconds=59)
+
+    assert replays.reserve(BOB, "k-1", FIRST) == InProgress()
+
+
+def test_a_pending_row_left_past_stale_after_is_taken_over(
+    replays: ReplayStore, clock: FakeClock
+) -> None:
+    replays.reserve(BOB, "k-1", FIRST)
+    clock.advance(seconds=61)
+
+    assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
+    assert replays.reserve(BOB, "k-1", FIRST) == InProgress()  # the take-over restarts the wait
+    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
+
+
+def test_a_completed_row_past_keep_for_is_forgotten(replays: ReplayStore, clock: FakeClock) -> None:
+    replays.reserve(BOB, "k-1", FIRST)
+    replays.complete(BOB, "k-1", CREATED)
+    clock.advance(hours=23, minutes=59)
+    assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
+
+    clock.advance(minutes=2)
+    assert replays.reserve(BOB, "k-1", OTHER) == Reserved()
+    assert replays.reserve(BOB, "k-1", OTHER) == InProgress()
+    assert replays.reserve(BOB, "k-1", FIRST) == Mismatch()
+
+
+def test_a_released_key_runs_again(replays: ReplayStore) -> None:
+    replays.reserve(BOB, "k-1", FIRST)
+    replays.release(BOB, "k-1")
+
+    assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
+
+
+def test_release_leaves_a_completed_response_alone(replays: ReplayStore) -> None:
+    replays.reserve(BOB, "k-1", FIRST)
+    replays.complete(BOB, "k-1", CREATED)
+    replays.release(BOB, "k-1")
+
+    assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
+
+
+def test_complete_stores_only_the_first_response(replays: ReplayStore) -> None:
+    replays.reserve(BOB, "k-1", FIRST)
+    replays.complete(BOB, "k-1", CREATED)
+    replays.complete(BOB, "k-1", StoredResponse(500, (), b"late"))
+
+    assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
+
+
+def test_scopes_never_share_a_key(replays: ReplayStore) -> None:
+    mias = StoredResponse(201, (("location", "/refunds/r-2"),), b'{"id": "r-2"}')
+    assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
+    assert replays.reserve(MIA, "k-1", OTHER) == Reserved()
+    replays.complete(BOB, "k-1", CREATED)
+    replays.complete(MIA, "k-1", mias)
+
+    assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
+    assert replays.reserve(MIA, "k-1", OTHER) == Replay(mias)
+
+
+def race(stores: list[ReplayStore], key: str) -> list[Outcome]:
+    """Every store reserves (BOB, key) at once, each from a thread of its own."""
+    start = threading.Barrier(len(stores))
+
+    def reserve(store: ReplayStore) -> Outcome:
+        start.wait(timeout=30)
+        return store.reserve(BOB, key, FIRST)
+
+    with ThreadPoolExecutor(max_workers=len(stores)) as pool:
+        return list(pool.map(reserve, stores))
+
+
+@pytest.fixture
+def racers(
+    make_app: Callable[..., RefundLedger], database_url: str, clock: FakeClock
+) -> list[ReplayStore]:
+    """RACERS stores on one database, each on an application (a connection pool) of its own."""
+    return [ReplayStore.open(make_app(database_url, clock=clock)) for _ in range(RACERS)]
+
+
+def test_of_concurrent_reservations_of_a_new_key_exactly_one_wins(
+    racers: list[ReplayStore],
+) -> None:
+    for round_no in range(5):
+        outcomes = race(racers, f"k-{round_no}")
+
+        assert outcomes.count(Reserved()) == 1, outcomes
+        assert outcomes.count(InProgress()) == RACERS - 1, outcomes
+
+
+def test_of_concurrent_take_overs_of_a_stale_row_exactly_one_wins(
+    racers: list[ReplayStore], clock: FakeClock
+) -> None:
+    for round_no in range(5):
+        racers[0].reserve(BOB, f"k-{round_no}", FIRST)
+        clock.advance(seconds=61)
+
+        outcomes = race(racers, f"k-{round_no}")
+
+        assert outcomes.count(Reserved()) == 1, outcomes
+        assert outcomes.count(InProgress()) == RACERS - 1, outcomes
+
+
+def test_purge_deletes_only_the_rows_older_than_keep_for(
+    replays: ReplayStore, clock: FakeClock
+) -> None:
+    replays.reserve(BOB, "k-1", FIRST)
+    replays.complete(BOB, "k-1", CREATED)
+    replays.reserve(MIA, "k-2", FIRST)  # pending, never completed
+    clock.advance(hours=12)
+    replays.reserve(BOB, "k-3", FIRST)
+    replays.complete(BOB, "k-3", CREATED)
+    clock.advance(hours=12, seconds=1)
+
+    assert replays.purge() == 2
+    assert stored_keys(replays) == [(BOB, "k-3")]
+    assert replays.purge() == 0
+    assert replays.reserve(BOB, "k-3", FIRST) == Replay(CREATED)
+
+
+def test_keep_for_and_stale_after_can_be_set(app: RefundLedger, clock: FakeClock) -> None:
+    replays = ReplayStore(
+        open_store(app),
+        clock,
+        stale_after=timedelta(seconds=5),
+        keep_for=timedelta(minutes=1),
+    )
+    replays.reserve(BOB, "k-1", FIRST)
+    clock.advance(seconds=6)
+    assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
+
+    replays.complete(BOB, "k-1", CREATED)
+    clock.advance(minutes=2)
+    assert replays.purge() == 1
