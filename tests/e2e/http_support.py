@@ -1,0 +1,152 @@
+"""A real `ledger serve` for the HTTP tests: a uvicorn process on a free loopback port.
+
+The server is started as a user would start it (`ledger --db URL serve --port 0`), and the
+port it bound is read from its log. Tokens are issued straight into the same database through
+the token store, which is what `ledger tokens issue` does (its own tests cover the command).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ledger.access.tokens import TokenStore
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
+from ledger.domain.actor import Actor
+from ledger.projections.store import open_store
+
+from .support import LEDGER, clean_env
+
+START_SECONDS = 30
+_LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+#: A request body that is verified at once (no goods come back) and approved automatically.
+SMALL_REQUEST: dict[str, Any] = {
+    "order_id": "O-1",
+    "customer_id": "C-1",
+    "amount": "30.00",
+    "currency": "EUR",
+    "order_total": "250.00",
+    "reason": "billing_error",
+}
+
+
+@dataclass
+class Server:
+    """One running `ledger serve`, its database and its log."""
+
+    base_url: str
+    database_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, actor: str, expires_in_days: int | None = 30) -> str:
+        """A fresh bearer token for `actor` (cached per actor for the default expiry)."""
+        if expires_in_days == 30 and actor in self._tokens:
+            return self._tokens[actor]
+        with self._store(lambda: datetime.now(UTC)) as store:
+            issued = store.issue(Actor.parse(actor), expires_in_days)
+        if expires_in_days == 30:
+            self._tokens[actor] = issued.token
+        return issued.token
+
+    def expired_token(self, actor: str) -> str:
+        """A token that expired a day ago (issued by a clock two days behind)."""
+        ago = datetime.now(UTC) - timedelta(days=2)
+        with self._store(lambda: ago) as store:
+            return store.issue(Actor.parse(actor), 1).token
+
+    def revoked_token(self, actor: str) -> str:
+        with self._store(lambda: datetime.now(UTC)) as store:
+            issued = store.issue(Actor.parse(actor), 30)
+            store.revoke(issued.id)
+            return issued.token
+
+    def client(self, actor: str | None = None, token: str | None = None) -> httpx.Client:
+        """An HTTP client on the server, authenticated as `actor` (or with `token`)."""
+        bearer = token if token is not None else (None if actor is None else self.token(actor))
+        headers = {} if bearer is None else {"Authorization": f"Bearer {bearer}"}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    @contextmanager
+    def _store(self, clock: Callable[[], datetime]) -> Iterator[TokenStore]:
+        app = bootstrap(Settings(database_url=self.database_url))
+        try:
+            yield TokenStore(open_store(app), clock)
+        finally:
+            app.close()
+
+
+@contextmanager
+def running_server(
+    database_url: str, workdir: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Start `ledger --db URL serve --port 0 ARGS...`, wait until it answers, stop it after."""
+    log = workdir / f"serve-{time.monotonic_ns()}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*LEDGER, "--db", database_url, "serve", "--port", "0", *args],
+            cwd=workdir,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=clean_env(**(env or {})),
+        )
+    try:
+        server = Server(_wait_for_port(process, log), database_url, process, log)
+        _wait_healthy(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], log: Path) -> str:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        found = _LISTENING.search(log.read_text(errors="replace"))
+        if found:
+            return f"http://127.0.0.1:{found.group(1)}"
+        if process.poll() is not None:
+            raise RuntimeError(f"ledger serve exited {process.returncode}:\n{log.read_text()}")
+        time.sleep(0.05)
+    raise RuntimeError(f"ledger serve did not start in {START_SECONDS}s:\n{log.read_text()}")
+
+
+def _wait_healthy(server: Server) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    with server.client() as client:
+        while time.monotonic() < deadline:
+            try:
+                if client.get("/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+    raise RuntimeError(f"ledger serve never became healthy:\n{server.log_text()}")
+
+
+def last_event_id(database_url: str) -> int:
+    """The id of the newest stored event (unchanged: a refused request stored nothing)."""
+    app = bootstrap(Settings(database_url=database_url))
+    try:
+        return app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
