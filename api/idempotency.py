@@ -8,6 +8,8 @@ not kept, so the client may correct the request, or retry, with the same key.
 
 from __future__ import annotations
 
+import time
+
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,12 +28,14 @@ from ledger.domain.errors import InvalidInput
 
 KEPT_HEADERS = (b"content-type", b"location")
 NOT_KEPT = frozenset({400, 413, 415, 422})
+PURGE_EVERY = 3600.0  # seconds between removals of responses past their retention
 
 
 class Idempotency:
     def __init__(self, app: ASGIApp, replays: ReplayStore) -> None:
         self.app = app
         self.replays = replays
+        self.purged_at = float("-inf")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
@@ -52,6 +56,9 @@ class Idempotency:
             "?" + scope["query_string"].decode() if scope["query_string"] else ""
         )
         print_ = fingerprint("POST", target, notes.get("body", b""))
+        if time.monotonic() - self.purged_at > PURGE_EVERY:
+            self.purged_at = time.monotonic()
+            await to_thread.run_sync(self.replays.purge)
         outcome = await to_thread.run_sync(self.replays.reserve, actor, key, print_)
         match outcome:
             case Replay(response=kept):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from typing import Any
 
@@ -12,6 +13,21 @@ from cli.context import LedgerContext, pass_ledger
 from cli.running import LOG_FORMAT
 
 LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+class CannotListen(click.ClickException):
+    """The address is taken, unknown or not ours: one line, exit 1."""
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail before the server starts when it could not listen (uvicorn would exit 3, which
+    this CLI keeps for audit integrity failures)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        why = error.strerror or str(error)
+        raise CannotListen(f"cannot listen on {host}:{port}: {why}") from None
 
 
 def log_config(level: str) -> dict[str, Any]:
@@ -60,6 +76,7 @@ def serve(ledger: LedgerContext, host: str, port: int, workers: int, log_level: 
 
     from api.app import create_app
 
+    check_address(host, port)
     app = ledger.app  # opened (and its tables made) before any worker starts: errors come first
     options: dict[str, Any] = {
         "host": host,
@@ -68,10 +85,14 @@ def serve(ledger: LedgerContext, host: str, port: int, workers: int, log_level: 
         "access_log": False,
         "server_header": False,
     }
-    if workers == 1:
-        uvicorn.run(create_app(app), **options)
-        return
-    os.environ["LEDGER_DATABASE_URL"] = ledger.settings.database_url
-    with tempfile.TemporaryDirectory(prefix="ledger-metrics-") as samples:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = samples  # read as the workers import it
-        uvicorn.run("api.app:from_environment", factory=True, workers=workers, **options)
+    try:
+        if workers == 1:
+            uvicorn.run(create_app(app), **options)
+            return
+        os.environ["LEDGER_DATABASE_URL"] = ledger.settings.database_url
+        with tempfile.TemporaryDirectory(prefix="ledger-metrics-") as samples:
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = samples  # read as the workers import it
+            uvicorn.run("api.app:from_environment", factory=True, workers=workers, **options)
+    except SystemExit as stopped:  # uvicorn's start-up failures; the reason is logged above
+        if stopped.code not in (0, None):
+            raise CannotListen("the server could not start (see the log above)") from None
