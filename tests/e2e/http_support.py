@@ -145,8 +145,16 @@ def _wait_healthy(server: Server) -> None:
 
 def last_event_id(database_url: str) -> int:
     """The id of the newest stored event (unchanged: a refused request stored nothing)."""
+    with event_log(database_url) as newest:
+        return newest()
+
+
+@contextmanager
+def event_log(database_url: str) -> Iterator[Callable[[], int]]:
+    """`last_event_id` for many calls: one application stays open, so each call is a query
+    rather than a bootstrap (on PostgreSQL about 50 ms less)."""
     app = bootstrap(Settings(database_url=database_url))
     try:
-        return app.recorder.max_notification_id() or 0
+        yield lambda: app.recorder.max_notification_id() or 0
     finally:
         app.close()
