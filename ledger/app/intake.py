@@ -57,8 +57,9 @@ class Intake:
             fingerprint=fingerprint,
             policy_version=self.policy.version,
         )
-        order = self._order(form, at)
+        # who may ask comes first: a refusal must not tell them about the order (its total)
         refund = Refund.open(refund_id, actor, payload, self.policy, at)
+        order = self._order(form, at)
         refundable_before = order.refundable()
         order.hold(str(refund_id), amount, at)
         customer, address = self._remember(refund, at)

@@ -157,7 +157,12 @@ def test_every_endpoint_answers_every_principal_as_the_rules_say(
         desk = Desk(server, stack)
         shared = desk.fresh("pending_approval")
         desk.fresh("pending_approval", customer="C-2")
-        failures = [*_matrix(desk, shared), *_duties(desk), *_customers_list_their_own(desk)]
+        failures = [
+            *_matrix(desk, shared),
+            *_duties(desk),
+            *_refused_before_the_order_is_read(desk),
+            *_customers_list_their_own(desk),
+        ]
     assert not failures, f"{len(failures)} cells are wrong:\n" + "\n".join(failures)
 
 
@@ -198,6 +203,19 @@ def _duties(desk: Desk) -> list[str]:
             answer = desk.send(step.actor, step.command, CALLS[step.command], refund)
             where = f"{what}: {step.actor} {step.command}"
             failures += mismatches(where, answer, step.status, step.code, mutates=True)
+    return failures
+
+
+def _refused_before_the_order_is_read(desk: Desk) -> list[str]:
+    """Whoever may not make a request learns nothing of the order it names (its total)."""
+    order = desk.request_body()
+    desk.act(INTAKE, "/refunds", order, 201)
+    probe = Call("given", {**order, "order_total": "1.00", "amount": "1.00"})
+    failures: list[str] = []
+    for actor in ("customer:c-2", "auditor:aud"):
+        answer = desk.send(actor, "POST /refunds", probe, None)
+        where = f"POST /refunds as {actor} naming C-1's order with a wrong total"
+        failures += mismatches(where, answer, 403, "role-not-allowed", mutates=True)
     return failures
 
 
