@@ -63,6 +63,8 @@ class Load:
 
     requests: int
     deadline: float
+    loadavg_before: list[str]
+    client_cpu: float = 0.0
     issued: int = 0
     latencies: dict[str, list[float]] = field(default_factory=dict)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
@@ -176,8 +178,7 @@ def serving(url: str, workers: int, log: Path) -> Iterator[str]:
                 raise RuntimeError(f"ledger serve did not start:\n{log.read_text()}")
             time.sleep(0.05)
         base_url = f"http://127.0.0.1:{found.group(1)}"
-        while httpx.get(f"{base_url}/healthz").status_code != 200:  # workers still starting
-            time.sleep(0.05)
+        wait_healthy(base_url, deadline)
         yield base_url
     finally:
         process.terminate()
@@ -186,6 +187,18 @@ def serving(url: str, workers: int, log: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def wait_healthy(base_url: str, deadline: float) -> None:
+    """With several workers the port is bound before any worker listens on it."""
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("ledger serve never answered /healthz")
 
 
 def issue_tokens(url: str) -> dict[str, str]:
@@ -198,11 +211,11 @@ def issue_tokens(url: str) -> dict[str, str]:
 
 
 def drive(base_url: str, tokens: dict[str, str], args: argparse.Namespace) -> tuple[Load, float]:
-    load = Load(args.requests, time.monotonic() + args.seconds)
+    load = Load(args.requests, time.monotonic() + args.seconds, loadavg())
     clients = [Client(base_url, tokens, load) for _ in range(args.clients)]
     threads = [threading.Thread(target=client.run, args=(i, args.clients), daemon=True)
                for i, client in enumerate(clients)]  # fmt: skip
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
     try:
@@ -211,7 +224,12 @@ def drive(base_url: str, tokens: dict[str, str], args: argparse.Namespace) -> tu
                 thread.join(0.2)  # short waits: a Ctrl-C reaches this thread
     finally:
         load.stop.set()
+    load.client_cpu = time.process_time() - cpu
     return load, time.perf_counter() - started
+
+
+def loadavg() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
 
 
 def percentile(ordered: list[float], p: float) -> float:
@@ -247,16 +265,21 @@ def figures(load: Load, seconds: float, args: argparse.Namespace) -> dict[str, A
         "routes": routes,
         "not_2xx": {f"{r} -> {s}": n for (r, s), n in sorted(load.statuses.items()) if s >= 300},
         "connection_failures": load.failures,
-        "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+        "client_cpu_seconds": load.client_cpu,
+        "loadavg_before": load.loadavg_before,
+        "loadavg_after": loadavg(),
+        "command": " ".join(sys.argv),
     }
 
 
 def report(found: dict[str, Any]) -> None:
     print(f"back end {found['backend']}, {found['workers']} server worker(s), "
-          f"{found['clients']} clients, load average {' '.join(found['loadavg'])}")  # fmt: skip
+          f"{found['clients']} clients; load average before {' '.join(found['loadavg_before'])}, "
+          f"after {' '.join(found['loadavg_after'])}")  # fmt: skip
     print(f"{found['requests']} requests ({found['commands']} commands) in "
           f"{found['seconds']:.2f} s: {found['requests_per_s']:.0f} requests/s, "
-          f"{found['commands_per_s']:.0f} commands/s")  # fmt: skip
+          f"{found['commands_per_s']:.0f} commands/s; this process (the clients) used "
+          f"{found['client_cpu_seconds']:.1f} s of CPU")  # fmt: skip
     print(f"{'route':<42} {'count':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")
     for route, r in found["routes"].items():
         print(f"{route:<42} {r['requests']:>6} {r['p50_ms']:>8.1f} {r['p90_ms']:>8.1f} "
