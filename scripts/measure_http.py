@@ -321,4 +321,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # the server and the database were stopped on the way out
+        sys.exit("interrupted")
