@@ -12,8 +12,9 @@ three paths: `damaged` 30.00 (the verifier verifies, then it is approved automat
 Then finance starts and settles the payout, the agent adds a note, and the refund is read
 back (GET /refunds/{id} and its history; every other refund also a page of
 GET /refunds?status=paid). Every POST carries a fresh Idempotency-Key; each refund has its
-own order and customer (no fraud flags). Prints the figures; exits 1 on any 5xx or
-connection failure. A benchmark: nothing else is asserted.
+own order and customer (no fraud flags). Prints the figures, with the CPU time of the
+clients, of the server (all its workers) and of PostgreSQL during the load; exits 1 on any 5xx
+or connection failure. A benchmark: nothing else is asserted.
 
     .venv/bin/python scripts/measure_http.py --clients 8 --requests 4000 [--workers 2] [--sqlite]
 """
@@ -42,6 +43,7 @@ from types import FrameType
 from typing import Any
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
@@ -65,6 +67,7 @@ class Load:
     deadline: float
     loadavg_before: list[str]
     client_cpu: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
     issued: int = 0
     latencies: dict[str, list[float]] = field(default_factory=dict)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
@@ -149,23 +152,26 @@ class Client:
 
 
 @contextmanager
-def database(sqlite: bool) -> Iterator[str]:
-    """The database URL: a SQLite file, or a private embedded PostgreSQL server."""
+def database(sqlite: bool) -> Iterator[tuple[str, list[psutil.Process]]]:
+    """The database URL, and its server's processes to watch (none for a SQLite file)."""
     if sqlite:
         with tempfile.TemporaryDirectory(prefix="ledger-http-") as tmp:
-            yield f"sqlite:///{tmp}/ledger.db"
+            yield f"sqlite:///{tmp}/ledger.db", []
         return
     server, base = start_postgres()
     try:
-        yield str(server.get_uri())
+        data = str(base / "data")
+        postmaster = [found for found in psutil.process_iter(["cmdline"])
+                      if data in (found.info["cmdline"] or ())]  # fmt: skip
+        yield str(server.get_uri()), postmaster
     finally:
         server.cleanup()
         shutil.rmtree(base, ignore_errors=True)
 
 
 @contextmanager
-def serving(url: str, workers: int, log: Path) -> Iterator[str]:
-    """`ledger serve` on a free loopback port; its base URL. Stopped (SIGTERM) after."""
+def serving(url: str, workers: int, log: Path) -> Iterator[tuple[str, psutil.Process]]:
+    """`ledger serve` on a free loopback port: its base URL and process. Stopped after."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEDGER_", "PROMETHEUS_"))}
     command = [LEDGER, "--db", url, "serve", "--port", "0", "--workers", str(workers)]
     with log.open("wb") as sink:  # its own session: a Ctrl-C here does not reach it
@@ -179,7 +185,7 @@ def serving(url: str, workers: int, log: Path) -> Iterator[str]:
             time.sleep(0.05)
         base_url = f"http://127.0.0.1:{found.group(1)}"
         wait_healthy(base_url, deadline)
-        yield base_url
+        yield base_url, psutil.Process(process.pid)
     finally:
         process.terminate()
         try:
@@ -210,8 +216,27 @@ def issue_tokens(url: str) -> dict[str, str]:
     return tokens
 
 
-def drive(base_url: str, tokens: dict[str, str], args: argparse.Namespace) -> tuple[Load, float]:
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User and system CPU time of the processes and their children still alive."""
+    total = 0.0
+    for process in processes:
+        try:
+            for one in (process, *process.children(recursive=True)):
+                times = one.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def drive(
+    base_url: str,
+    tokens: dict[str, str],
+    args: argparse.Namespace,
+    watched: dict[str, list[psutil.Process]],
+) -> tuple[Load, float]:
     load = Load(args.requests, time.monotonic() + args.seconds, loadavg())
+    before = {name: cpu_seconds(processes) for name, processes in watched.items()}
     clients = [Client(base_url, tokens, load) for _ in range(args.clients)]
     threads = [threading.Thread(target=client.run, args=(i, args.clients), daemon=True)
                for i, client in enumerate(clients)]  # fmt: skip
@@ -225,6 +250,7 @@ def drive(base_url: str, tokens: dict[str, str], args: argparse.Namespace) -> tu
     finally:
         load.stop.set()
     load.client_cpu = time.process_time() - cpu
+    load.cpu = {name: cpu_seconds(found) - before[name] for name, found in watched.items()}
     return load, time.perf_counter() - started
 
 
@@ -266,6 +292,8 @@ def figures(load: Load, seconds: float, args: argparse.Namespace) -> dict[str, A
         "not_2xx": {f"{r} -> {s}": n for (r, s), n in sorted(load.statuses.items()) if s >= 300},
         "connection_failures": load.failures,
         "client_cpu_seconds": load.client_cpu,
+        "server_cpu_seconds": load.cpu.get("server"),
+        "postgres_cpu_seconds": load.cpu.get("postgres"),
         "loadavg_before": load.loadavg_before,
         "loadavg_after": loadavg(),
         "command": " ".join(sys.argv),
@@ -278,8 +306,12 @@ def report(found: dict[str, Any]) -> None:
           f"after {' '.join(found['loadavg_after'])}")  # fmt: skip
     print(f"{found['requests']} requests ({found['commands']} commands) in "
           f"{found['seconds']:.2f} s: {found['requests_per_s']:.0f} requests/s, "
-          f"{found['commands_per_s']:.0f} commands/s; this process (the clients) used "
-          f"{found['client_cpu_seconds']:.1f} s of CPU")  # fmt: skip
+          f"{found['commands_per_s']:.0f} commands/s")  # fmt: skip
+    cpu = [f"{name} {found[f'{name}_cpu_seconds']:.1f} s" for name in ("server", "postgres")
+           if found[f"{name}_cpu_seconds"] is not None]  # fmt: skip
+    per = 1000 * sum(found[f"{n}_cpu_seconds"] or 0 for n in ("client", "server", "postgres"))
+    print(f"CPU: clients (this process) {found['client_cpu_seconds']:.1f} s, {', '.join(cpu)}; "
+          f"{per / max(1, found['requests']):.1f} ms of CPU per request in all")  # fmt: skip
     print(f"{'route':<42} {'count':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")
     for route, r in found["routes"].items():
         print(f"{route:<42} {r['requests']:>6} {r['p50_ms']:>8.1f} {r['p90_ms']:>8.1f} "
@@ -303,11 +335,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, stop_on_sigterm)
-    with database(args.sqlite) as url, tempfile.TemporaryDirectory() as tmp:
+    with database(args.sqlite) as (url, postgres), tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "serve.log"
         tokens = issue_tokens(url)
-        with serving(url, args.workers, log) as base_url:
-            load, seconds = drive(base_url, tokens, args)
+        with serving(url, args.workers, log) as (base_url, server):
+            watched = (
+                {"server": [server], "postgres": postgres} if postgres else {"server": [server]}
+            )
+            load, seconds = drive(base_url, tokens, args, watched)
         found = figures(load, seconds, args)
         errors = [line for line in log.read_text(errors="replace").splitlines()
                   if " ERROR " in line or "Traceback" in line]  # fmt: skip
