@@ -7,35 +7,29 @@ Each racer has its own client and thread; a barrier releases both requests at on
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from .http_paths import (
-    BACKEND_IDS,
-    BACKEND_PARAMS,
     assert_problem,
     fresh,
     fresh_request,
     get,
-    module_database,
     post,
 )
-from .http_support import Server, running_server
+from .http_support import Server
 
 ROUNDS = 10
 LOSING_CODES = ("illegal-transition", "concurrency-conflict")
 
 
-@pytest.fixture(scope="module", params=BACKEND_PARAMS, ids=BACKEND_IDS)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("http-concurrency")
-    with running_server(module_database(request, workdir), workdir) as running:
-        yield running
+@pytest.fixture
+def server(http_server: Server) -> Server:
+    """The session's server on each back end in turn."""
+    return http_server
 
 
 def race(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:

@@ -15,12 +15,9 @@ import pytest
 from psycopg import sql
 
 from .http_paths import (
-    BACKEND_IDS,
-    BACKEND_PARAMS,
     assert_problem,
     fresh,
     fresh_request,
-    module_database,
     post,
 )
 from .http_support import Server, last_event_id, running_server
@@ -51,13 +48,10 @@ OPEN_ROUTES = {"/healthz", "/metrics"}
 BIG = 64 * 1024 + 1
 
 
-@pytest.fixture(scope="module", params=BACKEND_PARAMS, ids=BACKEND_IDS)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("http-errors")
-    with running_server(module_database(request, workdir), workdir) as running:
-        yield running
+@pytest.fixture
+def server(http_server: Server) -> Server:
+    """The session's server on each back end in turn."""
+    return http_server
 
 
 @pytest.fixture

@@ -5,32 +5,25 @@ One `ledger serve` per back end for the module; every test works on refunds of i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from .http_paths import (
-    BACKEND_IDS,
-    BACKEND_PARAMS,
     assert_problem,
     days_ago,
     fresh,
     fresh_request,
     get,
-    module_database,
 )
-from .http_support import Server, last_event_id, running_server
+from .http_support import Server, last_event_id
 
 
-@pytest.fixture(scope="module", params=BACKEND_PARAMS, ids=BACKEND_IDS)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("http-idempotency")
-    with running_server(module_database(request, workdir), workdir) as running:
-        yield running
+@pytest.fixture
+def server(http_server: Server) -> Server:
+    """The session's server on each back end in turn."""
+    return http_server
 
 
 def keyed(client: httpx.Client, path: str, key: str, body: Any) -> httpx.Response:

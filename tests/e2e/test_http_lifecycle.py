@@ -14,39 +14,33 @@ import httpx
 import pytest
 
 from .http_paths import (
-    BACKEND_IDS,
-    BACKEND_PARAMS,
     assert_problem,
     days_ago,
     fresh,
     fresh_request,
     get,
-    module_database,
     post,
 )
-from .http_support import Server, running_server
+from .http_support import Server
 from .support import Ledger
 
 DECIMAL = re.compile(r"^\d+\.\d{2}$")
 
 
-@pytest.fixture(scope="module", params=BACKEND_PARAMS, ids=BACKEND_IDS)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    workdir = tmp_path_factory.mktemp("http-lifecycle")
-    with running_server(module_database(request, workdir), workdir) as running:
-        yield running
+@pytest.fixture
+def server(http_server: Server) -> Server:
+    """The session's server on each back end in turn."""
+    return http_server
 
 
 @pytest.fixture(scope="module")
-def clients(server: Server) -> Iterator[dict[str, httpx.Client]]:
+def clients(http_server: Server) -> Iterator[dict[str, httpx.Client]]:
     """Clients by actor, made on first use and closed with the module."""
     made: dict[str, httpx.Client] = {}
 
     class Clients(dict[str, httpx.Client]):
         def __missing__(self, actor: str) -> httpx.Client:
-            made[actor] = self[actor] = server.client(actor)
+            made[actor] = self[actor] = http_server.client(actor)
             return made[actor]
 
     yield Clients()
