@@ -46,6 +46,7 @@ SPEC_ROUTES = {
 }
 OPEN_ROUTES = {"/healthz", "/metrics"}
 BIG = 64 * 1024 + 1
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -160,20 +161,23 @@ def _log_lines(server: Server) -> list[str]:
 
 def test_no_answer_to_odd_requests_carries_a_traceback(agent: httpx.Client) -> None:
     odd = [
-        agent.get("/refunds/not-a-uuid"),
-        agent.get(f"/refunds/{uuid.uuid4()}"),
-        agent.get("/refunds", params={"limit": "0"}),
-        agent.get("/refunds", params={"cursor": "zzz"}),
-        agent.get(f"/refunds/{uuid.uuid4()}", params={"as_of": "yesterday"}),
-        agent.post("/refunds", content=b"\xff\xfe", headers={"Content-Type": "application/json"}),
-        agent.post("/refunds", json=[1, 2]),
-        agent.post("/refunds", json=fresh_request(currency="XXX")),
-        agent.post(f"/refunds/{uuid.uuid4()}/notes", json={"text": "x"}),
-        agent.get("/refunds", headers={"Authorization": "Bearer nonsense"}),
+        (agent.get("/refunds/not-a-uuid"), 422, "invalid-refund-id"),
+        (agent.get(f"/refunds/{uuid.uuid4()}"), 404, "refund-not-found"),
+        (agent.get("/refunds", params={"limit": "0"}), 422, "invalid-input"),
+        (agent.get("/refunds", params={"cursor": "zzz"}), 422, "invalid-refund-id"),
+        (
+            agent.get(f"/refunds/{uuid.uuid4()}", params={"as_of": "yesterday"}),
+            422,
+            "invalid-input",
+        ),
+        (agent.post("/refunds", content=b"\xff\xfe", headers=JSON), 400, "malformed-body"),
+        (agent.post("/refunds", json=[1, 2]), 422, "invalid-input"),
+        (agent.post("/refunds", json=fresh_request(currency="XXX")), 422, "invalid-currency"),
+        (agent.post(f"/refunds/{uuid.uuid4()}/notes", json={"text": "x"}), 404, "refund-not-found"),
+        (agent.get("/refunds", headers={"Authorization": "Bearer nonsense"}), 401, "invalid-token"),
     ]
-    for response in odd:
-        assert 400 <= response.status_code < 500, response.text
-        assert_problem(response, response.status_code, response.json()["code"])
+    for response, status, code in odd:
+        assert_problem(response, status, code)
 
 
 # --- operations ---
