@@ -88,6 +88,10 @@ def test_keys_belong_to_the_actor_that_sent_them(server: Server) -> None:
     assert "idempotent-replayed" not in second.headers
     assert first.json()["id"] != second.json()["id"]
     assert second.json()["requested_by"] == "agent:amy"
+    with server.client("auditor:aud") as auditor:
+        stored = [get(auditor, f"/refunds/{r.json()['id']}/history")[0] for r in (first, second)]
+    keys = [event["idempotency_key"] for event in stored]
+    assert keys[0] != keys[1] and all(k.startswith(key + "#") for k in keys), keys
 
 
 def test_a_refused_command_is_refused_again_on_retry(server: Server) -> None:
