@@ -88,6 +88,21 @@ def test_a_body_over_64_kib_is_refused_with_413_and_nothing_is_stored(
     assert last_event_id(server.database_url) == stored
 
 
+def test_an_oversized_settlement_file_is_refused_and_its_key_is_not_kept(
+    server: Server,
+) -> None:
+    header = b"reference,amount,currency,status,settled_at\n"
+    rows = b"PAY-X,1.00,EUR,settled,2026-11-01T10:00:00Z\n" * (BIG // 40)
+    headers = {"Content-Type": "text/csv", "Idempotency-Key": fresh("K")}
+    with server.client("finance:fay") as finance:
+        refused = finance.post("/reconciliations", content=header + rows, headers=headers)
+        small = finance.post("/reconciliations", content=header, headers=headers)
+
+    assert_problem(refused, 413, "body-too-large")
+    assert small.status_code == 200, small.text
+    assert "idempotent-replayed" not in small.headers
+
+
 def test_malformed_json_is_a_400_problem(server: Server, agent: httpx.Client) -> None:
     stored = last_event_id(server.database_url)
     response = agent.post(

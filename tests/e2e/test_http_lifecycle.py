@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -325,6 +325,8 @@ def test_as_of_between_two_events_gives_the_earlier_state(
     then = get(reader, f"/refunds/{rid}", as_of=between.isoformat())
 
     assert then == before
+    elsewhere = between.astimezone(timezone(timedelta(hours=2))).isoformat()
+    assert get(reader, f"/refunds/{rid}", as_of=elsewhere) == before
     assert get(reader, f"/refunds/{rid}")["status"] == "approved"
     too_early = reader.get(f"/refunds/{rid}", params={"as_of": "2000-01-01T00:00:00Z"})
     assert_problem(too_early, 404, "refund-not-found")
