@@ -267,18 +267,26 @@ def test_a_database_outage_is_a_503_problem_and_the_server_recovers(
     url = postgres_server.get_uri(name)  # type: ignore[attr-defined]
     with running_server(url, tmp_path) as server, server.client("agent:ann") as agent:
         assert agent.post("/refunds", json=fresh_request()).status_code == 201
+        newcomer = server.client(token=server.token("agent:amy"))  # a token the server has not seen
         _allow_connections(admin, name, False)
         try:
             command = agent.post("/refunds", json=fresh_request())
+            keyed = agent.post(
+                "/refunds", json=fresh_request(), headers={"Idempotency-Key": fresh("K")}
+            )
+            listed = agent.get("/refunds")
+            other = newcomer.get("/refunds")
             health = agent.get("/healthz")
         finally:
             _allow_connections(admin, name, True)
 
-        assert_problem(command, 503, "database-unavailable")
-        assert_problem(health, 503, "database-unavailable")
+        for response in (command, keyed, listed, other, health):
+            assert_problem(response, 503, "database-unavailable")
         assert server.process.poll() is None
         assert _healthy_again(agent)
         assert agent.post("/refunds", json=fresh_request()).status_code == 201
+        newcomer.close()
+        assert "Traceback" not in server.log_text()  # an outage is expected, not a crash
 
 
 def _allow_connections(admin: str, name: str, allowed: bool) -> None:
