@@ -100,3 +100,24 @@ def test_two_concurrent_requests_with_one_key_store_one_refund(server: Server) -
                 assert other.content == created.content
             listed = get(first, "/refunds", customer=body["customer_id"])
             assert [row["id"] for row in listed] == [created.json()["id"]]
+
+
+def test_two_concurrent_requests_on_one_order_never_exceed_its_total(server: Server) -> None:
+    with server.client("agent:ann") as ann, server.client("agent:amy") as amy:
+        for _ in range(5):
+            order = fresh("O")
+            bodies = [fresh_request(order_id=order, amount="200.00") for _ in range(2)]
+
+            answers = race(*(request(c, b) for c, b in zip((ann, amy), bodies, strict=True)))
+
+            statuses = sorted(answer.status_code for answer in answers)
+            assert statuses[0] == 201 and statuses[1] in (409, 422), [a.text for a in answers]
+            lost = next(a for a in answers if a.status_code != 201)
+            expected = {409: "concurrency-conflict", 422: "amount-exceeds-refundable"}
+            assert_problem(lost, lost.status_code, expected[lost.status_code])
+            listed = get(ann, "/refunds", order=order)
+            assert [row["requested_amount"] for row in listed] == ["200.00"]
+
+
+def request(client: httpx.Client, body: object) -> Callable[[], httpx.Response]:
+    return lambda: client.post("/refunds", json=body)
