@@ -24,9 +24,8 @@ from kafka.record import util as record_util
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 from ledger.delivery.cloudevents import cloudevent
+from localservers.tansu import FAST_GROUP_JOIN, create_topic, running_broker
 from tests.unit.builders import paid_refund
-
-from kafka_support import FAST_GROUP_JOIN, create_topic, running_broker
 
 TOPIC = "measure"
 

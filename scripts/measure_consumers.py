@@ -30,11 +30,11 @@ from consumers.handler import Handler
 from consumers.runner import ConsumerRunner
 from consumers.storage import consumer_store
 from ledger.delivery.cloudevents import cloudevent
-from tests.conftest import create_database, start_postgres
+from localservers.postgres import create_database, start_postgres
+from localservers.tansu import FAST_GROUP_JOIN, create_topic, running_broker
 from tests.unit.builders import paid_refund
 
 from consumer_support import produce
-from kafka_support import FAST_GROUP_JOIN, create_topic, running_broker
 
 
 def messages(count: int) -> list[dict[str, Any]]:

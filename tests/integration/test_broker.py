@@ -10,7 +10,7 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 
-from kafka_support import FAST_GROUP_JOIN, TansuBroker, create_topic
+from localservers.tansu import FAST_GROUP_JOIN, TansuBroker, create_topic
 
 CONSUME_TIMEOUT_SECONDS = 20.0
 

@@ -16,9 +16,9 @@ from psycopg import sql
 from consumers.compliance import ComplianceHandler, open_compliance
 from ledger.app.service import RefundLedger
 from ledger.projections.store import ViewStore
+from localservers.tansu import TansuBroker, create_topic
 
 from .compliance_support import feed, flagged_and_overturned, messages
-from kafka_support import TansuBroker, create_topic
 
 CONSUME_TIMEOUT_SECONDS = 10.0
 

@@ -12,6 +12,7 @@ from consumers.finance_books import journal, trial_balance
 from consumers.runner import ConsumerRunner, Counts
 from consumers.storage import consumer_store
 from ledger.app.service import RefundLedger
+from localservers.tansu import FAST_GROUP_JOIN, create_topic
 
 from consumer_support import (
     fresh_name,
@@ -21,7 +22,6 @@ from consumer_support import (
     produce,
     read_topic,
 )
-from kafka_support import FAST_GROUP_JOIN, create_topic
 
 TRIAL_BALANCE = [
     {"currency": "EUR", "account": "cash", "debit": "0", "credit": "70.00", "balance": "-70.00"},

