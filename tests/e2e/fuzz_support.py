@@ -15,6 +15,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -24,6 +25,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from ledger.app.inputs import ID_PATTERN
+from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 
 from .http_paths import PROBLEM_PREFIX
 from .http_support import Server
@@ -81,6 +85,28 @@ def fuzzed(labels: list[str]) -> list[tuple[str, str]]:
 # may act on (a generated id is almost never one that exists).
 SEEDED_STATES = ("requested", "pending_approval", "approved", "payout_pending", "disputed")
 
+# Values the rules accept, merged into some of an operation's valid bodies, so that fuzzing
+# also reaches the paths that store (a generated currency is almost never ISO 4217, nor a
+# generated id one the rules accept).
+_ID = st.from_regex(ID_PATTERN, fullmatch=True)
+GROUNDING: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    "POST /refunds": {
+        "order_id": _ID,
+        "customer_id": _ID,
+        "currency": st.sampled_from(["EUR", "USD"]),
+        "amount": st.sampled_from([None, "0.01", "30.00", "999.99"]),
+        "order_total": st.just("1000.00"),
+        "reason": st.sampled_from(sorted(REASONS)),
+        "channel": st.sampled_from(sorted(CHANNELS)),
+        "method": st.sampled_from(sorted(METHODS)),
+        "purchased_on": st.none(),
+        "items": st.just([]),
+    },
+    "POST /refunds/{refund_id}/approvals": {"amount": st.sampled_from([None, "10.00"])},
+    "POST /refunds/{refund_id}/disputes/resolution": {"amount": st.sampled_from([None, "5.00"])},
+    "POST /refunds/{refund_id}/payouts": {"method": st.sampled_from([None, *sorted(METHODS)])},
+}
+
 # The schemathesis checks every answer passes. Not among them: `positive_data_acceptance`,
 # because the schema describes shape only (api/models.py): a schema-valid currency "0" or
 # amount "x" is refused by the same parsers as the CLI's, with 422 by design.
@@ -96,6 +122,19 @@ CHECKS: list[CheckFunction] = [
 # The tests send the Authorization header themselves (a usable one, or on purpose none):
 # generated (and negated) security parameters would be overridden and so misreported.
 CONFIG = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
+
+
+def grounded(label: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Values to merge into a valid body of `label`: none, all of GROUNDING's, or some."""
+    values = GROUNDING.get(label, {})
+    return st.one_of(
+        st.just({}), st.fixed_dictionaries(values), st.fixed_dictionaries({}, optional=values)
+    )
+
+
+def ground(case: Case, values: dict[str, Any]) -> None:
+    if values and isinstance(case.body, dict):
+        case.body = {**case.body, **values}
 
 
 def examples(base: int) -> int:
