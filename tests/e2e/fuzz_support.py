@@ -36,35 +36,37 @@ SCALE = float(os.environ.get("LEDGER_FUZZ_SCALE", "1"))
 PROBLEM_JSON = "application/problem+json"
 MODES = {"valid": GenerationMode.POSITIVE, "invalid": GenerationMode.NEGATIVE}
 
-# Who fuzzes each operation: a role allowed to use it (ledger/default_policy.toml
-# [permissions], ledger.app.access.READERS), so that answers get past the role check into
-# the parsing and the rules. No name is one the seeded refunds' people use (authz_support),
-# so separation of duties never hides the deeper paths.
+# Who fuzzes each operation: the roles allowed to use it (ledger/default_policy.toml
+# [permissions], ledger.app.access.READERS), one drawn per example, so that answers get past
+# the role check into the parsing and the rules. A customer acts as the customer of the
+# test's seeded refunds; everyone else is called "fuzz", a name none of the people who seed
+# the refunds has (authz_support), so separation of duties never hides the deeper paths.
+STAFF = ("agent", "verifier", "manager", "finance", "disputes", "auditor", "system")
 # fmt: off
-ROLES: dict[str, str | None] = {
-    "POST /refunds":                                 "agent:fuzz",
-    "GET /refunds":                                  "auditor:fuzz",
-    "POST /refunds/{refund_id}/verification":        "verifier:fuzz",
-    "POST /refunds/{refund_id}/approvals":           "finance:fuzz",
-    "POST /refunds/{refund_id}/rejection":           "manager:fuzz",
-    "POST /refunds/{refund_id}/escalation":          "manager:fuzz",
-    "POST /refunds/{refund_id}/cancellation":        "agent:fuzz",
-    "POST /refunds/{refund_id}/payouts":             "finance:fuzz",
-    "POST /refunds/{refund_id}/payouts/settlement":  "finance:fuzz",
-    "POST /refunds/{refund_id}/payouts/failure":     "finance:fuzz",
-    "POST /refunds/{refund_id}/disputes":            "disputes:fuzz",
-    "POST /refunds/{refund_id}/disputes/resolution": "disputes:fuzz",
-    "POST /refunds/{refund_id}/notes":               "agent:fuzz",
-    "GET /refunds/{refund_id}":                      "auditor:fuzz",
-    "GET /refunds/{refund_id}/history":              "auditor:fuzz",
-    "GET /audit/search":                             "auditor:fuzz",
-    "GET /reports/kpis":                             "finance:fuzz",
-    "POST /reconciliations":                         "finance:fuzz",
-    "GET /healthz":                                  None,  # open: no token needed
-    "GET /metrics":                                  None,
+ROLES: dict[str, tuple[str, ...]] = {
+    "POST /refunds":                                 ("agent", "customer", "system"),
+    "GET /refunds":                                  ("customer", *STAFF),
+    "POST /refunds/{refund_id}/verification":        ("verifier", "system"),
+    "POST /refunds/{refund_id}/approvals":           ("manager", "finance"),
+    "POST /refunds/{refund_id}/rejection":           ("manager", "finance"),
+    "POST /refunds/{refund_id}/escalation":          ("agent", "manager", "finance", "system"),
+    "POST /refunds/{refund_id}/cancellation":        ("customer", "agent", "manager", "finance"),
+    "POST /refunds/{refund_id}/payouts":             ("finance",),
+    "POST /refunds/{refund_id}/payouts/settlement":  ("finance",),
+    "POST /refunds/{refund_id}/payouts/failure":     ("finance",),
+    "POST /refunds/{refund_id}/disputes":            ("customer", "agent", "disputes"),
+    "POST /refunds/{refund_id}/disputes/resolution": ("disputes",),
+    "POST /refunds/{refund_id}/notes":               ("customer", "agent", "verifier", "system"),
+    "GET /refunds/{refund_id}":                      ("customer", *STAFF),
+    "GET /refunds/{refund_id}/history":              ("customer", *STAFF),
+    "GET /audit/search":                             ("manager", "finance", "disputes", "auditor"),
+    "GET /reports/kpis":                             ("manager", "finance", "auditor"),
+    "POST /reconciliations":                         ("finance", "auditor"),
+    "GET /healthz":                                  (),  # open: no token needed
+    "GET /metrics":                                  (),
 }
 # fmt: on
-SECURED = [label for label, role in ROLES.items() if role is not None]
+SECURED = [label for label, roles in ROLES.items() if roles]
 
 # No schema-invalid request exists for these: no input at all, or only a path parameter that
 # any string satisfies (schemathesis then finds nothing to negate).

@@ -70,19 +70,23 @@ def test_no_fuzzed_request_fails_on_the_server_and_a_refused_one_stores_nothing(
     server = desk.server
     operation = load_schema(server).find_operation_by_label(label)
     assert operation is not None, label
-    role = ROLES[label]
-    headers = {} if role is None else {"Authorization": f"Bearer {server.token(role)}"}
     valid = mode == "valid"  # an invalid case keeps what was negated: nothing is changed
-    targets = _seeded(desk) if valid and "{refund_id}" in label else []
+    customer = fresh("C")
+    targets = _seeded(desk, customer) if valid and "{refund_id}" in label else []
+    actors = [f"{role}:{customer if role == 'customer' else 'fuzz'}" for role in ROLES[label]]
+    tokens = {actor: {"Authorization": f"Bearer {server.token(actor)}"} for actor in actors}
     statuses: list[int] = []
 
     @fuzz_settings(AUTHORIZED_EXAMPLES)
     @given(
         case=operation.as_strategy(MODES[mode]),
+        headers=st.sampled_from(list(tokens.values()) or [{}]),
         target=st.sampled_from([None, *targets]),
         values=grounded(label) if valid else st.just({}),
     )
-    def fuzz(case: Case, target: str | None, values: dict[str, Any]) -> None:
+    def fuzz(
+        case: Case, headers: dict[str, str], target: str | None, values: dict[str, Any]
+    ) -> None:
         if target is not None:
             case.path_parameters = {**(case.path_parameters or {}), "refund_id": target}
         ground(case, values)
@@ -102,7 +106,7 @@ def test_without_a_usable_token_every_fuzzed_request_is_a_401_and_stores_nothing
     server = desk.server
     operation = load_schema(server).find_operation_by_label(label)
     assert operation is not None, label
-    role = ROLES[label] or "auditor:fuzz"
+    role = f"{ROLES[label][0]}:fuzz"
     unusable = [
         None,  # no Authorization header at all
         "Bearer",
@@ -126,7 +130,6 @@ def test_without_a_usable_token_every_fuzzed_request_is_a_401_and_stores_nothing
     fuzz()
 
 
-def _seeded(desk: Desk) -> list[str]:
-    """Refunds of a customer of this test's own, one in each of SEEDED_STATES."""
-    customer = fresh("C")
+def _seeded(desk: Desk, customer: str) -> list[str]:
+    """Refunds of the test's own customer, one in each of SEEDED_STATES."""
     return [desk.fresh(state, customer=customer) for state in SEEDED_STATES]
