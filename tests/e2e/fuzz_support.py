@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from ledger.app.inputs import ID_PATTERN
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
+from ledger.reconcile.settlements import COLUMNS
 
 from .http_paths import PROBLEM_PREFIX
 from .http_support import Server
@@ -91,6 +92,15 @@ SEEDED_STATES = ("requested", "pending_approval", "approved", "payout_pending", 
 # also reaches the paths that store (a generated currency is almost never ISO 4217, nor a
 # generated id one the rules accept).
 _ID = st.from_regex(ID_PATTERN, fullmatch=True)
+_CELL = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["PSP-1", "100.00", "-1", "1e9", "NaN", "EUR", "settled", "failed"]),
+    st.sampled_from(["2026-11-01", "2026-02-30", '"a,b"', ""]),
+)
+_ROW = st.lists(_CELL, min_size=len(COLUMNS) - 1, max_size=len(COLUMNS) + 1).map(",".join)
+#: A settlement file whose header is right and whose rows are anything (a whole-body value).
+SETTLEMENT_FILE = st.lists(_ROW, max_size=5).map(lambda rows: "\n".join([",".join(COLUMNS), *rows]))
+BODY = "<the whole body>"
 GROUNDING: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "POST /refunds": {
         "order_id": _ID,
@@ -107,6 +117,7 @@ GROUNDING: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "POST /refunds/{refund_id}/approvals": {"amount": st.sampled_from([None, "10.00"])},
     "POST /refunds/{refund_id}/disputes/resolution": {"amount": st.sampled_from([None, "5.00"])},
     "POST /refunds/{refund_id}/payouts": {"method": st.sampled_from([None, *sorted(METHODS)])},
+    "POST /reconciliations": {BODY: SETTLEMENT_FILE},
 }
 
 # The schemathesis checks every answer passes. Not among them: `positive_data_acceptance`,
@@ -135,7 +146,9 @@ def grounded(label: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def ground(case: Case, values: dict[str, Any]) -> None:
-    if values and isinstance(case.body, dict):
+    if BODY in values:
+        case.body = values[BODY]
+    elif values and isinstance(case.body, dict):
         case.body = {**case.body, **values}
 
 
