@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from api import problems
@@ -42,7 +43,9 @@ def create_app(ledger: RefundLedger) -> FastAPI:
     _handle_errors(api)
     # added innermost first: RequestLog ends up outermost
     api.add_middleware(Idempotency, replays=ReplayStore(views.store, ledger.clock))
-    api.add_middleware(Authenticate, tokens=TokenStore(views.store, ledger.clock))
+    api.add_middleware(
+        Authenticate, tokens=TokenStore(views.store, ledger.clock), public=_public_paths(api)
+    )
     api.add_middleware(BodyLimit)
     api.add_middleware(RequestLog, routes=[route for r in routers for route in r.routes])
     return api
@@ -51,6 +54,13 @@ def create_app(ledger: RefundLedger) -> FastAPI:
 def from_environment() -> FastAPI:
     """For uvicorn's workers (`--factory`): settings from LEDGER_* variables."""
     return create_app(bootstrap(Settings.from_env()))
+
+
+def _public_paths(api: FastAPI) -> frozenset[str]:
+    """What answers without a token: the operators' routes and the API's documents."""
+    documents = (api.openapi_url, api.docs_url, api.redoc_url, api.swagger_ui_oauth2_redirect_url)
+    operators = (route.path for route in operations.router.routes if isinstance(route, APIRoute))
+    return frozenset(path for path in (*documents, *operators) if path)
 
 
 def _handle_errors(api: FastAPI) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.middleware import NO_TOKEN
 from ledger.access.tokens import InvalidToken
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
@@ -49,14 +50,13 @@ def actor(
     request: Request,
     _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    """The token's actor (resolved by the Authenticate layer); 401 when the token is missing
-    or not usable. `_documented` only puts the bearer scheme into the OpenAPI document."""
+    """The token's actor (resolved by the Authenticate layer, which answers 401 itself when
+    the token is missing or not usable). `_documented` only puts the bearer scheme into the
+    OpenAPI document."""
     found = getattr(request.state, "auth", None)
     if isinstance(found, Actor):
         return found
-    if isinstance(found, InvalidToken):
-        raise found
-    raise InvalidToken("missing bearer token: send 'Authorization: Bearer TOKEN'")
+    raise InvalidToken(NO_TOKEN)  # only on a path Authenticate calls public
 
 
 Ledger = Annotated[RefundLedger, Depends(ledger_app)]

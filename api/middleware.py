@@ -27,6 +27,7 @@ logger = logging.getLogger("ledger.api")
 
 MAX_BODY = 64 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+NO_TOKEN = "missing bearer token: send 'Authorization: Bearer TOKEN'"
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -165,22 +166,34 @@ class BodyLimit:
 
 
 class Authenticate:
-    """Resolve `Authorization: Bearer TOKEN` to an actor (or the reason it cannot be); the
-    routes then require one. Only the token decides who acts."""
+    """Resolve `Authorization: Bearer TOKEN` to an actor. Outside the `public` paths a request
+    without a usable token is answered 401 here, before its body or parameters are read, so
+    the answer never depends on what else is wrong with it (nor tells which routes exist).
+    Only the token decides who acts."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenStore) -> None:
+    def __init__(self, app: ASGIApp, tokens: TokenStore, public: frozenset[str]) -> None:
         self.app = app
         self.tokens = tokens
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            given = header(scope, b"authorization")
-            if given is not None:
-                found = await to_thread.run_sync(self._check, given)
-                notes = state(scope)
-                notes["auth"] = found
-                if isinstance(found, Actor):
-                    notes["actor"] = str(found)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        notes = state(scope)
+        given = header(scope, b"authorization")
+        found = (
+            InvalidToken(NO_TOKEN)
+            if given is None
+            else await to_thread.run_sync(self._check, given)
+        )
+        if isinstance(found, Actor):
+            notes["auth"] = found
+            notes["actor"] = str(found)
+        elif scope["path"] not in self.public:
+            response = problems.from_error(found, notes.get("request_id"))
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     def _check(self, given: str) -> Actor | InvalidToken:

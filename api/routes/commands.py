@@ -36,6 +36,7 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         description="Retrying with the same key returns the first response (letters, digits "
         "and . _ : / # -, at most 100).",
+        pattern=inputs.ID_PATTERN,  # checked first by the idempotency layer (400)
     ),
 ]
 

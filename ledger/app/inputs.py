@@ -10,7 +10,8 @@ from ledger.domain.errors import InvalidInput, InvalidRefundId
 from ledger.domain.events import Item
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$")
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$"
+_ID = re.compile(ID_PATTERN)
 MAX_TEXT = 2000
 
 

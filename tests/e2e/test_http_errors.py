@@ -112,6 +112,30 @@ def test_malformed_json_is_a_400_problem(server: Server, agent: httpx.Client) ->
     assert last_event_id(server.database_url) == stored
 
 
+@pytest.mark.parametrize("bearer", [None, "Bearer nonsense", "Basic YTpi"], ids=str)
+def test_without_a_usable_token_a_bad_request_is_a_401_before_its_body_is_read(
+    server: Server, bearer: str | None
+) -> None:
+    stored = last_event_id(server.database_url)
+    auth = {} if bearer is None else {"Authorization": bearer}
+    with server.client() as anonymous:
+        answers = [
+            anonymous.post("/refunds", content=b'{"order_id": ', headers={**auth, **JSON}),
+            anonymous.post("/refunds", json={"actor": "manager:bob"}, headers=auth),
+            anonymous.post(
+                f"/refunds/{uuid.uuid4()}/notes", json={}, headers={**auth, "Idempotency-Key": "<>"}
+            ),
+            anonymous.post("/reconciliations", content=b"\xff", headers=auth),
+            anonymous.get("/refunds", params={"limit": "0", "as_of": "x" * 65}, headers=auth),
+            anonymous.get("/no/such/route", headers=auth),  # nor does it learn which routes exist
+        ]
+    for response in answers:
+        problem = assert_problem(response, 401, "invalid-token")
+        assert response.headers["www-authenticate"] == 'Bearer realm="ledger"'
+        assert "bearer" in problem["detail"].lower() or "token" in problem["detail"], problem
+    assert last_event_id(server.database_url) == stored
+
+
 @pytest.mark.parametrize(
     "change",
     [{"actor": "manager:bob"}, {"amount": 30}, {"amount": 30.5}, {"order_total": 250}],
