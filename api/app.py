@@ -13,7 +13,7 @@ from api.idempotency import Idempotency
 from api.middleware import Authenticate, BodyLimit, RequestLog
 from api.replays import ReplayStore
 from api.routes import commands, operations, reads, reports
-from ledger.access.tokens import TokenCache, TokenStore
+from ledger.access.tokens import TokenStore
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
@@ -42,7 +42,7 @@ def create_app(ledger: RefundLedger) -> FastAPI:
     _handle_errors(api)
     # added innermost first: RequestLog ends up outermost
     api.add_middleware(Idempotency, replays=ReplayStore(views.store, ledger.clock))
-    api.add_middleware(Authenticate, tokens=TokenCache(TokenStore(views.store, ledger.clock)))
+    api.add_middleware(Authenticate, tokens=TokenStore(views.store, ledger.clock))
     api.add_middleware(BodyLimit)
     api.add_middleware(RequestLog, routes=[route for r in routers for route in r.routes])
     return api

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics, problems
-from ledger.access.tokens import InvalidToken, TokenCache
+from ledger.access.tokens import InvalidToken, TokenStore
 from ledger.domain.actor import Actor
 
 logger = logging.getLogger("ledger.api")
@@ -166,10 +166,9 @@ class BodyLimit:
 
 class Authenticate:
     """Resolve `Authorization: Bearer TOKEN` to an actor (or the reason it cannot be); the
-    routes then require one. Only the token decides who acts. A token accepted moments ago is
-    taken from the cache without leaving the event loop."""
+    routes then require one. Only the token decides who acts."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenCache) -> None:
+    def __init__(self, app: ASGIApp, tokens: TokenStore) -> None:
         self.app = app
         self.tokens = tokens
 
@@ -177,18 +176,12 @@ class Authenticate:
         if scope["type"] == "http":
             given = header(scope, b"authorization")
             if given is not None:
-                found = self._cached(given)
-                if found is None:
-                    found = await to_thread.run_sync(self._check, given)
+                found = await to_thread.run_sync(self._check, given)
                 notes = state(scope)
                 notes["auth"] = found
                 if isinstance(found, Actor):
                     notes["actor"] = str(found)
         await self.app(scope, receive, send)
-
-    def _cached(self, given: str) -> Actor | InvalidToken | None:
-        scheme, _, token = given.strip().partition(" ")
-        return self.tokens.cached(token.strip()) if scheme.lower() == "bearer" else None
 
     def _check(self, given: str) -> Actor | InvalidToken:
         scheme, _, token = given.strip().partition(" ")

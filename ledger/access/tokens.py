@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -179,10 +177,6 @@ class TokenStore:
 
     def authenticate(self, presented: str) -> Actor:
         """The actor a presented token stands for, or InvalidToken saying what is wrong."""
-        return self.check(presented)[0]
-
-    def check(self, presented: str) -> tuple[Actor, datetime | None]:
-        """The actor a presented token stands for and when it expires, or InvalidToken."""
         if not presented:
             raise InvalidToken("missing bearer token")
         matched = _TOKEN.fullmatch(presented)  # fullmatch: `$` would let a "\n" through
@@ -196,7 +190,7 @@ class TokenStore:
             raise InvalidToken(f"bearer token {info.id} was revoked")
         if info.expires_at is not None and info.expires_at <= self.clock():
             raise InvalidToken(f"bearer token {info.id} expired at {iso(info.expires_at)}")
-        return Actor.parse(info.actor), info.expires_at
+        return Actor.parse(info.actor)
 
     def _row(self, token_id: str) -> dict[str, Any] | None:
         with self.store.single() as db:
@@ -217,52 +211,3 @@ def _info(row: dict[str, Any]) -> TokenInfo:
         expires_at=_moment(row["expires_at"]),
         revoked_at=_moment(row["revoked_at"]),
     )
-
-
-#: How long an accepted token is trusted without asking the database again: a revocation takes
-#: effect on every server process within this many seconds.
-TRUST_SECONDS = 2.0
-CACHE_SIZE = 1024
-
-
-class TokenCache:
-    """Tokens accepted in the last `trust_seconds`, so that most requests need no query.
-
-    Only accepted tokens are kept (refusals always ask the database), by the SHA-256 of the
-    token, never the token itself. A kept token is still refused once it expires; a revoked
-    one is refused within `trust_seconds` of its revocation.
-    """
-
-    def __init__(
-        self,
-        tokens: TokenStore,
-        trust_seconds: float = TRUST_SECONDS,
-        timer: Callable[[], float] = time.monotonic,
-        size: int = CACHE_SIZE,
-    ) -> None:
-        self.tokens, self.trust_seconds, self.timer, self.size = tokens, trust_seconds, timer, size
-        self._kept: dict[str, tuple[Actor, datetime | None, float]] = {}
-        self._lock = threading.Lock()
-
-    def cached(self, presented: str) -> Actor | None:
-        """The actor of a token accepted lately and not expired since (None: `authenticate`)."""
-        with self._lock:
-            found = self._kept.get(_digest(presented))
-        if found is None:
-            return None
-        actor, expires_at, checked_at = found
-        if self.timer() - checked_at >= self.trust_seconds:
-            return None
-        if expires_at is not None and expires_at <= self.tokens.clock():
-            return None
-        return actor
-
-    def authenticate(self, presented: str) -> Actor:
-        """As `TokenStore.authenticate` (always asking the database), remembering acceptance."""
-        checked_at = self.timer()
-        actor, expires_at = self.tokens.check(presented)
-        with self._lock:
-            if len(self._kept) >= self.size:
-                self._kept.clear()  # a burst of distinct tokens: start afresh, simply
-            self._kept[_digest(presented)] = (actor, expires_at, checked_at)
-        return actor

@@ -11,7 +11,6 @@ from psycopg import sql
 from ledger.access.tokens import (
     InvalidToken,
     IssuedToken,
-    TokenCache,
     TokenNotFound,
     TokenStore,
     iso,
@@ -178,60 +177,3 @@ def test_a_second_store_on_the_same_database_sees_the_tokens(
     issued = tokens.issue(MANAGER, expires_in_days=90)
 
     assert TokenStore.open(app).authenticate(issued.token) == MANAGER
-
-
-class Ticks:
-    """A monotonic timer that a test moves."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_the_cache_keeps_an_accepted_token_without_asking_again(tokens: TokenStore) -> None:
-    issued = tokens.issue(AGENT, expires_in_days=30)
-    cache = TokenCache(tokens, trust_seconds=2.0, timer=Ticks())
-
-    assert cache.cached(issued.token) is None  # never seen: ask the database
-    assert cache.authenticate(issued.token) == AGENT
-    assert cache.cached(issued.token) == AGENT
-
-
-def test_a_revoked_token_is_refused_once_the_trust_period_ends(tokens: TokenStore) -> None:
-    issued = tokens.issue(AGENT, expires_in_days=30)
-    ticks = Ticks()
-    cache = TokenCache(tokens, trust_seconds=2.0, timer=ticks)
-    cache.authenticate(issued.token)
-    tokens.revoke(issued.id)
-
-    ticks.now = 1.9
-    assert cache.cached(issued.token) == AGENT  # within the documented bound
-    ticks.now = 2.0
-    assert cache.cached(issued.token) is None
-    with pytest.raises(InvalidToken, match="was revoked"):
-        cache.authenticate(issued.token)
-    assert cache.cached(issued.token) is None  # refusals are never kept
-
-
-def test_a_cached_token_is_refused_as_soon_as_it_expires(
-    tokens: TokenStore, clock: FakeClock
-) -> None:
-    issued = tokens.issue(AGENT, expires_in_days=1)
-    cache = TokenCache(tokens, trust_seconds=3600.0, timer=Ticks())
-    cache.authenticate(issued.token)
-
-    clock.advance(days=1)
-    assert cache.cached(issued.token) is None
-    with pytest.raises(InvalidToken, match="expired"):
-        cache.authenticate(issued.token)
-
-
-def test_the_cache_keeps_no_token_only_its_hash(tokens: TokenStore) -> None:
-    issued = tokens.issue(AGENT, expires_in_days=30)
-    cache = TokenCache(tokens, timer=Ticks())
-    cache.authenticate(issued.token)
-
-    assert issued.token not in repr(cache._kept)
-    assert cache.cached(issued.token + "x") is None
