@@ -5,10 +5,11 @@ database of the stack's durable PostgreSQL, with its default log level (one line
 request). The load comes from another process (`benchmarks.loadgen`): keep-alive clients
 on loopback, each walking refunds through request, verification when goods come back, a
 manager's approval above 50.00, payout start and settlement, every POST with a fresh
-Idempotency-Key. The baseline is `benchmarks.trivial` (one POST route that echoes a small
-JSON body) under the same uvicorn options, workers and clients. Both get a short warm-up
-that is not counted. The note gives the CPU each side used: on 2 cores the generator,
-the server and PostgreSQL share them.
+Idempotency-Key. A second row reads refunds back (GET /refunds/{id} and its history) through
+the same server: the stack without the event store's writes. The baseline is
+`benchmarks.trivial` (one POST route that echoes a small JSON body) under the same uvicorn
+options, workers and clients. Each load gets a short warm-up that is not counted. The notes
+give the CPU each side used: on 2 cores the generator, the server and PostgreSQL share them.
 """
 
 from __future__ import annotations
@@ -54,30 +55,44 @@ def run(stack: Stack) -> Iterator[Row]:
         trivial, trivial_cpu = load(server, Plan(**{**asdict(base), "port": server.port}), warmup)
     command = [LEDGER, "--db", url, "serve"]
     with serving(command, "/healthz", stack.scratch) as server:
-        plan = Plan(
-            server.port, "commands", CLIENTS, requests, seconds, tokens, uuid.uuid4().hex[:8]
-        )
+        tag = uuid.uuid4().hex[:8]
+        plan = Plan(server.port, "commands", CLIENTS, requests, seconds, tokens, tag)
         found, server_cpu = load(server, plan, warmup)
-    figure = found.answered / found.seconds
+        read = Plan(**{**asdict(plan), "mix": "reads", "tag": tag + "r", "seconds": seconds / 2})
+        reads, reads_cpu = load(server, read, warmup)
     baseline = trivial.answered / trivial.seconds
-    yield Row(
+    trivial_note = (
+        f"trivial: server {_per(trivial_cpu, trivial)}, generator "
+        f"{_per(trivial.cpu_seconds, trivial)} CPU ms per request"
+    )
+    yield _row("HTTP commands", found, server_cpu, baseline, (Target(1500),), trivial_note)
+    yield _row("HTTP reads (show, history)", reads, reads_cpu, baseline, (), "")
+
+
+def _row(
+    what: str, found: Tally, server_cpu: float, baseline: float, targets: tuple[Target, ...],
+    more: str,
+) -> Row:  # fmt: skip
+    return Row(
         "W3",
-        f"HTTP commands, {CLIENTS} clients, {WORKERS} workers",
-        figure,
+        f"{what}, {CLIENTS} clients, {WORKERS} workers",
+        found.answered / found.seconds,
         "requests/s",
         baseline,
         "trivial POST, same server",
-        targets=(Target(1500),),
+        targets=targets,
         note=(
-            f"{found.answered} requests in {found.seconds:.1f} s, p50 "
+            f"{what}: {found.answered} requests in {found.seconds:.1f} s, p50 "
             f"{percentile(found.latencies_ms, 50):.1f} ms, p99 "
             f"{percentile(found.latencies_ms, 99):.1f} ms; CPU ms per request: server "
-            f"{1000 * server_cpu / max(1, found.answered):.2f}, load generator "
-            f"{1000 * found.cpu_seconds / max(1, found.answered):.2f} (trivial: server "
-            f"{1000 * trivial_cpu / max(1, trivial.answered):.2f}, generator "
-            f"{1000 * trivial.cpu_seconds / max(1, trivial.answered):.2f})"
+            f"{_per(server_cpu, found)}, load generator {_per(found.cpu_seconds, found)}"
+            + (f" ({more})" if more else "")
         ),
     )
+
+
+def _per(cpu_seconds: float, tally: Tally) -> str:
+    return f"{1000 * cpu_seconds / max(1, tally.answered):.2f}"
 
 
 def issue_tokens(url: str) -> dict[str, str]:

@@ -8,7 +8,8 @@ shared count of requests or the time runs out, whichever comes first.
 
 Plans: "commands" walks refunds through the W1 mix (request, verify when goods come back,
 a manager's approval above 50.00, payout start and settlement), each POST with a fresh
-Idempotency-Key; "trivial" posts a small JSON body to /echo.
+Idempotency-Key; "reads" has each client request one refund, then read it back in turn
+(GET /refunds/{id}, then its history); "trivial" posts a small JSON body to /echo.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ ECHO = {"order_id": "O-1", "customer_id": "C-1", "amount": "30.00", "currency": 
 @dataclass
 class Plan:
     port: int
-    mix: str  # "commands" or "trivial"
+    mix: str  # "commands", "reads" or "trivial"
     clients: int
     requests: int
     seconds: float
@@ -120,6 +121,15 @@ class Client:
             await self.call("POST", f"{at}/payouts", "finance", {})
             await self.call("POST", f"{at}/payouts/settlement", "finance", {"reference": f"P{n}"})
 
+    async def reads(self, first: int) -> None:
+        body = {"order_id": f"O-{self.plan.tag}-{first}", "customer_id": f"C-{self.plan.tag}",
+                "amount": "30.00", "currency": "EUR", "order_total": "250.00",
+                "reason": "billing_error"}  # fmt: skip
+        refund = await self.call("POST", "/refunds", "agent", body)
+        while refund is not None:
+            await self.call("GET", f"/refunds/{refund['id']}", "agent")
+            await self.call("GET", f"/refunds/{refund['id']}/history", "agent")
+
     async def trivial(self) -> None:
         while True:
             await self.call("POST", "/echo", None, ECHO)
@@ -128,6 +138,8 @@ class Client:
         try:
             if self.plan.mix == "commands":
                 await self.commands(first, self.plan.clients)
+            elif self.plan.mix == "reads":
+                await self.reads(first)
             else:
                 await self.trivial()
         except Spent:
