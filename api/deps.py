@@ -33,19 +33,23 @@ class Services:
         return self.projections.store
 
 
-def services(request: Request) -> Services:
+# The dependencies are `async def` although they never wait: FastAPI runs a plain `def`
+# dependency in its thread pool, a hand-over to another thread (and back) per dependency and
+# request, where these only read an attribute.
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
 
-def ledger_app(request: Request) -> RefundLedger:
-    return services(request).ledger
+async def ledger_app(request: Request) -> RefundLedger:
+    found: Services = request.app.state.services
+    return found.ledger
 
 
 bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens issue`.")
 
 
-def actor(
+async def actor(
     request: Request,
     _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
