@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from ledger.access.tokens import InvalidToken
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
 from ledger.projections.runner import Projections
 from ledger.projections.store import ViewStore
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def in_thread(route: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """Run a blocking route in the thread pool, as FastAPI runs a plain `def`, but as one
+    hand-over: for a plain `def` FastAPI hands the response's validation to the pool again."""
+
+    @functools.wraps(route)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await run_in_threadpool(route, *args, **kwargs)
+
+    return run
 
 
 @dataclass
