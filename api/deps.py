@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.middleware import NO_TOKEN
 from ledger.access.tokens import InvalidToken
@@ -15,6 +18,20 @@ from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
 from ledger.projections.runner import Projections
 from ledger.projections.store import ViewStore
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def in_thread(route: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """Run a blocking route in the thread pool, as FastAPI runs a plain `def`, but as one
+    hand-over: for a plain `def` FastAPI hands the response's validation to the pool again."""
+
+    @functools.wraps(route)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await run_in_threadpool(route, *args, **kwargs)
+
+    return run
 
 
 @dataclass
@@ -34,19 +51,23 @@ class Services:
         return self.projections.store
 
 
-def services(request: Request) -> Services:
+# The dependencies are `async def` although they never wait: FastAPI runs a plain `def`
+# dependency in its thread pool, a hand-over to another thread (and back) per dependency and
+# request, where these only read an attribute.
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
 
-def ledger_app(request: Request) -> RefundLedger:
-    return services(request).ledger
+async def ledger_app(request: Request) -> RefundLedger:
+    found: Services = request.app.state.services
+    return found.ledger
 
 
 bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens issue`.")
 
 
-def actor(
+async def actor(
     request: Request,
     _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:

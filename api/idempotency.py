@@ -4,10 +4,14 @@ another body is refused with 409.
 Keys are scoped by the authenticated actor. A response is kept when the command ran: done, or
 refused by a rule (403, 404, 409). Input errors (400, 413, 415, 422) and server failures are
 not kept, so the client may correct the request, or retry, with the same key.
+
+The response is held until it is kept (or released): once a client has the answer, a retry
+with the same key replays it, never finding the key still in progress.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from anyio import to_thread
@@ -26,6 +30,7 @@ from api.replays import (
 from ledger.app.inputs import identifier
 from ledger.domain.errors import InvalidInput
 
+logger = logging.getLogger("ledger.api")
 KEPT_HEADERS = (b"content-type", b"location")
 NOT_KEPT = frozenset({400, 413, 415, 422})
 PURGE_EVERY = 3600.0  # seconds between removals of responses past their retention
@@ -81,6 +86,7 @@ class Idempotency:
         status = 500
         headers: list[tuple[str, str]] = []
         body = bytearray()
+        held: list[Message] = []
 
         async def keep(message: Message) -> None:
             nonlocal status
@@ -93,18 +99,25 @@ class Idempotency:
                 )
             elif message["type"] == "http.response.body":
                 body.extend(message.get("body", b""))
-            await send(message)
+            held.append(message)
 
         try:
             await self.app(scope, receive, keep)
         except BaseException:
             await to_thread.run_sync(self.replays.release, actor, key)
             raise
-        if status >= 500 or status in NOT_KEPT:
-            await to_thread.run_sync(self.replays.release, actor, key)
-            return
-        kept = StoredResponse(status=status, headers=tuple(headers), body=bytes(body))
-        await to_thread.run_sync(self.replays.complete, actor, key, kept)
+        try:
+            if status >= 500 or status in NOT_KEPT:
+                await to_thread.run_sync(self.replays.release, actor, key)
+            else:
+                kept = StoredResponse(status=status, headers=tuple(headers), body=bytes(body))
+                await to_thread.run_sync(self.replays.complete, actor, key, kept)
+        except Exception:  # the command ran: its answer still goes out (a retry finds it pending)
+            logger.exception(
+                "%s the response to this key was not kept", state(scope).get("request_id")
+            )
+        for message in held:
+            await send(message)
 
 
 async def _send(kept: StoredResponse, send: Send) -> None:

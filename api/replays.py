@@ -8,9 +8,10 @@ while the first request is still running is InProgress. A pending row older than
 `stale_after` was left by a process that died mid-request and is taken over; a row older
 than `keep_for` is forgotten (reserved afresh, and deleted by `purge`).
 
-Reserving is one write transaction. On SQLite it begins IMMEDIATE, so reservations run one
-at a time; on PostgreSQL the insert waits on a concurrent insert of the same key and the row
-is read FOR UPDATE, so of two racing requests exactly one is Reserved.
+Reserving a new key is one INSERT that commits by itself; a key already there is decided in
+a write transaction. On SQLite it begins IMMEDIATE, so reservations run one at a time; on
+PostgreSQL the insert waits on a concurrent insert of the same key and the row is read FOR
+UPDATE, so of two racing requests exactly one is Reserved.
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ class ReplayStore:
     def reserve(self, scope: str, key: str, fingerprint: str) -> Outcome:
         """Claim (scope, key) for the request with `fingerprint`, or say what the key holds."""
         now = self.clock()
+        with self.store.single() as db:  # a new key (the usual case): one statement
+            if self._insert(db, scope, key, fingerprint, now):
+                return Reserved()
         with self.store.writing() as db:
             claimed = self._claim(db, scope, key, fingerprint, now)
             if not isinstance(claimed, dict):
@@ -146,7 +150,7 @@ class ReplayStore:
     def complete(self, scope: str, key: str, response: StoredResponse) -> None:
         """Store the response of the reserved request (a no-op unless the row is pending)."""
         headers = json.dumps([list(pair) for pair in response.headers])
-        with self.store.writing() as db:
+        with self.store.single() as db:
             db.execute(
                 sql.SQL(
                     "UPDATE {} SET completed_at = %s, status = %s, headers = %s, body = %s "
@@ -157,7 +161,7 @@ class ReplayStore:
 
     def release(self, scope: str, key: str) -> None:
         """Forget a pending reservation, so that a retry runs the command again."""
-        with self.store.writing() as db:
+        with self.store.single() as db:
             db.execute(
                 sql.SQL(
                     "DELETE FROM {} "

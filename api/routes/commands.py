@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Response
 
-from api.deps import Ledger, Who
+from api.deps import Ledger, Who, in_thread
 from api.models import (
     ApprovalIn,
     FailureIn,
@@ -59,6 +59,7 @@ def _scoped(actor: Actor, key: str | None) -> str | None:
 
 
 @router.post("/refunds", name="request", status_code=201, response_model=RefundOut)
+@in_thread
 def request_refund(
     body: RefundRequestBody,
     response: Response,
@@ -80,6 +81,7 @@ def request_refund(
 
 
 @router.post("/refunds/{refund_id}/verification", name="verify", response_model=RefundOut)
+@in_thread
 def verify(refund_id: str, body: VerificationIn, ledger: Ledger, who: Who) -> Out:
     """Verify a request whose goods come back; `fail_reason` rejects it."""
     condition = inputs.optional_text(body.condition, "condition")
@@ -89,6 +91,7 @@ def verify(refund_id: str, body: VerificationIn, ledger: Ledger, who: Who) -> Ou
 
 
 @router.post("/refunds/{refund_id}/approvals", name="approve", response_model=RefundOut)
+@in_thread
 def approve(refund_id: str, body: ApprovalIn, ledger: Ledger, who: Who) -> Out:
     """Approve within your authority; large refunds need a second, different approver."""
     note = inputs.optional_text(body.note, "note")
@@ -97,6 +100,7 @@ def approve(refund_id: str, body: ApprovalIn, ledger: Ledger, who: Who) -> Out:
 
 
 @router.post("/refunds/{refund_id}/rejection", name="reject", response_model=RefundOut)
+@in_thread
 def reject(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
     """Reject a requested or pending refund."""
     reason = inputs.text(body.reason, "reason")
@@ -104,6 +108,7 @@ def reject(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
 
 
 @router.post("/refunds/{refund_id}/escalation", name="escalate", response_model=RefundOut)
+@in_thread
 def escalate(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
     """Move a pending refund up one approval tier."""
     reason = inputs.text(body.reason, "reason")
@@ -111,6 +116,7 @@ def escalate(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
 
 
 @router.post("/refunds/{refund_id}/cancellation", name="cancel", response_model=RefundOut)
+@in_thread
 def cancel(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
     """Cancel a refund before any payout starts."""
     reason = inputs.text(body.reason, "reason")
@@ -118,6 +124,7 @@ def cancel(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
 
 
 @router.post("/refunds/{refund_id}/payouts", name="payout_start", response_model=RefundOut)
+@in_thread
 def start_payout(refund_id: str, body: PayoutIn, ledger: Ledger, who: Who) -> Out:
     """Start paying out what is approved and not yet paid (on a failed payout: the retry)."""
     method = None if body.method is None else inputs.method(body.method)
@@ -127,6 +134,7 @@ def start_payout(refund_id: str, body: PayoutIn, ledger: Ledger, who: Who) -> Ou
 @router.post(
     "/refunds/{refund_id}/payouts/settlement", name="payout_settle", response_model=RefundOut
 )
+@in_thread
 def settle_payout(refund_id: str, body: SettlementIn, ledger: Ledger, who: Who) -> Out:
     """The provider paid the payout in flight."""
     reference = inputs.text(body.reference, "reference")
@@ -134,6 +142,7 @@ def settle_payout(refund_id: str, body: SettlementIn, ledger: Ledger, who: Who) 
 
 
 @router.post("/refunds/{refund_id}/payouts/failure", name="payout_fail", response_model=RefundOut)
+@in_thread
 def fail_payout(refund_id: str, body: FailureIn, ledger: Ledger, who: Who) -> Out:
     """The provider refused the payout in flight."""
     reason = inputs.text(body.reason, "reason")
@@ -143,6 +152,7 @@ def fail_payout(refund_id: str, body: FailureIn, ledger: Ledger, who: Who) -> Ou
 
 
 @router.post("/refunds/{refund_id}/disputes", name="dispute_open", response_model=RefundOut)
+@in_thread
 def open_dispute(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
     """Dispute a rejected, approved or paid refund."""
     reason = inputs.text(body.reason, "reason")
@@ -152,6 +162,7 @@ def open_dispute(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Ou
 @router.post(
     "/refunds/{refund_id}/disputes/resolution", name="dispute_resolve", response_model=RefundOut
 )
+@in_thread
 def resolve_dispute(refund_id: str, body: ResolutionIn, ledger: Ledger, who: Who) -> Out:
     """Uphold the decision, or overturn it (only the difference is then paid out)."""
     rationale = inputs.text(body.rationale, "rationale")
@@ -160,6 +171,7 @@ def resolve_dispute(refund_id: str, body: ResolutionIn, ledger: Ledger, who: Who
 
 
 @router.post("/refunds/{refund_id}/notes", name="note", response_model=RefundOut)
+@in_thread
 def add_note(refund_id: str, body: NoteIn, ledger: Ledger, who: Who) -> Out:
     """Add a note to the refund's history (it changes nothing else)."""
     text = inputs.text(body.text, "text")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from psycopg import sql
 
 from api import metrics, problems
-from api.deps import Views
+from api.deps import Views, in_thread
 from api.models import Health
 
 router = APIRouter(tags=["operations"])
@@ -18,6 +18,7 @@ router = APIRouter(tags=["operations"])
     response_model=Health,
     responses={503: {"description": "The database cannot be reached"}},
 )
+@in_thread
 def health(views: Views) -> Response | Health:
     """200 when the database answers a query, 503 otherwise."""
     try:
@@ -30,6 +31,7 @@ def health(views: Views) -> Response | Health:
 
 
 @router.get("/metrics", name="metrics", response_class=Response)
+@in_thread
 def prometheus() -> Response:
     """Requests, latencies and commands by outcome, in the Prometheus text format."""
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Ledger, Views, Who
+from api.deps import Ledger, Views, Who, in_thread
 from api.models import EventOut, RefundOut
 from api.responses import READ_PROBLEMS
 from ledger.app import access, filters, inputs
@@ -20,6 +20,7 @@ Moment = Annotated[str | None, Query(max_length=64, description="ISO 8601; UTC w
 
 
 @router.get("/refunds/{refund_id}", name="show", response_model=RefundOut)
+@in_thread
 def show(refund_id: str, ledger: Ledger, who: Who, as_of: Moment = None) -> dict[str, Any]:
     """The refund now, or exactly as it stood at `as_of` (replayed from its events)."""
     found = inputs.refund_id(refund_id)
@@ -29,6 +30,7 @@ def show(refund_id: str, ledger: Ledger, who: Who, as_of: Moment = None) -> dict
 
 
 @router.get("/refunds/{refund_id}/history", name="history", response_model=list[EventOut])
+@in_thread
 def history(refund_id: str, ledger: Ledger, who: Who) -> list[dict[str, Any]]:
     """Every stored event of the refund, oldest first."""
     found = inputs.refund_id(refund_id)
@@ -37,6 +39,7 @@ def history(refund_id: str, ledger: Ledger, who: Who) -> list[dict[str, Any]]:
 
 
 @router.get("/refunds", name="list", response_model=list[RefundOut])
+@in_thread
 def list_refunds(
     request: Request,
     response: Response,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.deps import Views, Who
+from api.deps import Views, Who, in_thread
 from api.models import TrailEventOut
 from api.responses import READ_PROBLEMS
 from api.routes.reads import Filter, Moment
@@ -23,6 +23,7 @@ CSV_TYPES = ("text/csv", "text/plain", "application/csv")
 
 
 @router.get("/audit/search", name="audit_search", response_model=list[TrailEventOut])
+@in_thread
 def audit_search(
     views: Views,
     who: Who,
@@ -40,6 +41,7 @@ def audit_search(
 
 
 @router.get("/reports/kpis", name="kpis")
+@in_thread
 def kpi_report(
     views: Views, who: Who, since: Moment = None, until: Moment = None
 ) -> dict[str, Any]:
@@ -63,6 +65,7 @@ def kpi_report(
     },
     responses={415: {"description": "The body is not text/csv"}},
 )
+@in_thread
 def reconciliation(
     request: Request, views: Views, who: Who, since: Moment = None, until: Moment = None
 ) -> dict[str, Any]:

@@ -46,6 +46,17 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
+def uvicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:
+    """How `ledger serve` runs uvicorn (the benchmark's baseline server runs the same way)."""
+    return {
+        "host": host,
+        "port": port,
+        "log_config": log_config(log_level),
+        "access_log": False,
+        "server_header": False,
+    }
+
+
 @click.command(short_help="Serve the JSON API over HTTP.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -78,13 +89,7 @@ def serve(ledger: LedgerContext, host: str, port: int, workers: int, log_level: 
 
     check_address(host, port)
     app = ledger.app  # opened (and its tables made) before any worker starts: errors come first
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_config": log_config(log_level),
-        "access_log": False,
-        "server_header": False,
-    }
+    options = uvicorn_options(host, port, log_level)
     try:
         if workers == 1:
             uvicorn.run(create_app(app), **options)

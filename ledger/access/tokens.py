@@ -193,7 +193,7 @@ class TokenStore:
         return Actor.parse(info.actor)
 
     def _row(self, token_id: str) -> dict[str, Any] | None:
-        with self.store.reading() as db:
+        with self.store.single() as db:
             rows = db.rows(
                 sql.SQL("SELECT {}, token_sha256 FROM {} WHERE id = %s").format(
                     _COLUMNS, sql.Identifier(TABLE)

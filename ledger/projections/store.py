@@ -59,6 +59,7 @@ class ViewStore(Protocol):
     def reset(self, name: str, tables: Sequence[str]) -> None: ...
     def reading(self) -> AbstractContextManager[Db]: ...
     def writing(self) -> AbstractContextManager[Db]: ...
+    def single(self) -> AbstractContextManager[Db]: ...
 
 
 class _Tracked:
@@ -150,9 +151,22 @@ class _Tracked:
         with self._transaction(commit=True) as cursor:
             yield Db(cursor, self.qmark)
 
+    def single(self) -> AbstractContextManager[Db]:
+        """For one statement that is a transaction by itself (here: within `writing()`)."""
+        return self.writing()
+
 
 class PostgresViews(_Tracked, PostgresTrackingRecorder):
     """The views' tracking recorder on PostgreSQL."""
+
+    datastore: PostgresDatastore
+
+    @contextmanager
+    def single(self) -> Iterator[Db]:
+        """Each statement commits by itself (autocommit): one round trip, where a transaction
+        around it would add a BEGIN and a COMMIT."""
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            yield Db(cursor, self.qmark)
 
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore, tracking_table_name=TRACKING_TABLE)

@@ -186,3 +186,15 @@ def _reconciliation_replays(finance: httpx.Client, reference: str) -> None:
     assert [m["reference"] for m in first.json()["matched"]] == [reference]
     assert (again.status_code, again.content) == (200, first.content)
     assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_a_retry_sent_the_moment_the_answer_arrives_is_replayed(server: Server) -> None:
+    """The answer leaves the server only once it is kept: never 'still in progress' after."""
+    with server.client("agent:ann") as agent:
+        for _ in range(10):
+            key, body = fresh("K"), fresh_request()
+            first = keyed(agent, "/refunds", key, body)
+            again = keyed(agent, "/refunds", key, body)
+            assert first.status_code == 201, first.text
+            assert (again.status_code, again.content) == (201, first.content), again.text
+            assert again.headers["idempotent-replayed"] == "true"

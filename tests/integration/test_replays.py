@@ -7,9 +7,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import anyio
 import pytest
 from psycopg import sql
 
+from api.idempotency import Idempotency
 from api.replays import (
     TABLE,
     InProgress,
@@ -212,3 +214,38 @@ def test_keep_for_and_stale_after_can_be_set(app: RefundLedger, clock: FakeClock
     replays.complete(BOB, "k-1", CREATED)
     clock.advance(minutes=2)
     assert replays.purge() == 1
+
+
+class WatchedReplays(ReplayStore):
+    """The real store, noting whether the client had any of the answer when it was kept."""
+
+    def __init__(self, store: ReplayStore, sent: list[object]) -> None:
+        super().__init__(store.store, store.clock)
+        self.sent, self.sent_when_kept = sent, list[int]()
+
+    def complete(self, scope: str, key: str, response: StoredResponse) -> None:
+        self.sent_when_kept.append(len(self.sent))
+        super().complete(scope, key, response)
+
+
+def test_the_answer_leaves_only_once_it_is_kept(replays: ReplayStore) -> None:
+    sent: list[object] = []
+    watched = WatchedReplays(replays, sent)
+
+    async def command(scope: object, receive: object, send: Callable[..., object]) -> None:
+        await send({"type": "http.response.start", "status": 201, "headers": []})  # type: ignore[misc]
+        await send({"type": "http.response.body", "body": b"{}"})  # type: ignore[misc]
+
+    async def client(message: object) -> None:
+        sent.append(message)
+
+    async def nothing() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/refunds", "query_string": b"",
+             "headers": [(b"idempotency-key", b"K-1")], "state": {"actor": BOB}}  # fmt: skip
+    anyio.run(Idempotency(command, watched), scope, nothing, client)  # type: ignore[arg-type]
+
+    assert watched.sent_when_kept == [0]
+    assert len(sent) == 2
+    assert isinstance(replays.reserve(BOB, "K-1", fingerprint("POST", "/refunds", b"")), Replay)
