@@ -11,12 +11,14 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, retry
 from psycopg.sql import SQL, Identifier
 
 from ledger.domain.refund_events import CHAINED_EVENTS
+from ledger.group_commit import GroupCommit
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from psycopg.rows import DictRow
 
 CHECKPOINT_TABLE = "ledger_chain_heads"
+INSERT_FUNCTION = "ledger_insert_events"
 CHAINED_TOPICS = frozenset(get_topic(cls) for cls in CHAINED_EVENTS)
 
 
@@ -49,6 +52,18 @@ def chain_heads(stored_events: Sequence[StoredEvent]) -> list[tuple[str, int, st
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group_commit = GroupCommit(super().insert_events)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Concurrent saves of one process share a transaction (see ledger/group_commit.py)."""
+        if kwargs.get("tracking") is not None or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        return self.group_commit.insert(stored_events)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -96,10 +111,68 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "version = EXCLUDED.version, state_sha256 = EXCLUDED.state_sha256"
         ).format(self.checkpoint_table)
 
+        self.insert_function = Identifier(self.datastore.schema, INSERT_FUNCTION)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {function}(events {event_type}[], "
+                "head_ids text[], head_versions bigint[], head_digests text[]) "
+                "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+                "BEGIN "
+                "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+                "INSERT INTO {heads} (originator_id, version, state_sha256) "
+                "SELECT * FROM unnest(head_ids, head_versions, head_digests) "
+                "ON CONFLICT (originator_id) DO UPDATE SET "
+                "version = EXCLUDED.version, state_sha256 = EXCLUDED.state_sha256; "
+                "LOCK TABLE {events} IN EXCLUSIVE MODE; "
+                "NOTIFY {channel}; "
+                "RETURN QUERY INSERT INTO {events} AS t "
+                "(originator_id, originator_version, topic, state) "
+                "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+                "RETURNING notification_id; "
+                "END; $BODY$"
+            ).format(
+                function=self.insert_function,
+                event_type=Identifier(self.datastore.schema, self.stored_event_type_name),
+                lock_timeout=self.datastore.lock_timeout,
+                heads=self.checkpoint_table,
+                events=Identifier(self.datastore.schema, self.events_table_name),
+                channel=Identifier(self.channel_name),
+            )
+        )
+        self.call_insert_function = SQL("SELECT {}(%s, %s, %s, %s) AS id").format(
+            self.insert_function
+        )
+        self.group_commit = GroupCommit(self._insert_in_one_statement)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Concurrent saves of one process share a transaction (see ledger/group_commit.py)."""
+        if kwargs.get("tracking") is not None or not stored_events:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
+        return self.group_commit.insert(stored_events)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_in_one_statement(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+        """The library's insert (heads first, then the table lock that keeps the notification
+        log in commit order, NOTIFY, the events) as one function call: one round trip, one
+        transaction, where the library's pipeline makes several."""
+        heads = chain_heads(stored_events)
+        events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        params = (events, [h[0] for h in heads], [h[1] for h in heads], [h[2] for h in heads])
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.call_insert_function, params, prepare=True)
+            return [row["id"] for row in curs.fetchall()]
+
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        # Runs in the insert's transaction, before the events themselves.
+        # The library's path (saves with tracking): in the insert's transaction, before the
+        # events themselves.
         heads = chain_heads(stored_events)
         if heads:
             curs.executemany(self.upsert_head, heads)
