@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic, retry
@@ -21,7 +21,8 @@ from ledger.domain.refund_events import CHAINED_EVENTS
 from ledger.group_commit import GroupCommit
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import StoredEvent
+    from uuid import UUID
+
     from eventsourcing.postgres import PostgresDatastore
     from eventsourcing.sqlite import SQLiteCursor
     from psycopg import Cursor
@@ -85,6 +86,26 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
         return returning
 
+    def select_many(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every stored event of several aggregates in one query, each one's in order."""
+        marks = ", ".join("?" * len(originator_ids))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM "
+                f"{self.events_table_name} WHERE originator_id IN ({marks}) "
+                "ORDER BY originator_id, originator_version",
+                [i.hex for i in originator_ids],
+            )
+            return [
+                StoredEvent(
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
+
     def select_checkpoint(self) -> dict[str, tuple[int, str]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT originator_id, version, state_sha256 FROM {CHECKPOINT_TABLE}")
@@ -114,7 +135,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.insert_function = Identifier(self.datastore.schema, INSERT_FUNCTION)
         self.sql_create_statements.append(
             SQL(
-                "CREATE OR REPLACE FUNCTION {function}(events {event_type}[], "
+                "CREATE OR REPLACE FUNCTION {function}(ids {id_type}[], versions bigint[], "
+                "topics text[], states bytea[], "
                 "head_ids text[], head_versions bigint[], head_digests text[]) "
                 "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
                 "BEGIN "
@@ -127,22 +149,42 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "NOTIFY {channel}; "
                 "RETURN QUERY INSERT INTO {events} AS t "
                 "(originator_id, originator_version, topic, state) "
-                "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+                "SELECT * FROM unnest(ids, versions, topics, states) "
                 "RETURNING notification_id; "
                 "END; $BODY$"
             ).format(
                 function=self.insert_function,
-                event_type=Identifier(self.datastore.schema, self.stored_event_type_name),
+                id_type=Identifier(self.datastore.originator_id_type),
                 lock_timeout=self.datastore.lock_timeout,
                 heads=self.checkpoint_table,
                 events=Identifier(self.datastore.schema, self.events_table_name),
                 channel=Identifier(self.channel_name),
             )
         )
-        self.call_insert_function = SQL("SELECT {}(%s, %s, %s, %s) AS id").format(
+        self.call_insert_function = SQL("SELECT {}(%b, %b, %b, %b, %b, %b, %b) AS id").format(
             self.insert_function
         )
         self.group_commit = GroupCommit(self._insert_in_one_statement)
+        self.select_many_statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(Identifier(self.datastore.schema, self.events_table_name))
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_many(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every stored event of several aggregates in one query (one round trip where the
+        library makes one per aggregate), each one's in order."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_many_statement, (list(originator_ids),), prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -159,11 +201,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         log in commit order, NOTIFY, the events) as one function call: one round trip, one
         transaction, where the library's pipeline makes several."""
         heads = chain_heads(stored_events)
-        events = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
-        params = (events, [h[0] for h in heads], [h[1] for h in heads], [h[2] for h in heads])
+        # parallel arrays in binary: no text escaping of the states (profiled: the composite
+        # type's text dumper cost more than the rest of the insert)
+        params = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+            [h[0] for h in heads],
+            [h[1] for h in heads],
+            [h[2] for h in heads],
+        )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.call_insert_function, params, prepare=True)
             return [row["id"] for row in curs.fetchall()]
