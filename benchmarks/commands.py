@@ -21,6 +21,7 @@ single-row INSERT transactions offered at the same rate to the same pool.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -104,6 +105,11 @@ def _w2(app: RefundLedger, inserter: Inserter, seconds: float) -> Iterator[Row]:
         )
 
 
+def _run_tag() -> str:
+    """Unique per run and process: each run makes its own orders and customers."""
+    return f"p{os.getpid()}r{next(_runs)}"
+
+
 def _transactions(app: RefundLedger) -> int:
     group = getattr(app.recorder, "group_commit", None)
     return int(getattr(group, "batches", 0))
@@ -123,7 +129,7 @@ def _raw_inserter(url: str) -> Inserter:
 
 def _app_client(app: RefundLedger) -> Callable[[int], AbstractContextManager[Step]]:
     def client(index: int) -> AbstractContextManager[Step]:
-        commands = mix.commands(app, f"r{next(_runs)}c{index}")
+        commands = mix.commands(app, f"{_run_tag()}c{index}")
         return _shared(lambda _: next(commands))
 
     return client
@@ -151,8 +157,8 @@ class _Lanes:
         self.lanes = lanes
         self.turns = [0] * lanes
         self.changed = threading.Condition()
-        run = next(_runs)
-        self.commands = [mix.commands(app, f"r{run}l{lane}") for lane in range(lanes)]
+        run = _run_tag()
+        self.commands = [mix.commands(app, f"{run}l{lane}") for lane in range(lanes)]
 
     def run(self, slot: int) -> object:
         lane, turn = slot % self.lanes, slot // self.lanes
