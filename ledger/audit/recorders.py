@@ -205,10 +205,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         """The library's insert (heads first, then the table lock that keeps the notification
         log in commit order, NOTIFY, the events) as one function call: one round trip, one
         transaction, where the library's pipeline makes several."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.call_insert_function, self.insert_params(stored_events), prepare=True)
+            return [row["id"] for row in curs.fetchall()]
+
+    @staticmethod
+    def insert_params(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
+        """The insert function's arguments: the events and their chain heads as parallel
+        arrays, sent in binary (profiled: the composite type's text dumper, escaping each
+        state, cost more than the rest of the insert)."""
         heads = chain_heads(stored_events)
-        # parallel arrays in binary: no text escaping of the states (profiled: the composite
-        # type's text dumper cost more than the rest of the insert)
-        params = (
+        return (
             [e.originator_id for e in stored_events],
             [e.originator_version for e in stored_events],
             [e.topic for e in stored_events],
@@ -217,9 +224,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             [h[1] for h in heads],
             [h[2] for h in heads],
         )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.call_insert_function, params, prepare=True)
-            return [row["id"] for row in curs.fetchall()]
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from ledger.app.intake import Intake
@@ -152,3 +153,29 @@ def fresh_events(app: RefundLedger, order_id: str) -> list[StoredEvent]:
     )
     events = [e for agg in (refund, *others) if agg is not None for e in agg.collect_events()]
     return [app.mapper.to_stored_event(e) for e in events]
+
+
+def test_an_insert_waits_for_an_uncommitted_one_so_ids_follow_commit_order(
+    make_app: Callable[..., RefundLedger], postgres_url: str
+) -> None:
+    # The one-statement insert keeps the library's EXCLUSIVE table lock: while one insert
+    # is uncommitted, another (here from a second pool, as from another process) waits, so
+    # a reader resuming after the last id it saw never skips an event committed later.
+    first, second = make_app(postgres_url), make_app(postgres_url)
+    recorder: Any = first.recorder
+    held, waiting = fresh_events(first, "O-HELD"), fresh_events(first, "O-WAITING")
+    done: list[Sequence[int] | None] = []
+    with psycopg.connect(postgres_url) as conn:  # a transaction left open
+        params = recorder.insert_params(held)
+        held_ids = [row[0] for row in conn.execute(recorder.call_insert_function, params)]
+        other = threading.Thread(target=lambda: done.append(second.recorder.insert_events(waiting)))
+        other.start()
+        time.sleep(0.5)
+        assert not done, "the second insert did not wait for the first one's commit"
+        conn.commit()
+    other.join(30)
+
+    [waiting_ids] = done
+    assert waiting_ids is not None and min(waiting_ids) > max(held_ids)
+    ids = [n.id for n in first.recorder.select_notifications(1, 100)]
+    assert ids == sorted(held_ids + list(waiting_ids))
