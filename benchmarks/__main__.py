@@ -20,8 +20,9 @@ Group = Callable[[Stack], Iterator[Row]]
 def groups() -> dict[str, Group]:
     """Each group measures some rows; imported here so `--only` loads only what it runs."""
     found: dict[str, Group] = {}
-    from benchmarks import http
+    from benchmarks import commands, http
 
+    found["W1,W2"] = commands.run
     found["W3"] = http.run
     return found
 

@@ -29,6 +29,14 @@ class Intake:
         self.policy = policy
         self.find = find
 
+    @staticmethod
+    def lookups(form: RefundRequestIn) -> list[UUID]:
+        """The aggregates `open` will look up, so that a caller can load them in one go."""
+        found = [OrderBalance.id_for(form.order_id), CustomerHistory.id_for(form.customer_id)]
+        if form.address:
+            found.append(AddressHistory.id_for(form.address))
+        return found
+
     def open(
         self, refund_id: UUID, actor: Actor, form: RefundRequestIn, fingerprint: str, at: datetime
     ) -> tuple[Refund, list[Aggregate | None]]:

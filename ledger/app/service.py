@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from ledger.app.intake import Intake
+from ledger.app.loading import LoadsMany, OrderOfRefund, project
 from ledger.app.requests import RefundRequestIn
 from ledger.app.retry import attempts
 from ledger.app.schema import CreatesSchemaSafely
@@ -41,7 +42,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class RefundLedger(CreatesSchemaSafely, Application[UUID]):
+class RefundLedger(CreatesSchemaSafely, LoadsMany):
     """The refund ledger application, on whichever event store the environment names."""
 
     name = "RefundLedger"
@@ -49,6 +50,7 @@ class RefundLedger(CreatesSchemaSafely, Application[UUID]):
     def __init__(self, policy: Policy, env: dict[str, str], clock: Clock = utc_now) -> None:
         self.policy = policy
         self.clock = clock
+        self._orders = OrderOfRefund()
         super().__init__(env=env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -63,18 +65,20 @@ class RefundLedger(CreatesSchemaSafely, Application[UUID]):
         refund_id = uuid5(LEDGER_NAMESPACE, f"/idempotency/{key}") if key else uuid4()
         fingerprint = form.fingerprint(str(actor))
         for attempt in attempts():
+            loaded = self._load(*([refund_id] if key else []), *Intake.lookups(form))
             if key:
-                existing = self._existing(refund_id)
-                if existing is not None:
+                existing = loaded.get(refund_id)
+                if isinstance(existing, Refund):
                     if existing.request.fingerprint != fingerprint:
                         raise IdempotencyConflict(key)
                     return existing
             at = self.clock()
-            refund, others = Intake(self.policy, self._get_or).open(
+            refund, others = Intake(self.policy, loaded.get).open(
                 refund_id, actor, form, fingerprint, at
             )
             try:
                 self.save(refund, *others)
+                self._orders.remember(refund_id, OrderBalance.id_for(form.order_id))
                 return refund
             except IntegrityError:
                 attempt.failed()
@@ -163,8 +167,7 @@ class RefundLedger(CreatesSchemaSafely, Application[UUID]):
     def _run(self, refund_id: UUID, command: Command) -> Refund:
         """Load, decide, keep the order balance in step, save; retry when another writer won."""
         for attempt in attempts():
-            refund = self.get(refund_id)
-            order: OrderBalance = self.repository.get(OrderBalance.id_for(refund.request.order_id))
+            refund, order = self._refund_and_order(refund_id)
             at = self.clock()
             command(refund, order, at)
             order.hold(str(refund.id), refund.reserved_amount(), at)
@@ -175,11 +178,29 @@ class RefundLedger(CreatesSchemaSafely, Application[UUID]):
                 attempt.failed()
         raise ConcurrencyConflict(refund_id)
 
+    def _refund_and_order(self, refund_id: UUID) -> tuple[Refund, OrderBalance]:
+        """The refund and its order's balance: one query once the order is known here."""
+        order_id = self._orders.get(refund_id)
+        if order_id is None:
+            refund = self.get(refund_id)
+            order_id = OrderBalance.id_for(refund.request.order_id)
+            self._orders.remember(refund_id, order_id)
+            loaded = self._load(order_id)
+        else:
+            loaded = self._load(refund_id, order_id)
+            refund = loaded[refund_id]
+            if not isinstance(refund, Refund):
+                raise RefundNotFound(refund_id)
+        order = loaded[order_id]
+        if not isinstance(order, OrderBalance):
+            raise AggregateNotFoundError(f"order balance {order_id} of refund {refund_id}")
+        return refund, order
+
     # --- queries ---
 
     def get(self, refund_id: UUID, version: int | None = None) -> Refund:
         try:
-            refund: Any = self.repository.get(refund_id, version=version)
+            refund: Any = self.repository.get(refund_id, version=version, projector_func=project)
         except AggregateNotFoundError:
             raise RefundNotFound(refund_id) from None
         if not isinstance(refund, Refund):
@@ -226,16 +247,6 @@ class RefundLedger(CreatesSchemaSafely, Application[UUID]):
             and (customer is None or r.request.customer_id == customer)
             and (order is None or r.request.order_id == order)
         ]
-
-    def _existing(self, refund_id: UUID) -> Refund | None:
-        found = self._get_or(refund_id)
-        return found if isinstance(found, Refund) else None
-
-    def _get_or(self, aggregate_id: UUID) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
 
 
 def _amount(text: str, currency: str) -> Decimal:

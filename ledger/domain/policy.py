@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -94,9 +95,10 @@ class Policy(_Section):
             raise ValueError(f"permissions has no entry for {missing}")
         return self
 
-    @property
+    @cached_property
     def version(self) -> str:
-        """First 16 hex digits of the SHA-256 of the policy's canonical JSON."""
+        """First 16 hex digits of the SHA-256 of the policy's canonical JSON (computed once:
+        every decision stores it, and hashing the whole policy showed in the profile)."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

@@ -1,0 +1,87 @@
+"""The refund command mix (W1, W2): each refund is a short script of commands, run in order.
+
+Six refund shapes, cycled: reasons with and without returned goods, amounts below the
+automatic-approval limit and above it (a manager approves), every refund paid and settled, and
+every other request names a shipping address (the fraud rules then load its history too).
+Each shape is 3 to 5 commands: 4 on average.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.service import RefundLedger
+from ledger.domain.actor import Actor
+
+AGENT = Actor.parse("agent:ann")
+VERIFIER = Actor.parse("verifier:vic")
+MANAGER = Actor.parse("manager:bob")
+FINANCE = Actor.parse("finance:fay")
+#: (amount, reason): "damaged" and "defective" wait for a verifier; above 50.00 a manager
+#: approves; the others are approved by the policy.
+SHAPES = (
+    ("20.00", "billing_error"),
+    ("35.00", "damaged"),
+    ("120.00", "billing_error"),
+    ("480.00", "damaged"),
+    ("45.00", "price_adjustment"),
+    ("800.00", "defective"),
+)
+AUTO_APPROVAL_LIMIT = Decimal("50.00")
+GOODS_BACK = frozenset({"damaged", "defective"})
+
+Step = Callable[[RefundLedger], object]
+
+
+@dataclass
+class RefundScript:
+    """The commands of one refund; `steps` run in order, each after the one before."""
+
+    tag: str
+    steps: list[Step]
+
+
+def script(tag: str, n: int) -> RefundScript:
+    """The `n`-th refund of a client named `tag` (tags keep clients' orders apart)."""
+    amount, reason = SHAPES[n % len(SHAPES)]
+    form = RequestForm(
+        order_id=f"O-{tag}-{n}",
+        customer_id=f"C-{tag}-{n // 2}",
+        amount=amount,
+        currency="EUR",
+        order_total="1000.00",
+        reason=reason,
+        address=f"{n // 4} Main Street, {tag}" if n % 2 else None,
+    )
+    made: list[UUID] = []  # the refund's id, once requested
+
+    def request(app: RefundLedger) -> object:
+        refund = app.request(AGENT, RefundRequestIn.parse(form))
+        made.append(refund.id)
+        return refund
+
+    def refund_id() -> UUID:
+        return made[0]
+
+    steps: list[Step] = [request]
+    if reason in GOODS_BACK:
+        steps.append(lambda app: app.verify(refund_id(), VERIFIER, "as new", None))
+    if Decimal(amount) > AUTO_APPROVAL_LIMIT:
+        steps.append(lambda app: app.approve(refund_id(), MANAGER, None, None))
+    steps.append(lambda app: app.start_payout(refund_id(), FINANCE, None))
+    steps.append(lambda app: app.settle_payout(refund_id(), FINANCE, f"PSP-{tag}-{n}"))
+    return RefundScript(tag, steps)
+
+
+def commands(app: RefundLedger, tag: str) -> Iterator[None]:
+    """Run the mix for client `tag` without end, yielding after each command."""
+    n = 0
+    while True:
+        for step in script(tag, n).steps:
+            step(app)
+            yield
+        n += 1
