@@ -23,7 +23,6 @@ from ledger.projections.base import (
     View,
     create_index,
     create_table,
-    insert,
     rows_by_key,
     time_key,
 )
@@ -64,7 +63,7 @@ class KpiView(View):
             row = new.get(key) or earlier.get(key)
             if row is not None:  # no row: a refund the view never saw requested
                 _apply(row, event, at)
-        db.executemany(insert(TABLE, COLUMNS), [[r.get(c) for c in COLUMNS] for r in new.values()])
+        db.insert_many(TABLE, COLUMNS, [[r.get(c) for c in COLUMNS] for r in new.values()])
         db.executemany(
             UPDATE, [[row[c] for c in COLUMNS[1:]] + [key] for key, row in earlier.items()]
         )

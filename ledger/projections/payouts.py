@@ -12,7 +12,7 @@ from typing import Any
 from psycopg import sql
 
 from ledger.domain import refund_events as ev
-from ledger.projections.base import View, create_index, create_table, insert, rows_by_key
+from ledger.projections.base import View, create_index, create_table, rows_by_key
 from ledger.projections.store import Db
 
 TABLE = "payouts"
@@ -63,10 +63,8 @@ class PayoutsView(View):
                     _finish(started, finished, key, p.attempt, outcome)
                 case _:
                     pass  # every other event changes no payout
-        db.executemany(insert(REFUNDS, REFUND_COLUMNS), new_refunds)
-        db.executemany(
-            insert(TABLE, COLUMNS), [[row.get(c) for c in COLUMNS] for row in started.values()]
-        )
+        db.insert_many(REFUNDS, REFUND_COLUMNS, new_refunds)
+        db.insert_many(TABLE, COLUMNS, [[row.get(c) for c in COLUMNS] for row in started.values()])
         db.executemany(FINISH, finished)
 
 

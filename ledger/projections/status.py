@@ -66,6 +66,7 @@ class StatusView(View):
         mine = [(n, event) for n, event in batch if _is_refund_event(event)]
         ids = sorted({str(event.originator_id) for _, event in mine})
         rows = _load(db, ids)
+        earlier = set(rows)
         for notification_id, event in mine:
             key = str(event.originator_id)
             match event:
@@ -75,9 +76,11 @@ class StatusView(View):
                     rows[key] = _applied(rows[key], event)
                 case _:
                     pass  # an event of a refund the view never saw opened: nothing to change
+        new = [key for key in ids if key in rows and key not in earlier]
+        db.insert_many(TABLE, COLUMNS, [_stored(rows[key]) for key in new])
         db.executemany(
             insert(TABLE, COLUMNS, conflict=["refund_id"]),
-            [_stored(rows[key]) for key in ids if key in rows],
+            [_stored(rows[key]) for key in ids if key in earlier],
         )
 
 

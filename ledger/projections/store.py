@@ -47,6 +47,27 @@ class Db:
         if rows:
             self.cursor.executemany(self._text(statement), [tuple(row) for row in rows])
 
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """New rows (no upsert): one COPY on PostgreSQL, an executemany'd INSERT on SQLite."""
+        if not rows:
+            return
+        if self.qmark:
+            statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                sql.Identifier(table),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+            )
+            self.executemany(statement, rows)
+            return
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with self.cursor.copy(copy) as writer:
+            for row in rows:
+                writer.write_row(row)
+
     def rows(self, statement: sql.Composable, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.execute(statement, params)
         return [dict(row) for row in self.cursor.fetchall()]
