@@ -9,6 +9,7 @@ from uuid import UUID
 
 from ledger.domain import events as e
 from ledger.domain.actor import Actor
+from ledger.domain.chain import event_hash
 from ledger.domain.errors import InvalidDecision, SeparationOfDuties
 from ledger.domain.money import parse_amount
 from ledger.domain.policy import Policy
@@ -35,13 +36,19 @@ class RefundState:
     breach_recorded_since: datetime | None
     status_before_dispute: str
     last_rule: str
-    chain_head: str  # the chain hash of the newest event (see chain.py)
+    newest: Any  # the newest event applied
 
     if TYPE_CHECKING:  # provided by eventsourcing's Aggregate
         id: UUID
         version: int
 
         def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
+
+    @property
+    def chain_head(self) -> str:
+        """The chain hash of the newest event (see chain.py): hashed when a verb records the
+        next event, not on every replay of the history."""
+        return event_hash(self.newest)
 
     @property
     def requester(self) -> Actor:
