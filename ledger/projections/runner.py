@@ -31,7 +31,7 @@ from ledger.projections.trail import DecisionTrailView
 from ledger.projections.wakeup import wakeup
 
 logger = logging.getLogger(__name__)
-BATCH = 2000
+BATCH = 5000
 
 
 def all_views() -> list[View]:
