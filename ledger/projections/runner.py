@@ -98,18 +98,25 @@ class Projections:
             )
             if not page:
                 return applied
-            events = [(n.id, self._decode(n) if n.topic in topics else None) for n in page]
-            moved, stale = self._apply(views, positions, events, page[-1].id)
+            ids = [n.id for n in page]
+            events = [(n.id, self._decode(n)) for n in page if n.topic in topics]
+            moved, stale = self._apply(views, positions, ids, events)
             applied += moved
             positions.update({view.name: page[-1].id for view in views})
             if stale:  # another process applied these; go on from where it got
                 positions.update(self.store.positions(stale))
 
     def _apply(
-        self, views: list[View], positions: dict[str, int], events: list[tuple[int, Any]], last: int
+        self,
+        views: list[View],
+        positions: dict[str, int],
+        ids: list[int],
+        events: list[tuple[int, Any]],
     ) -> tuple[int, list[str]]:
-        """One transaction: each view's unseen events of the page and its new position."""
-        applied, stale = 0, []
+        """One transaction: each view's unseen events of the page (`ids`, of which `events`
+        are the decoded refund events) and its new position, the page's last id."""
+        applied, stale, last = 0, [], ids[-1]
+        decoded = [(n, e) for n, e in events if e is not None]  # undecodable: skipped
         with self.store.writing() as db:
             for view in views:
                 position = positions[view.name]
@@ -118,9 +125,12 @@ class Projections:
                 if not self.store.advance(db, view.name, position, last):
                     stale.append(view.name)
                     continue
-                unseen = [(n, e) for n, e in events if n > position]
-                view.process(db, [(n, e) for n, e in unseen if e is not None])
-                applied += len(unseen)
+                if position < ids[0]:  # the whole page is new to the view (the usual case)
+                    view.process(db, decoded)
+                    applied += len(ids)
+                else:
+                    view.process(db, [(n, e) for n, e in decoded if n > position])
+                    applied += sum(1 for n in ids if n > position)
         return applied, stale
 
     def _decode(self, notification: Any) -> Any:
