@@ -219,8 +219,12 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
         return self.get(refund_id, version=versions[-1])
 
     def history(self, refund_id: UUID) -> list[Any]:
-        self.get(refund_id)
-        return list(self.events.get(refund_id))
+        """The refund's events, oldest first (one read: a refund's history opens with its
+        request; any other aggregate's, or none, is not a refund)."""
+        found = list(self.events.get(refund_id))
+        if not found or not isinstance(found[0], Requested):
+            raise RefundNotFound(refund_id)
+        return found
 
     def refund_ids(self) -> Iterator[UUID]:
         """Every refund id, oldest first, by scanning the notification log."""

@@ -7,10 +7,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from eventsourcing.utils import get_topic
 from psycopg import sql
+
+from ledger.domain.refund_events import CHAINED_EVENTS
 
 if TYPE_CHECKING:
     from ledger.projections.store import Db
+
+
+#: The stored topics of every refund event: all that the views read (orders, customers and
+#: addresses are never decoded for them).
+REFUND_TOPICS = frozenset(get_topic(cls) for cls in CHAINED_EVENTS)
 
 
 class View(ABC):
@@ -18,6 +26,7 @@ class View(ABC):
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
+    topics: ClassVar[frozenset[str]] = REFUND_TOPICS  # what `process` is given
 
     @abstractmethod
     def schema(self, postgres: bool) -> list[sql.Composable]:
@@ -26,6 +35,24 @@ class View(ABC):
     @abstractmethod
     def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
         """Apply (notification id, event) pairs in order; events the view ignores are skipped."""
+
+
+def rows_by_key(db: Db, table: str, key: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The rows of `table` whose `key` is one of `ids`, by key (a few statements at most)."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), LOAD_CHUNK):
+        chunk = ids[start : start + LOAD_CHUNK]
+        statement = sql.SQL("SELECT * FROM {} WHERE {} IN ({})").format(
+            sql.Identifier(table),
+            sql.Identifier(key),
+            sql.SQL(", ").join(sql.Placeholder() * len(chunk)),
+        )
+        for row in db.rows(statement, chunk):
+            found[row[key]] = row
+    return found
+
+
+LOAD_CHUNK = 500  # SQLite allows 999 parameters (older builds), PostgreSQL far more
 
 
 def time_key(moment: datetime) -> str:

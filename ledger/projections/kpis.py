@@ -19,7 +19,13 @@ from typing import Any
 from psycopg import sql
 
 from ledger.domain import refund_events as ev
-from ledger.projections.base import View, create_index, create_table, insert, time_key
+from ledger.projections.base import (
+    View,
+    create_index,
+    create_table,
+    rows_by_key,
+    time_key,
+)
 from ledger.projections.store import Db
 
 TABLE = "kpi_refunds"
@@ -40,29 +46,59 @@ class KpiView(View):
         return [create_table(TABLE, columns, ["refund_id"]), create_index(TABLE, "created_key")]
 
     def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
+        """Rows of the batch's refunds loaded once and changed in memory; then the new rows
+        inserted and the earlier ones updated, one statement each."""
+        earlier = rows_by_key(db, TABLE, "refund_id", _changed_ids(batch))
+        new: dict[str, dict[str, Any]] = {}
         for notification_id, event in batch:
             key, at = str(getattr(event, "originator_id", "")), _iso(event)
-            match event:
-                case ev.Requested(payload=p):
-                    row = dict(refund_id=key, seq=notification_id, reason=p.reason,
-                               channel=p.channel, currency=p.currency,
-                               requested_amount=str(p.amount), created_at=at,
-                               created_key=time_key(event.timestamp), automatic=0,
-                               sla_breaches=0)  # fmt: skip
-                    db.execute(insert(TABLE, COLUMNS), [row.get(c) for c in COLUMNS])
-                case ev.Approved(payload=p):
-                    auto = 1 if p.rule == "auto_approval" else 0
-                    _decide(db, key, at, "approved", auto, str(p.amount))
-                case ev.Rejected():
-                    _decide(db, key, at, "rejected", 0, None)
-                case ev.DisputeResolved(payload=p) if p.amount is not None:
-                    _set(db, key, "approved_amount = %s", str(p.amount))
-                case ev.PayoutSettled(payload=p):
-                    _settle(db, key, at, p.amount)
-                case ev.SlaBreached():
-                    _set(db, key, "sla_breaches = sla_breaches + %s", 1)
-                case _:
-                    pass  # nothing else moves a KPI
+            if isinstance(event, ev.Requested):
+                p = event.payload
+                new[key] = dict(refund_id=key, seq=notification_id, reason=p.reason,
+                                channel=p.channel, currency=p.currency,
+                                requested_amount=str(p.amount), created_at=at,
+                                created_key=time_key(event.timestamp), automatic=0,
+                                sla_breaches=0)  # fmt: skip
+                continue
+            row = new.get(key) or earlier.get(key)
+            if row is not None:  # no row: a refund the view never saw requested
+                _apply(row, event, at)
+        db.insert_many(TABLE, COLUMNS, [[r.get(c) for c in COLUMNS] for r in new.values()])
+        db.executemany(
+            UPDATE, [[row[c] for c in COLUMNS[1:]] + [key] for key, row in earlier.items()]
+        )
+
+
+UPDATE = sql.SQL("UPDATE {} SET {} WHERE refund_id = %s").format(
+    sql.Identifier(TABLE),
+    sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in COLUMNS[1:]),
+)
+_CHANGES = (ev.Approved, ev.Rejected, ev.DisputeResolved, ev.PayoutSettled, ev.SlaBreached)
+
+
+def _changed_ids(batch: Sequence[tuple[int, Any]]) -> list[str]:
+    """Refunds with an event that moves a KPI and no request in this batch."""
+    requested = {str(e.originator_id) for _, e in batch if isinstance(e, ev.Requested)}
+    changed = {str(e.originator_id) for _, e in batch if isinstance(e, _CHANGES)}
+    return sorted(changed - requested)
+
+
+def _apply(row: dict[str, Any], event: Any, at: str) -> None:
+    match event:
+        case ev.Approved(payload=p):
+            auto = 1 if p.rule == "auto_approval" else 0
+            _decide(row, at, "approved", auto, str(p.amount))
+        case ev.Rejected():
+            _decide(row, at, "rejected", 0, None)
+        case ev.DisputeResolved(payload=p) if p.amount is not None:
+            row["approved_amount"] = str(p.amount)
+        case ev.PayoutSettled(payload=p):
+            row["paid_amount"] = str(Decimal(row.get("paid_amount") or 0) + p.amount)
+            row["paid_at"] = at if row.get("paid_at") is None else row["paid_at"]
+        case ev.SlaBreached():
+            row["sla_breaches"] = (row.get("sla_breaches") or 0) + 1
+        case _:
+            pass  # nothing else moves a KPI
 
 
 def _iso(event: Any) -> str:
@@ -70,43 +106,12 @@ def _iso(event: Any) -> str:
     return moment.isoformat() if isinstance(moment, datetime) else ""
 
 
-def _set(db: Db, key: str, assignment: str, value: Any) -> None:
-    db.execute(
-        sql.SQL("UPDATE {} SET {} WHERE refund_id = %s").format(
-            sql.Identifier(TABLE),
-            sql.SQL(assignment),  # assignments are constants of this module
-        ),
-        (value, key),
-    )
-
-
-def _decide(db: Db, key: str, at: str, decision: str, auto: int, amount: str | None) -> None:
+def _decide(row: dict[str, Any], at: str, decision: str, auto: int, amount: str | None) -> None:
     """The first decision counts for time to decision; a later approval still sets the amount."""
-    db.execute(
-        sql.SQL(
-            "UPDATE {} SET automatic = CASE WHEN decided_at IS NULL THEN %s ELSE automatic END, "
-            "decision = CASE WHEN decided_at IS NULL THEN %s ELSE decision END, "
-            "decided_at = COALESCE(decided_at, %s), "
-            "approved_amount = COALESCE(%s, approved_amount) WHERE refund_id = %s"
-        ).format(sql.Identifier(TABLE)),
-        (auto, decision, at, amount, key),
-    )
-
-
-def _settle(db: Db, key: str, at: str, amount: Decimal) -> None:
-    found = db.rows(
-        sql.SQL("SELECT paid_amount FROM {} WHERE refund_id = %s").format(sql.Identifier(TABLE)),
-        (key,),
-    )
-    if found:
-        paid = Decimal(found[0]["paid_amount"] or 0) + amount
-        db.execute(
-            sql.SQL(
-                "UPDATE {} SET paid_amount = %s, paid_at = COALESCE(paid_at, %s) "
-                "WHERE refund_id = %s"
-            ).format(sql.Identifier(TABLE)),
-            (str(paid), at, key),
-        )
+    if row.get("decided_at") is None:
+        row.update(automatic=auto, decision=decision, decided_at=at)
+    if amount is not None:
+        row["approved_amount"] = amount
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

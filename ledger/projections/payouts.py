@@ -12,7 +12,7 @@ from typing import Any
 from psycopg import sql
 
 from ledger.domain import refund_events as ev
-from ledger.projections.base import View, create_index, create_table, insert
+from ledger.projections.base import View, create_index, create_table, rows_by_key
 from ledger.projections.store import Db
 
 TABLE = "payouts"
@@ -40,58 +40,75 @@ class PayoutsView(View):
         ]
 
     def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
+        """The batch's changes gathered in memory, then written in three statements: new
+        refunds, new attempts (already settled or failed when that came in the batch too),
+        and the outcomes of attempts started in earlier batches."""
+        refunds = _known_refunds(db, batch)
+        new_refunds: list[list[Any]] = []
+        started: dict[tuple[str, int], dict[str, Any]] = {}
+        finished: list[list[Any]] = []
         for notification_id, event in batch:
+            key = str(event.originator_id)
             match event:
                 case ev.Requested(payload=request):
-                    db.execute(
-                        insert(REFUNDS, REFUND_COLUMNS),
-                        (str(event.originator_id), request.order_id, request.currency),
-                    )
-                case ev.PayoutStarted(payload=started):
-                    refund = _refund(db, str(event.originator_id))
-                    row = {
-                        "refund_id": str(event.originator_id),
-                        "attempt": started.attempt,
-                        "seq": notification_id,
-                        "order_id": refund.get("order_id"),
-                        "currency": refund.get("currency"),
-                        "method": started.method,
-                        "amount": str(started.amount),
-                        "status": "pending",
-                        "started_by": started.actor,
-                        "started_at": event.timestamp.isoformat(),
-                    }
-                    db.execute(insert(TABLE, COLUMNS), [row.get(c) for c in COLUMNS])
-                case ev.PayoutSettled(payload=settled):
-                    _finish(db, event, settled.attempt, "settled", settled.reference, None)
-                case ev.PayoutFailed(payload=failed):
-                    _finish(db, event, failed.attempt, "failed", failed.reference, failed.reason)
+                    refunds[key] = {"order_id": request.order_id, "currency": request.currency}
+                    new_refunds.append([key, request.order_id, request.currency])
+                case ev.PayoutStarted(payload=p):
+                    started[(key, p.attempt)] = _attempt(notification_id, event, refunds.get(key))
+                case ev.PayoutSettled(payload=p):
+                    outcome: Outcome = ("settled", p.reference, None, event.timestamp.isoformat())
+                    _finish(started, finished, key, p.attempt, outcome)
+                case ev.PayoutFailed(payload=p):
+                    outcome = ("failed", p.reference, p.reason, event.timestamp.isoformat())
+                    _finish(started, finished, key, p.attempt, outcome)
                 case _:
                     pass  # every other event changes no payout
+        db.insert_many(REFUNDS, REFUND_COLUMNS, new_refunds)
+        db.insert_many(TABLE, COLUMNS, [[row.get(c) for c in COLUMNS] for row in started.values()])
+        db.executemany(FINISH, finished)
 
 
-def _refund(db: Db, refund_id: str) -> dict[str, Any]:
-    found = db.rows(
-        sql.SQL("SELECT * FROM {} WHERE refund_id = %s").format(sql.Identifier(REFUNDS)),
-        (refund_id,),
-    )
-    return found[0] if found else {}
+FINISH = sql.SQL(
+    "UPDATE {} SET status = %s, reference = %s, failure = %s, finished_at = %s "
+    "WHERE refund_id = %s AND attempt = %s"
+).format(sql.Identifier(TABLE))
+Outcome = tuple[str, str | None, str | None, str]  # status, reference, failure, finished at
+OUTCOME = ("status", "reference", "failure", "finished_at")
+
+
+def _known_refunds(db: Db, batch: Sequence[tuple[int, Any]]) -> dict[str, dict[str, Any]]:
+    """Order and currency of the refunds whose payouts start in this batch, requested before."""
+    requested = {str(e.originator_id) for _, e in batch if isinstance(e, ev.Requested)}
+    ids = {str(e.originator_id) for _, e in batch if isinstance(e, ev.PayoutStarted)} - requested
+    return rows_by_key(db, REFUNDS, "refund_id", sorted(ids))
+
+
+def _attempt(notification_id: int, event: Any, refund: dict[str, Any] | None) -> dict[str, Any]:
+    started = event.payload
+    return {
+        "refund_id": str(event.originator_id),
+        "attempt": started.attempt,
+        "seq": notification_id,
+        "order_id": (refund or {}).get("order_id"),
+        "currency": (refund or {}).get("currency"),
+        "method": started.method,
+        "amount": str(started.amount),
+        "status": "pending",
+        "started_by": started.actor,
+        "started_at": event.timestamp.isoformat(),
+    }
 
 
 def _finish(
-    db: Db, event: Any, attempt: int, status: str, reference: str | None, failure: str | None
+    started: dict[tuple[str, int], dict[str, Any]],
+    finished: list[list[Any]],
+    key: str,
+    attempt: int,
+    outcome: Outcome,
 ) -> None:
-    db.execute(
-        sql.SQL(
-            "UPDATE {} SET status = %s, reference = %s, failure = %s, finished_at = %s "
-            "WHERE refund_id = %s AND attempt = %s"
-        ).format(sql.Identifier(TABLE)),
-        (
-            status,
-            reference,
-            failure,
-            event.timestamp.isoformat(),
-            str(event.originator_id),
-            attempt,
-        ),
-    )
+    """An attempt of this batch changes in memory; an earlier one by an UPDATE."""
+    row = started.get((key, attempt))
+    if row is not None:
+        row.update(zip(OUTCOME, outcome, strict=True))
+    else:
+        finished.append([*outcome, key, attempt])

@@ -12,7 +12,7 @@ from ledger.app.period import Period
 from ledger.domain.errors import InvalidInput
 from ledger.projections import kpis, payouts, status, trail
 from ledger.projections.base import time_key
-from ledger.projections.store import ViewStore
+from ledger.projections.store import Db, ViewStore
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,16 @@ def list_refunds(store: ViewStore, where: RefundFilter, page: Page) -> list[dict
         conditions.append((sql.SQL("lower(customer_id) = %s"), [where.owner.lower()]))
     rows = _select(status.TABLE, conditions, page, "refund_id")
     with store.reading() as db:
-        if page.after is not None and not db.rows(
-            sql.SQL("SELECT seq FROM {} WHERE refund_id = %s").format(sql.Identifier(status.TABLE)),
-            [page.after],
-        ):
+        found = db.rows(*rows)
+        # an unknown cursor selects nothing (seq > NULL): only an empty page asks about it
+        if not found and page.after is not None and not _listed(db, page.after):
             raise InvalidInput(f"unknown cursor {page.after!r}: pass the id of a listed refund")
-        return [status.refund_from_row(row) for row in db.rows(*rows)]
+        return [status.refund_from_row(row) for row in found]
+
+
+def _listed(db: Db, refund_id: str) -> bool:
+    statement = sql.SQL("SELECT 1 FROM {} WHERE refund_id = %s")
+    return bool(db.rows(statement.format(sql.Identifier(status.TABLE)), [refund_id]))
 
 
 def search_trail(store: ViewStore, where: TrailFilter, page: Page) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Keep the views up to date: read the notification log from each view's position, apply.
 
-Pages of `select_notifications` are read and decoded once for every view; each view applies
-the events after its own position, one transaction per page.
+Pages of `select_notifications` are read, and their refund events decoded, once for every
+view; one transaction per page applies to each view the events after its own position and
+moves every view's position with them.
 Following new events, PostgreSQL wakes the runner when events commit (LISTEN on the
 recorder's NOTIFY channel, as the library's subscriptions do); SQLite cannot say, so it is
 polled. PostgreSQL notification ids may have gaps; the default insert path commits them in
@@ -25,12 +26,12 @@ from ledger.projections.base import View
 from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.status import StatusView
-from ledger.projections.store import StalePosition, ViewStore, open_store
+from ledger.projections.store import ViewStore, open_store
 from ledger.projections.trail import DecisionTrailView
 from ledger.projections.wakeup import wakeup
 
 logger = logging.getLogger(__name__)
-BATCH = 500
+BATCH = 5000
 
 
 def all_views() -> list[View]:
@@ -82,35 +83,55 @@ class Projections:
     def catch_up(self, *names: str, batch: int = BATCH) -> int:
         """Apply every stored event the named views (default: all) have not seen.
 
-        Each page of the log is read and decoded once for all the views; each view applies
-        the events after its own position in its own transaction. Returns the events applied,
+        Each page of the log is read once, and its refund events decoded once, for all the
+        views; the page is applied to every view in ONE transaction, which also moves each
+        view's position (compare and set) to the page's last id. Returns the events applied,
         counted once per view.
         """
         views = [self.views[name] for name in names or tuple(self.views)]
+        topics = frozenset().union(*(view.topics for view in views))
+        positions = self.store.positions([view.name for view in views])
         applied = 0
         while True:
-            positions = {view.name: self.store.position(view.name) for view in views}
             page = self.app.recorder.select_notifications(
                 start=min(positions.values()), limit=batch, inclusive_of_start=False
             )
             if not page:
                 return applied
-            events = [(n.id, self._decode(n)) for n in page]
-            for view in views:
-                applied += self._apply(view, positions[view.name], events)
+            ids = [n.id for n in page]
+            events = [(n.id, self._decode(n)) for n in page if n.topic in topics]
+            moved, stale = self._apply(views, positions, ids, events)
+            applied += moved
+            positions.update({view.name: page[-1].id for view in views})
+            if stale:  # another process applied these; go on from where it got
+                positions.update(self.store.positions(stale))
 
-    def _apply(self, view: View, position: int, events: list[tuple[int, Any]]) -> int:
-        unseen = [
-            (notification_id, e) for notification_id, e in events if notification_id > position
-        ]
-        if not unseen:
-            return 0
-        try:
-            with self.store.advancing(view.name, position, unseen[-1][0]) as db:
-                view.process(db, unseen)
-        except StalePosition:
-            return 0  # another process applied these; the next page starts where it got
-        return len(unseen)
+    def _apply(
+        self,
+        views: list[View],
+        positions: dict[str, int],
+        ids: list[int],
+        events: list[tuple[int, Any]],
+    ) -> tuple[int, list[str]]:
+        """One transaction: each view's unseen events of the page (`ids`, of which `events`
+        are the decoded refund events) and its new position, the page's last id."""
+        applied, stale, last = 0, [], ids[-1]
+        decoded = [(n, e) for n, e in events if e is not None]  # undecodable: skipped
+        with self.store.writing() as db:
+            for view in views:
+                position = positions[view.name]
+                if position >= last:
+                    continue
+                if not self.store.advance(db, view.name, position, last):
+                    stale.append(view.name)
+                    continue
+                if position < ids[0]:  # the whole page is new to the view (the usual case)
+                    view.process(db, decoded)
+                    applied += len(ids)
+                else:
+                    view.process(db, [(n, e) for n, e in decoded if n > position])
+                    applied += sum(1 for n in ids if n > position)
+        return applied, stale
 
     def _decode(self, notification: Any) -> Any:
         try:

@@ -19,7 +19,14 @@ from psycopg import sql
 from ledger.domain import refund_events as ev
 from ledger.domain.refund_apply import apply_payload
 from ledger.domain.vocabulary import Status
-from ledger.projections.base import View, create_index, create_table, insert, time_key
+from ledger.projections.base import (
+    View,
+    create_index,
+    create_table,
+    insert,
+    rows_by_key,
+    time_key,
+)
 from ledger.projections.store import Db
 
 TABLE = "refund_status"
@@ -59,6 +66,7 @@ class StatusView(View):
         mine = [(n, event) for n, event in batch if _is_refund_event(event)]
         ids = sorted({str(event.originator_id) for _, event in mine})
         rows = _load(db, ids)
+        earlier = set(rows)
         for notification_id, event in mine:
             key = str(event.originator_id)
             match event:
@@ -68,9 +76,11 @@ class StatusView(View):
                     rows[key] = _applied(rows[key], event)
                 case _:
                     pass  # an event of a refund the view never saw opened: nothing to change
+        new = [key for key in ids if key in rows and key not in earlier]
+        db.insert_many(TABLE, COLUMNS, [_stored(rows[key]) for key in new])
         db.executemany(
             insert(TABLE, COLUMNS, conflict=["refund_id"]),
-            [[_stored(rows[key]).get(c) for c in COLUMNS] for key in ids if key in rows],
+            [_stored(rows[key]) for key in ids if key in earlier],
         )
 
 
@@ -79,16 +89,10 @@ def _is_refund_event(event: Any) -> bool:
 
 
 def _load(db: Db, ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        statement = sql.SQL("SELECT * FROM {} WHERE refund_id IN ({})").format(
-            sql.Identifier(TABLE), sql.SQL(", ").join(sql.Placeholder() * len(chunk))
-        )
-        for row in db.rows(statement, chunk):
-            for column in LISTS:
-                row[column] = json.loads(row[column])
-            rows[row["refund_id"]] = row
+    rows = rows_by_key(db, TABLE, "refund_id", ids)
+    for row in rows.values():
+        for column in LISTS:
+            row[column] = json.loads(row[column])
     return rows
 
 
@@ -164,8 +168,9 @@ def _applied(row: dict[str, Any], event: ev.RefundEvent) -> dict[str, Any]:
     return changed
 
 
-def _stored(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, **{c: json.dumps(row[c]) for c in LISTS}}
+def _stored(row: dict[str, Any]) -> list[Any]:
+    """The row's values in COLUMNS order, its lists as JSON text."""
+    return [json.dumps(row[c]) if c in LISTS else row.get(c) for c in COLUMNS]
 
 
 REFUND_KEYS = (

@@ -47,6 +47,27 @@ class Db:
         if rows:
             self.cursor.executemany(self._text(statement), [tuple(row) for row in rows])
 
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """New rows (no upsert): one COPY on PostgreSQL, an executemany'd INSERT on SQLite."""
+        if not rows:
+            return
+        if self.qmark:
+            statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                sql.Identifier(table),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+            )
+            self.executemany(statement, rows)
+            return
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with self.cursor.copy(copy) as writer:
+            for row in rows:
+                writer.write_row(row)
+
     def rows(self, statement: sql.Composable, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.execute(statement, params)
         return [dict(row) for row in self.cursor.fetchall()]
@@ -55,6 +76,8 @@ class Db:
 class ViewStore(Protocol):
     def ensure(self, name: str, statements: Sequence[sql.Composable]) -> None: ...
     def position(self, name: str) -> int: ...
+    def positions(self, names: Sequence[str]) -> dict[str, int]: ...
+    def advance(self, db: Db, name: str, expected: int, last: int) -> bool: ...
     def advancing(self, name: str, expected: int, last: int) -> AbstractContextManager[Db]: ...
     def reset(self, name: str, tables: Sequence[str]) -> None: ...
     def reading(self) -> AbstractContextManager[Db]: ...
@@ -110,20 +133,35 @@ class _Tracked:
             )
         return int(found[0]["notification_id"]) if found else 0
 
+    def positions(self, names: Sequence[str]) -> dict[str, int]:
+        """The positions of the named views (0 for one without a tracking row), one read."""
+        with self.reading() as db:
+            found = db.rows(
+                sql.SQL("SELECT application_name, notification_id FROM {}").format(self.tracking)
+            )
+        known = {row["application_name"]: int(row["notification_id"]) for row in found}
+        return {name: known.get(KEY_PREFIX + name, 0) for name in names}
+
+    def advance(self, db: Db, name: str, expected: int, last: int) -> bool:
+        """In `db`'s transaction, move the position from `expected` to `last` (compare and
+        set); False when another process moved it first (this transaction then changed
+        nothing of the view, and must apply nothing to it)."""
+        moved = db.rows(
+            sql.SQL(
+                "UPDATE {} SET notification_id = %s "
+                "WHERE application_name = %s AND notification_id = %s "
+                "RETURNING notification_id"
+            ).format(self.tracking),
+            (last, KEY_PREFIX + name, expected),
+        )
+        return bool(moved)
+
     @contextmanager
     def advancing(self, name: str, expected: int, last: int) -> Iterator[Db]:
         """A transaction that moves the position from `expected` to `last`, or StalePosition."""
         with self._transaction(commit=True) as cursor:
             db = Db(cursor, self.qmark)
-            moved = db.rows(
-                sql.SQL(
-                    "UPDATE {} SET notification_id = %s "
-                    "WHERE application_name = %s AND notification_id = %s "
-                    "RETURNING notification_id"
-                ).format(self.tracking),
-                (last, KEY_PREFIX + name, expected),
-            )
-            if not moved:
+            if not self.advance(db, name, expected, last):
                 raise StalePosition(name)
             yield db
 

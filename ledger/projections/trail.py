@@ -12,7 +12,7 @@ from psycopg import sql
 
 from ledger.app.views import event_out, event_summary
 from ledger.domain import refund_events as ev
-from ledger.projections.base import View, create_index, create_table, insert, time_key
+from ledger.projections.base import View, create_index, create_table, time_key
 from ledger.projections.store import Db
 
 TABLE = "decision_trail"
@@ -54,7 +54,7 @@ class DecisionTrailView(View):
                     rows.append(_row(notification_id, event))
                 case _:
                     pass  # orders, customer and address histories: not decisions on a refund
-        db.executemany(insert(TABLE, COLUMNS), rows)
+        db.insert_many(TABLE, COLUMNS, rows)
 
 
 def _row(notification_id: int, event: Any) -> list[Any]:

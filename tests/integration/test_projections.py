@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -13,8 +13,12 @@ from psycopg import sql
 from ledger.app.service import Clock, RefundLedger
 from ledger.app.views import event_out, refund_out
 from ledger.demo import run_demo
+from ledger.projections.kpis import KpiView
+from ledger.projections.payouts import PayoutsView
 from ledger.projections.runner import Projections
-from ledger.projections.status import refund_from_row
+from ledger.projections.status import StatusView, refund_from_row
+from ledger.projections.store import Db
+from ledger.projections.trail import DecisionTrailView
 
 from .support import AGENT, MANAGER, form
 
@@ -143,3 +147,42 @@ def test_lag_counts_unseen_events_even_across_gaps_in_the_ids(
     assert {s.lag for s in views.states()} == {stored}
     views.catch_up()
     assert {(s.lag, s.position) for s in views.states()} == {(0, s.head) for s in views.states()}
+
+
+def test_views_built_one_event_at_a_time_equal_views_built_in_one_page(
+    make_app: Callable[..., RefundLedger], database_url: str
+) -> None:
+    app = _demo(make_app, database_url)  # every lifecycle path: payouts failed, disputes, SLA
+    projections = Projections(app)
+    projections.catch_up(batch=1)
+    one_by_one = {t: _rows(projections, t, "1, 2") for t in TABLES}
+    for name, view in projections.views.items():
+        projections.store.reset(name, view.tables)
+    projections.catch_up(batch=10_000)
+    assert {t: _rows(projections, t, "1, 2") for t in TABLES} == one_by_one
+    assert all(one_by_one[t] for t in TABLES)
+
+
+class _FailingKpis(KpiView):
+    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
+        super().process(db, batch)
+        raise RuntimeError("the KPI view fails after writing its rows")
+
+
+def test_a_view_failing_midway_through_a_page_leaves_every_view_and_position_as_before(
+    make_app: Callable[..., RefundLedger], database_url: str
+) -> None:
+    app = make_app(database_url)
+    for n in range(3):
+        app.request(AGENT, form(order_id=f"O-{n}"))
+    views = [StatusView(), DecisionTrailView(), PayoutsView(), _FailingKpis()]
+    failing = Projections(app, views)
+    with pytest.raises(RuntimeError):
+        failing.catch_up()
+    assert {s.position for s in failing.states()} == {0}
+    assert all(not _rows(failing, t, "1") for t in TABLES)
+    working = Projections(app)
+    applied = working.catch_up()
+    assert applied == 4 * len(app.recorder.select_notifications(start=1, limit=10_000))
+    assert len(_rows(working, "refund_status", "seq")) == 3
+    assert all(s.lag == 0 for s in working.states())
