@@ -31,6 +31,21 @@ class Message:
     value: bytes
 
 
+def producer_settings(timeout_ms: int) -> dict[str, Any]:
+    """The relay's KafkaProducer options (the benchmark's raw baseline uses the same)."""
+    return {
+        "enable_idempotence": True,
+        "acks": "all",
+        "linger_ms": 5,
+        "batch_size": 256 * 1024,
+        "allow_auto_create_topics": False,  # `ensure_topic` makes it, with its partitions
+        "bootstrap_timeout_ms": timeout_ms,
+        "max_block_ms": timeout_ms,
+        "request_timeout_ms": timeout_ms,
+        "delivery_timeout_ms": timeout_ms + 100,  # at least linger + request
+    }
+
+
 class Publisher:
     """Publish batches of messages to one topic and wait until the broker acknowledged them."""
 
@@ -71,16 +86,7 @@ class Publisher:
         if self._producer is None:
             self.ensure_topic()
             self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap,
-                enable_idempotence=True,
-                acks="all",
-                linger_ms=5,
-                batch_size=256 * 1024,
-                allow_auto_create_topics=False,  # `ensure_topic` makes it, with its partitions
-                bootstrap_timeout_ms=self.timeout_ms,
-                max_block_ms=self.timeout_ms,
-                request_timeout_ms=self.timeout_ms,
-                delivery_timeout_ms=self.timeout_ms + 100,  # at least linger + request
+                bootstrap_servers=self.bootstrap, **producer_settings(self.timeout_ms)
             )
         return self._producer
 
