@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
-from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 from ledger.delivery.cloudevents import Headers
@@ -132,8 +132,16 @@ class Publisher:
     def close(self) -> None:
         """Drop the producer without waiting for what it still holds (re-sent anyway)."""
         producer, self._producer = self._producer, None
-        if producer is not None:
+        if producer is None:
+            return
+        try:
             producer.close(timeout=0)
+        except KafkaError:
+            # kafka-python 3.0.12 flushes first and raises while batches are in flight,
+            # before it stops its I/O thread: stop that thread, dropping the batches.
+            sender = getattr(producer, "_sender", None)
+            if sender is not None:
+                sender.force_close()
 
     def _open(self) -> Any:
         if self._producer is None:
