@@ -22,7 +22,7 @@ def groups() -> dict[str, Group]:
     found: dict[str, Group] = {}
     from benchmarks import delivery
 
-    found["R1,C1"] = delivery.run
+    found["R1,C1,S1"] = delivery.run
     return found
 
 
