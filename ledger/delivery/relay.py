@@ -2,14 +2,14 @@
 
 It reads the notification log a page at a time after its tracked position, publishes the
 page's refund events (key = refund id, CloudEvents binary mode), waits until the broker has
-acknowledged all of them, and only then moves its position past the page. A crash between
-the acknowledgement and the move publishes the page again: consumers deduplicate by
-`ce_source` and `ce_id`. The position lives in the views' tracking table, as
-`relay.<topic>`, and moves by compare and set, so two relays on one database never skip a
-page (one's move fails; it reads on from where the other got). Catching up, the relay reads
-and sends the next page while the broker acknowledges the one before (one page ahead, on the
-same idempotent producer, so a refund's events still go out in order); a page's position
-still moves only after all of its messages are acknowledged.
+acknowledged all of them, and only then moves its position past the page. Catching up, it
+reads and sends the next page while the broker acknowledges the one before (one page ahead,
+on the same idempotent producer, so a refund's events still go out in order). A crash
+between an acknowledgement and the move publishes that page again, and the page sent ahead
+of it (at most two pages): consumers deduplicate by `ce_source` and `ce_id`. The position
+lives in the views' tracking table, as `relay.<topic>`, and moves by compare and set, so two
+relays on one database never skip a page (one's move fails; it reads on from where the other
+got).
 
 Only refund events are published (`PUBLISHED_EVENTS`). The order, customer and address
 histories are the ledger's own bookkeeping: the position passes them without publishing
