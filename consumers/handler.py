@@ -4,6 +4,10 @@ The runner (consumers/runner.py) owns Kafka, the dead-letter topic, deduplicatio
 offsets: per polled batch it opens one database transaction, skips messages whose
 (source, id) it has seen, calls `handle` for the others, commits, and only then commits the
 offsets and calls `after_commit`.
+
+A handler may also have `handle_many(db, messages)`: the effect of several new messages at
+once, exactly as `handle` for each in order would have it (e.g. with batched statements).
+The runner then calls it once per batch instead of `handle`.
 """
 
 from __future__ import annotations

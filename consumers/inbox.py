@@ -3,20 +3,33 @@
 `consumer_inbox` holds one row per (consumer, CloudEvent source, CloudEvent id) a consumer
 has applied. The row is inserted in the same transaction as the consumer's effect, so a
 redelivered message (a crash before the offsets were committed, a duplicate from the relay)
-finds its row and is skipped: each event takes effect once per consumer.
+finds its row and is skipped: each event takes effect once per consumer. `first_deliveries`
+records a whole batch in a few multi-row statements (race-safe all the same: ON CONFLICT DO
+NOTHING, and only the rows it inserted come back).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from psycopg import sql
 
+from consumers.bulk import insert_rows
 from consumers.messages import Delivered
 from ledger.projections.store import Db
 
 INBOX_TABLE = "consumer_inbox"
+INBOX_COLUMNS = (
+    ("consumer", "text"),
+    ("source", "text"),
+    ("id", "text"),
+    ("topic", "text"),
+    ("partition_no", "integer"),
+    ("offset_no", "bigint"),
+    ("received_at", "text"),
+)
 
 
 def inbox_schema() -> list[sql.Composable]:
@@ -33,22 +46,27 @@ def inbox_schema() -> list[sql.Composable]:
 
 def first_delivery(db: Db, consumer: str, message: Delivered) -> bool:
     """Record the message as seen by `consumer`; False when it was seen before."""
-    inserted = db.rows(
-        sql.SQL(
-            "INSERT INTO {} (consumer, source, id, topic, partition_no, offset_no, received_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
-        ).format(sql.Identifier(INBOX_TABLE)),
-        (
-            consumer,
-            message.source,
-            message.id,
-            message.topic,
-            message.partition,
-            message.offset,
-            datetime.now(UTC).isoformat(),
-        ),
+    return bool(first_deliveries(db, consumer, [message]))
+
+
+def first_deliveries(db: Db, consumer: str, messages: Sequence[Delivered]) -> list[Delivered]:
+    """Record the messages as seen by `consumer`; those seen for the first time, in order
+    (of several copies in `messages`, the first)."""
+    received_at = datetime.now(UTC).isoformat()
+    rows = [
+        (consumer, m.source, m.id, m.topic, m.partition, m.offset, received_at) for m in messages
+    ]
+    returned = insert_rows(
+        db, INBOX_TABLE, INBOX_COLUMNS, rows, "ON CONFLICT DO NOTHING RETURNING source, id"
     )
-    return bool(inserted)
+    inserted = {(row["source"], row["id"]) for row in returned}
+    first = []
+    for message in messages:
+        key = (message.source, message.id)
+        if key in inserted:
+            inserted.discard(key)
+            first.append(message)
+    return first
 
 
 def dead_letter(record: Any, reason: str) -> dict[str, Any]:

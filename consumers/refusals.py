@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -21,20 +22,25 @@ DATABASE_DOWN = (
 
 
 class Refused(Exception):
-    """A handler raised for this message: it goes to the dead-letter topic with `reason`."""
+    """A handler raised for a message: it goes to the dead-letter topic with `reason`."""
 
-    def __init__(self, message: Delivered, reason: str) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.message = message
         self.reason = reason
 
 
-def apply_guarded(handler: Handler, db: Db, message: Delivered) -> None:
-    """`handler.handle`, with any error but the database's turned into `Refused`."""
+def apply_guarded(handler: Handler, db: Db, messages: Sequence[Delivered]) -> None:
+    """The handler's effect of `messages` (new ones, in order): its `handle_many` when it has
+    one, else `handle` for each; any error but the database's turned into `Refused` (the
+    runner then applies the batch again message by message, to find the one refused)."""
     try:
-        handler.handle(db, message)
+        handle_many = getattr(handler, "handle_many", None)
+        if handle_many is not None:
+            handle_many(db, messages)
+        else:
+            for message in messages:
+                handler.handle(db, message)
     except DATABASE_DOWN:
         raise
     except Exception as error:
-        reason = f"{handler.name} handler: {type(error).__name__}: {error}"
-        raise Refused(message, reason) from error
+        raise Refused(f"{handler.name} handler: {type(error).__name__}: {error}") from error

@@ -2,11 +2,12 @@
 
 Per polled batch: every record is parsed (consumers/inbound.py); the ones that parse are
 applied in ONE database transaction that also records them in `consumer_inbox` (already-seen
-ones are skipped); records that cannot be processed are copied to the dead-letter topic with
-the reason in the `dlq_error` header; only then are the offsets committed. If a handler
-raises for a message, the batch is rolled back and applied again message by message, so only
-that message is dead-lettered. A crash after the database commit and before the offset
-commit redelivers the batch, which the inbox absorbs.
+ones are skipped; the inbox rows in a few multi-row statements, the effects through the
+handler's `handle_many` when it has one); records that cannot be processed are copied to the
+dead-letter topic with the reason in the `dlq_error` header; only then are the offsets
+committed. If a handler raises for a message, the batch is rolled back and applied again
+message by message, so only that message is dead-lettered. A crash after the database
+commit and before the offset commit redelivers the batch, which the inbox absorbs.
 
 Test hook: LEDGER_CONSUMER_PAUSE_AFTER_COMMIT=SECONDS sleeps between the database commit and
 the offset commit (after logging "committed batch ...; committing offsets"), so a test can
@@ -28,7 +29,7 @@ from kafka.errors import CommitFailedError
 
 from consumers.handler import Handler
 from consumers.inbound import parse
-from consumers.inbox import dead_letter, first_delivery, inbox_schema
+from consumers.inbox import dead_letter, first_deliveries, inbox_schema
 from consumers.messages import Delivered, Undeliverable
 from consumers.refusals import Refused, apply_guarded
 from consumers.topics import caught_up, create_topics
@@ -154,14 +155,10 @@ class ConsumerRunner:
         return failures
 
     def _transaction(self, messages: list[Delivered]) -> None:
-        applied = duplicates = 0
         with self.store.writing() as db:
-            for message in messages:
-                if not first_delivery(db, self.handler.name, message):
-                    duplicates += 1
-                    continue
-                apply_guarded(self.handler, db, message)
-                applied += 1
+            new = first_deliveries(db, self.handler.name, messages)
+            apply_guarded(self.handler, db, new)
+        applied, duplicates = len(new), len(messages) - len(new)
         self.counts.applied += applied
         self.counts.duplicates += duplicates
         logger.info("applied %d message(s), skipped %d duplicate(s)", applied, duplicates)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import click
@@ -100,8 +101,9 @@ def run(
     stop = stop_on_signals()
     try:
         if once:
+            started = time.perf_counter()
             relay.catch_up(stop, give_up_after=timeout)
-            click.echo(_summary(relay))
+            click.echo(f"{_summary(relay)} in {time.perf_counter() - started:.2f} s")
             return
         relay.follow(stop, poll)
         click.echo(f"stopped; {_summary(relay)}")

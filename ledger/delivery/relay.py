@@ -2,14 +2,18 @@
 
 It reads the notification log a page at a time after its tracked position, publishes the
 page's refund events (key = refund id, CloudEvents binary mode), waits until the broker has
-acknowledged all of them, and only then moves its position past the page. A crash between
-the acknowledgement and the move publishes the page again: consumers deduplicate by
-`ce_source` and `ce_id`. The position lives in the views' tracking table, as
-`relay.<topic>`, and moves by compare and set, so two relays on one database never skip a
-page (one's move fails; it reads on from where the other got).
+acknowledged all of them, and only then moves its position past the page. Catching up, it
+reads and sends the next page while the broker acknowledges the one before (one page ahead,
+on the same idempotent producer, so a refund's events still go out in order). A crash
+between an acknowledgement and the move publishes that page again, and the page sent ahead
+of it (at most two pages): consumers deduplicate by `ce_source` and `ce_id`. The position
+lives in the views' tracking table, as `relay.<topic>`, and moves by compare and set, so two
+relays on one database never skip a page (one's move fails; it reads on from where the other
+got).
 
 Only refund events are published (`PUBLISHED_EVENTS`). The order, customer and address
-histories are the ledger's own bookkeeping: the position passes them without publishing.
+histories are the ledger's own bookkeeping: the position passes them without publishing
+(or decoding: their stored topic says what they are).
 A row that cannot be decoded is logged and passed over; `ledger audit verify` reports it.
 
 Any Kafka error (broker down, timeouts, a producer id the broker forgot) closes the producer;
@@ -23,15 +27,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.utils import resolve_topic
 from kafka.errors import KafkaError
 
 from ledger.delivery.cloudevents import DEFAULT_SOURCE, PUBLISHED_EVENTS, cloudevent
 from ledger.delivery.defaults import BATCH
-from ledger.delivery.producer import Message, Publisher
+from ledger.delivery.producer import Message, Publisher, Sent
 from ledger.delivery.retry import Backoff, BrokerUnavailable
 from ledger.projections.runner import ViewState, unseen
 from ledger.projections.store import StalePosition, ViewStore, open_store
@@ -79,6 +85,7 @@ class Relay:
         self.name = tracking_name(publisher.topic)
         self.store = open_store(app)
         self.store.ensure(self.name, ())
+        self._topics: dict[str, bool] = {}
 
     @property
     def position(self) -> int:
@@ -90,23 +97,68 @@ class Relay:
     def step(self) -> bool:
         """Publish the page after the position and move past it; False when there was none."""
         position = self.position
-        page = self.app.recorder.select_notifications(
-            start=position, limit=self.batch, inclusive_of_start=False
-        )
+        page = self._read(position)
         if not page:
             return False
-        messages = [m for m in map(self._message, page) if m is not None]
+        messages = self._messages(page)
         self.publisher.publish(messages)
+        self._advance(position, page, len(messages))
+        return True
+
+    def _pages(self, stop: threading.Event) -> Iterator[None]:
+        """Publish page after page up to the head (or until `stop`), yielding each time the
+        position moved. Each page is read and sent while the broker acknowledges the one
+        before it; the position moves past a page only once all its messages are
+        acknowledged, and by compare and set, as in `step`."""
+        position = self.position
+        current = self._send_page(position)
+        while current is not None:
+            page, sent, published = current
+            following = None if stop.is_set() else self._send_page(page[-1].id)
+            sent.wait()
+            if self._advance(position, page, published):
+                position = page[-1].id
+                yield
+            else:  # what we sent ahead was read from a position we do not hold
+                if following is not None:
+                    following[1].wait()
+                position = self.position
+                following = None if stop.is_set() else self._send_page(position)
+            current = following
+
+    def _send_page(self, position: int) -> tuple[list[Any], Sent, int] | None:
+        """The page after `position`, sent (not yet acknowledged); None at the head."""
+        page = self._read(position)
+        if not page:
+            return None
+        messages = self._messages(page)
+        return page, self.publisher.send(messages), len(messages)
+
+    def _read(self, position: int) -> list[Any]:
+        return list(
+            self.app.recorder.select_notifications(
+                start=position, limit=self.batch, inclusive_of_start=False
+            )
+        )
+
+    def _messages(self, page: list[Any]) -> list[Message]:
+        return [m for m in map(self._message, page) if m is not None]
+
+    def _advance(self, position: int, page: list[Any], published: int) -> bool:
+        """Move the position from `position` past `page`; False if another relay moved it."""
+        self.counts.published += published
+        self.counts.skipped += len(page) - published
         try:
             with self.store.advancing(self.name, position, page[-1].id):
                 pass
         except StalePosition:  # another relay published this page too: at-least-once
             logger.info("position %s moved by another relay; reading on from it", position)
-        self.counts.published += len(messages)
-        self.counts.skipped += len(page) - len(messages)
+            return False
         return True
 
     def _message(self, notification: Any) -> Message | None:
+        if not self._published_topic(notification.topic):
+            return None  # an order's, customer's or address's event: not decoded at all
         try:
             event = self.app.mapper.to_domain_event(notification)
         except Exception:  # `audit verify` reports the row; the relay cannot publish it
@@ -117,19 +169,30 @@ class Relay:
         headers, body = cloudevent(event, self.source)
         return Message(str(event.originator_id).encode(), headers, body)
 
+    def _published_topic(self, topic: str) -> bool:
+        """Whether the stored event's class is a published one (a topic that does not
+        resolve counts as published: decoding it logs why it is skipped)."""
+        published = self._topics.get(topic)
+        if published is None:
+            try:
+                published = issubclass(resolve_topic(topic), PUBLISHED_EVENTS)
+            except Exception:
+                published = True
+            self._topics[topic] = published
+        return published
+
     def catch_up(self, stop: threading.Event, give_up_after: float | None = None) -> None:
         """Publish every stored event up to the head (or until `stop`), retrying on Kafka
         errors; with `give_up_after`, raise BrokerUnavailable once it failed that long."""
         healthy_at = time.monotonic()
         while not stop.is_set():
             try:
-                if not self.step():
-                    return
+                for _ in self._pages(stop):
+                    self.backoff.reset()
+                    healthy_at = time.monotonic()
+                return
             except KafkaError as error:
                 self._recover(error, stop, healthy_at, give_up_after)
-                continue
-            self.backoff.reset()
-            healthy_at = time.monotonic()
 
     def _recover(
         self, error: KafkaError, stop: threading.Event, since: float, limit: float | None

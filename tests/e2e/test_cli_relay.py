@@ -115,7 +115,8 @@ def test_relay_killed_mid_batch_loses_nothing_after_restart(
     arrived = delivered(read_topic(kafka_bootstrap, topic, len(events)))
     assert set(arrived) == {(refund_id, version) for refund_id, version, _ in events}
     duplicates = sum(arrived.values()) - len(arrived)
-    assert duplicates <= 5, f"{duplicates} duplicates: more than one batch published twice"
+    # at most the page being acknowledged and the one sent ahead of it (--batch 5 each)
+    assert duplicates <= 10, f"{duplicates} duplicates: more than two pages published twice"
 
 
 def test_relay_recovers_by_itself_when_the_broker_comes_back_empty(

@@ -3,14 +3,23 @@ by compare and set, so a relay that lost the race neither moves it back nor skip
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaTimeoutError
 
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
-from ledger.delivery.producer import Message, Publisher
+from ledger.delivery.producer import Message, Publisher, Sent
 from ledger.delivery.relay import Relay
+from ledger.delivery.retry import Backoff, BrokerUnavailable
 
 from .support import AGENT
 
@@ -57,3 +66,107 @@ def test_a_relay_that_lost_the_race_reads_on_from_the_winners_position(
     finally:
         winner.close()
         loser.close()
+
+
+class NeverAcknowledged(Sent):
+    """A sent page the broker never acknowledges."""
+
+    def __init__(self) -> None:
+        super().__init__([], 0.0)
+
+    def wait(self) -> None:
+        raise KafkaTimeoutError("a message was not acknowledged in time")
+
+
+class SecondPageLost(Publisher):
+    """A real publisher whose second page is never acknowledged."""
+
+    sends = 0
+
+    def send(self, messages: Sequence[Message]) -> Sent:
+        self.sends += 1
+        sent = super().send(messages)
+        return NeverAcknowledged() if self.sends == 2 else sent
+
+
+def request_refunds(app: RefundLedger, count: int) -> None:
+    for n in range(count):
+        form = RequestForm(
+            order_id=f"O-{n}",
+            customer_id=f"C-{n}",
+            amount="20.00",
+            currency="EUR",
+            order_total="100.00",
+            reason="billing_error",
+        )
+        app.request(AGENT, RefundRequestIn.parse(form))
+
+
+def read_all(bootstrap: str, topic: str, expected: int) -> list[Any]:
+    """Records of every partition, polled until `expected` came and a poll brought none."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
+        consumer.seek_to_beginning()
+        records: list[Any] = []
+        deadline = time.monotonic() + 30
+        while True:
+            polled = [r for batch in consumer.poll(timeout_ms=500).values() for r in batch]
+            records += polled
+            if not polled and len(records) >= expected:
+                return records
+            assert time.monotonic() < deadline, f"{len(records)} records, {expected} expected"
+    finally:
+        consumer.close()
+
+
+def test_a_page_sent_ahead_moves_the_position_only_once_acknowledged(
+    app: RefundLedger, kafka_bootstrap: str
+) -> None:
+    request_refunds(app, 6)
+    head = app.recorder.max_notification_id()
+    topic = f"ahead-{uuid.uuid4().hex[:10]}"
+    failing = Relay(app, SecondPageLost(kafka_bootstrap, topic), batch=4, backoff=Backoff(9, 9))
+    try:
+        with pytest.raises(BrokerUnavailable):
+            failing.catch_up(threading.Event(), give_up_after=0)
+        assert failing.publisher.sends == 3  # the third page went out before the second failed
+        first_page = app.recorder.select_notifications(start=0, limit=4)
+        assert failing.position == first_page[-1].id  # not past the unacknowledged page
+    finally:
+        failing.close()
+    relay = Relay(app, Publisher(kafka_bootstrap, topic), batch=4)
+    try:
+        relay.catch_up(threading.Event())
+        assert relay.position == head
+        published = failing.counts.published + relay.counts.published  # each page once
+    finally:
+        relay.close()
+    by_refund: dict[bytes, list[int]] = defaultdict(list)
+    for record in read_all(kafka_bootstrap, topic, published):
+        by_refund[record.key].append(json.loads(record.value)["version"])
+    for versions in by_refund.values():  # at least once, in order, and again in order
+        firsts = list(dict.fromkeys(versions))
+        lasts = list(dict.fromkeys(reversed(versions)))[::-1]
+        assert firsts == sorted(firsts) and lasts == sorted(lasts), versions
+    assert sum(len(set(v)) for v in by_refund.values()) == published
+
+
+def test_pages_sent_ahead_arrive_in_version_order_per_refund(
+    app: RefundLedger, kafka_bootstrap: str
+) -> None:
+    request_refunds(app, 8)
+    topic = f"order-{uuid.uuid4().hex[:10]}"
+    relay = Relay(app, Publisher(kafka_bootstrap, topic), batch=3)
+    try:
+        relay.catch_up(threading.Event())
+    finally:
+        relay.close()
+    records = read_all(kafka_bootstrap, topic, relay.counts.published)
+    assert len(records) == relay.counts.published
+    by_refund: dict[bytes, list[int]] = defaultdict(list)
+    for record in records:
+        by_refund[record.key].append(json.loads(record.value)["version"])
+    assert len(by_refund) == 8
+    assert all(versions == sorted(versions) for versions in by_refund.values())

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from consumers.inbound import parse
+from consumers.inbound import parse, validators
 from consumers.messages import Undeliverable
 from ledger.delivery.cloudevents import cloudevent
 
@@ -109,3 +111,41 @@ def test_a_body_of_another_type_than_its_header_says_is_refused() -> None:
 def test_a_body_about_another_refund_than_the_subject_is_refused() -> None:
     other = dict(records()[0].headers)["ce_subject"]
     refused(with_header(started(), "ce_subject", other), "differs from ce_subject")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
+EDGE_STRINGS = st.sampled_from(
+    ["", "0" * 64, "a" * 64 + "\n", "A" * 64, "200.00\n", "1e5", "-0", "１", "2025-03-03",
+     "2025-03-03T09:00:00", "12345678123412341234123456789abc", "PayoutStarted"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    index=st.integers(min_value=0, max_value=5),
+    in_payload=st.booleans(),
+    change=st.sampled_from(["replace", "delete", "add"]),
+    which=st.integers(min_value=0, max_value=20),
+    value=JSON_VALUES | EDGE_STRINGS,
+)
+def test_the_fast_check_never_passes_a_body_the_full_check_refuses(
+    index: int, in_payload: bool, change: str, which: int, value: Any
+) -> None:
+    record = records()[index]
+    check = validators()[dict(record.headers)["ce_type"].decode()]
+    body = json.loads(record.value or b"")
+    target = body["payload"] if in_payload else body
+    name = sorted(target)[which % len(target)]
+    if change == "replace":
+        target[name] = value
+    elif change == "delete":
+        del target[name]
+    else:
+        target[f"extra_{which}"] = value
+    if check.fast.is_valid(body):
+        assert check.full.is_valid(body), body
+    assert (check.first_error(body) is None) == check.full.is_valid(body)
