@@ -22,7 +22,7 @@ from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
-from ledger.projections.base import View
+from ledger.projections.base import Fact, View
 from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.status import StatusView
@@ -99,7 +99,9 @@ class Projections:
             if not page:
                 return applied
             ids = [n.id for n in page]
-            events = [(n.id, self._decode(n)) for n in page if n.topic in topics]
+            events = [
+                fact for n in page if n.topic in topics and (fact := self._decode(n)) is not None
+            ]
             moved, stale = self._apply(views, positions, ids, events)
             applied += moved
             positions.update({view.name: page[-1].id for view in views})
@@ -111,12 +113,11 @@ class Projections:
         views: list[View],
         positions: dict[str, int],
         ids: list[int],
-        events: list[tuple[int, Any]],
+        decoded: list[Fact],
     ) -> tuple[int, list[str]]:
-        """One transaction: each view's unseen events of the page (`ids`, of which `events`
+        """One transaction: each view's unseen events of the page (`ids`, of which `decoded`
         are the decoded refund events) and its new position, the page's last id."""
         applied, stale, last = 0, [], ids[-1]
-        decoded = [(n, e) for n, e in events if e is not None]  # undecodable: skipped
         with self.store.writing() as db:
             for view in views:
                 position = positions[view.name]
@@ -129,13 +130,15 @@ class Projections:
                     view.process(db, decoded)
                     applied += len(ids)
                 else:
-                    view.process(db, [(n, e) for n, e in decoded if n > position])
+                    view.process(db, [fact for fact in decoded if fact.seq > position])
                     applied += sum(1 for n in ids if n > position)
         return applied, stale
 
-    def _decode(self, notification: Any) -> Any:
+    def _decode(self, notification: Any) -> Fact | None:
+        """The notification's event and what the views derive from it; None (skipped) when
+        it cannot be decoded."""
         try:
-            return self.app.mapper.to_domain_event(notification)
+            return Fact(notification.id, self.app.mapper.to_domain_event(notification))
         except Exception:  # an undecodable row is `audit verify`'s to report, not a view's
             logger.warning("notification %s cannot be decoded; skipped", notification.id)
             return None

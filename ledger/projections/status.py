@@ -20,12 +20,12 @@ from ledger.domain import refund_events as ev
 from ledger.domain.refund_apply import apply_payload
 from ledger.domain.vocabulary import Status
 from ledger.projections.base import (
+    Fact,
     View,
     create_index,
     create_table,
     insert,
     rows_by_key,
-    time_key,
 )
 from ledger.projections.store import Db
 
@@ -62,18 +62,18 @@ class StatusView(View):
             )
         return statements
 
-    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
-        mine = [(n, event) for n, event in batch if _is_refund_event(event)]
-        ids = sorted({str(event.originator_id) for _, event in mine})
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
+        mine = [fact for fact in batch if _is_refund_event(fact.event)]
+        ids = sorted({fact.key for fact in mine})
         rows = _load(db, ids)
         earlier = set(rows)
-        for notification_id, event in mine:
-            key = str(event.originator_id)
-            match event:
+        for fact in mine:
+            key = fact.key
+            match fact.event:
                 case ev.Requested():
-                    rows[key] = _requested(event, notification_id)
+                    rows[key] = _requested(fact)
                 case ev.RefundEvent() if key in rows:
-                    rows[key] = _applied(rows[key], event)
+                    rows[key] = _applied(rows[key], fact)
                 case _:
                     pass  # an event of a refund the view never saw opened: nothing to change
         new = [key for key in ids if key in rows and key not in earlier]
@@ -96,12 +96,12 @@ def _load(db: Db, ids: list[str]) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def _requested(event: ev.Requested, notification_id: int) -> dict[str, Any]:
+def _requested(fact: Fact) -> dict[str, Any]:
+    event: ev.Requested = fact.event
     request = event.payload
-    at = event.timestamp
     return {
-        "refund_id": str(event.originator_id),
-        "seq": notification_id,
+        "refund_id": fact.key,
+        "seq": fact.seq,
         "status": Status.REQUESTED,
         "order_id": request.order_id,
         "customer_id": request.customer_id,
@@ -122,9 +122,9 @@ def _requested(event: ev.Requested, notification_id: int) -> dict[str, Any]:
         "payout_attempt": 0,
         "last_rule": None,
         "version": event.originator_version,
-        "created_at": at.isoformat(),
-        "updated_at": at.isoformat(),
-        "created_key": time_key(at),
+        "created_at": fact.at,
+        "updated_at": fact.at,
+        "created_key": fact.at_key,
         "pending_since": None,
         "breach_recorded_since": None,
         "status_before_dispute": None,
@@ -132,8 +132,9 @@ def _requested(event: ev.Requested, notification_id: int) -> dict[str, Any]:
     }
 
 
-def _applied(row: dict[str, Any], event: ev.RefundEvent) -> dict[str, Any]:
+def _applied(row: dict[str, Any], fact: Fact) -> dict[str, Any]:
     """The row after one event, changed by the domain's own rules."""
+    event: ev.RefundEvent = fact.event
     state = SimpleNamespace(
         status=row["status"],
         flags=list(row["flags"]),
@@ -161,7 +162,7 @@ def _applied(row: dict[str, Any], event: ev.RefundEvent) -> dict[str, Any]:
         status_before_dispute=state.status_before_dispute or None,
         payout_attempt=state.payout_attempt,
         version=event.originator_version,
-        updated_at=event.timestamp.isoformat(),
+        updated_at=fact.at,
         **{c: None if getattr(state, c) is None else str(getattr(state, c)) for c in AMOUNTS},
         **{c: None if getattr(state, c) is None else getattr(state, c).isoformat() for c in TIMES},
     )

@@ -13,6 +13,7 @@ from psycopg import sql
 from ledger.app.service import Clock, RefundLedger
 from ledger.app.views import event_out, refund_out
 from ledger.demo import run_demo
+from ledger.projections.base import Fact
 from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.runner import Projections
@@ -164,7 +165,7 @@ def test_views_built_one_event_at_a_time_equal_views_built_in_one_page(
 
 
 class _FailingKpis(KpiView):
-    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
         super().process(db, batch)
         raise RuntimeError("the KPI view fails after writing its rows")
 
