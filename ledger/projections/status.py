@@ -67,15 +67,23 @@ class StatusView(View):
         ids = sorted({fact.key for fact in mine})
         rows = _load(db, ids)
         earlier = set(rows)
+        states: dict[str, SimpleNamespace] = {}  # the refunds this batch changes, as states
         for fact in mine:
             key = fact.key
             match fact.event:
                 case ev.Requested():
                     rows[key] = _requested(fact)
+                    states.pop(key, None)
                 case ev.RefundEvent() if key in rows:
-                    rows[key] = _applied(rows[key], fact)
+                    state = states.get(key)
+                    if state is None:
+                        state = states[key] = _state(rows[key])
+                    apply_payload(state, fact.event.payload, fact.event.timestamp)
+                    rows[key].update(version=fact.event.originator_version, updated_at=fact.at)
                 case _:
                     pass  # an event of a refund the view never saw opened: nothing to change
+        for key, state in states.items():  # each changed row written back from its state once
+            _store_state(rows[key], state)
         new = [key for key in ids if key in rows and key not in earlier]
         db.insert_many(TABLE, COLUMNS, [_stored(rows[key]) for key in new])
         db.executemany(
@@ -132,10 +140,10 @@ def _requested(fact: Fact) -> dict[str, Any]:
     }
 
 
-def _applied(row: dict[str, Any], fact: Fact) -> dict[str, Any]:
-    """The row after one event, changed by the domain's own rules."""
-    event: ev.RefundEvent = fact.event
-    state = SimpleNamespace(
+def _state(row: dict[str, Any]) -> SimpleNamespace:
+    """The small state object the domain's `apply_payload` changes, loaded from a row; it
+    then takes every event of the refund in the batch, in order, before it is stored back."""
+    return SimpleNamespace(
         status=row["status"],
         flags=list(row["flags"]),
         findings=(),
@@ -150,9 +158,11 @@ def _applied(row: dict[str, Any], fact: Fact) -> dict[str, Any]:
         **{c: None if row[c] is None else Decimal(row[c]) for c in AMOUNTS},
         **{c: None if row[c] is None else datetime.fromisoformat(row[c]) for c in TIMES},
     )
-    apply_payload(state, event.payload, event.timestamp)
-    changed = dict(row)
-    changed.update(
+
+
+def _store_state(row: dict[str, Any], state: SimpleNamespace) -> None:
+    """The row changed as the domain's own rules changed its state."""
+    row.update(
         status=state.status,
         flags=list(state.flags),
         tier=state.tier or None,
@@ -161,12 +171,9 @@ def _applied(row: dict[str, Any], fact: Fact) -> dict[str, Any]:
         last_rule=state.last_rule or None,
         status_before_dispute=state.status_before_dispute or None,
         payout_attempt=state.payout_attempt,
-        version=event.originator_version,
-        updated_at=fact.at,
         **{c: None if getattr(state, c) is None else str(getattr(state, c)) for c in AMOUNTS},
         **{c: None if getattr(state, c) is None else getattr(state, c).isoformat() for c in TIMES},
     )
-    return changed
 
 
 def _stored(row: dict[str, Any]) -> list[Any]:
