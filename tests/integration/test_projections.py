@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
@@ -187,3 +188,37 @@ def test_a_view_failing_midway_through_a_page_leaves_every_view_and_position_as_
     assert applied == 4 * len(app.recorder.select_notifications(start=1, limit=10_000))
     assert len(_rows(working, "refund_status", "seq")) == 3
     assert all(s.lag == 0 for s in working.states())
+
+
+class _OvertakenStatus(StatusView):
+    """On its first page, another process catches the KPI view up to the head of the log
+    (in its own transaction), so this process's compare and set on the KPI view fails."""
+
+    def __init__(self, other: Projections) -> None:
+        self.other = other
+        self.done = False
+
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
+        super().process(db, batch)
+        if not self.done:
+            self.done = True
+            worker = threading.Thread(target=self.other.catch_up, args=("kpis",))
+            worker.start()
+            worker.join(timeout=30)
+            assert not worker.is_alive()
+
+
+def test_a_view_overtaken_midway_by_another_process_is_applied_once_with_pages_read_ahead(
+    make_app: Callable[..., RefundLedger], postgres_url: str
+) -> None:
+    app = _demo(make_app, postgres_url)  # PostgreSQL: the next page is read ahead, in a thread
+    other = Projections(make_app(postgres_url))
+    views = [_OvertakenStatus(other), DecisionTrailView(), PayoutsView(), KpiView()]
+    projections = Projections(app, views)
+    projections.catch_up(batch=7)
+    built = {t: _rows(projections, t, "1, 2") for t in TABLES}
+    for name, view in projections.views.items():
+        projections.store.reset(name, view.tables)
+    Projections(app).catch_up()
+    assert {t: _rows(projections, t, "1, 2") for t in TABLES} == built
+    assert all(s.lag == 0 for s in projections.states())
