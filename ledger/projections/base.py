@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.utils import get_topic
@@ -21,6 +21,24 @@ if TYPE_CHECKING:
 REFUND_TOPICS = frozenset(get_topic(cls) for cls in CHAINED_EVENTS)
 
 
+class Fact:
+    """One decoded event with what every view derives from it, computed once per event: the
+    notification id, the refund id as text, the time as ISO text and as a sortable key."""
+
+    __slots__ = ("seq", "event", "key", "at", "at_key")
+
+    def __init__(self, seq: int, event: Any) -> None:
+        self.seq = seq
+        self.event = event
+        self.key = str(getattr(event, "originator_id", ""))
+        moment = getattr(event, "timestamp", None)
+        if isinstance(moment, datetime):
+            self.at = moment.isoformat()
+            self.at_key = time_key(moment)
+        else:
+            self.at = self.at_key = ""
+
+
 class View(ABC):
     """A read model: rows derived from the refund events, kept by one projection."""
 
@@ -33,8 +51,9 @@ class View(ABC):
         """CREATE statements of the view's tables and indexes (idempotent)."""
 
     @abstractmethod
-    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
-        """Apply (notification id, event) pairs in order; events the view ignores are skipped."""
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
+        """Apply the decoded events in notification order; events the view ignores are
+        skipped."""
 
 
 def rows_by_key(db: Db, table: str, key: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -57,7 +76,14 @@ LOAD_CHUNK = 500  # SQLite allows 999 parameters (older builds), PostgreSQL far 
 
 def time_key(moment: datetime) -> str:
     """A UTC time as text that sorts in time order (fixed width, microseconds, Z)."""
+    if (
+        moment.utcoffset() == _ZERO and moment.year >= 1000
+    ):  # stored times are UTC: no conversion, no strftime
+        return f"{moment.isoformat(timespec='microseconds')[:26]}Z"
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_ZERO = timedelta(0)
 
 
 def insert(table: str, columns: Sequence[str], conflict: Sequence[str] = ()) -> sql.Composed:

@@ -20,11 +20,11 @@ from psycopg import sql
 
 from ledger.domain import refund_events as ev
 from ledger.projections.base import (
+    Fact,
     View,
     create_index,
     create_table,
     rows_by_key,
-    time_key,
 )
 from ledger.projections.store import Db
 
@@ -45,19 +45,19 @@ class KpiView(View):
         columns = [(c, "BIGINT" if c in INT else "TEXT") for c in COLUMNS]
         return [create_table(TABLE, columns, ["refund_id"]), create_index(TABLE, "created_key")]
 
-    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
         """Rows of the batch's refunds loaded once and changed in memory; then the new rows
         inserted and the earlier ones updated, one statement each."""
         earlier = rows_by_key(db, TABLE, "refund_id", _changed_ids(batch))
         new: dict[str, dict[str, Any]] = {}
-        for notification_id, event in batch:
-            key, at = str(getattr(event, "originator_id", "")), _iso(event)
+        for fact in batch:
+            key, at, event = fact.key, fact.at, fact.event
             if isinstance(event, ev.Requested):
                 p = event.payload
-                new[key] = dict(refund_id=key, seq=notification_id, reason=p.reason,
+                new[key] = dict(refund_id=key, seq=fact.seq, reason=p.reason,
                                 channel=p.channel, currency=p.currency,
                                 requested_amount=str(p.amount), created_at=at,
-                                created_key=time_key(event.timestamp), automatic=0,
+                                created_key=fact.at_key, automatic=0,
                                 sla_breaches=0)  # fmt: skip
                 continue
             row = new.get(key) or earlier.get(key)
@@ -76,10 +76,10 @@ UPDATE = sql.SQL("UPDATE {} SET {} WHERE refund_id = %s").format(
 _CHANGES = (ev.Approved, ev.Rejected, ev.DisputeResolved, ev.PayoutSettled, ev.SlaBreached)
 
 
-def _changed_ids(batch: Sequence[tuple[int, Any]]) -> list[str]:
+def _changed_ids(batch: Sequence[Fact]) -> list[str]:
     """Refunds with an event that moves a KPI and no request in this batch."""
-    requested = {str(e.originator_id) for _, e in batch if isinstance(e, ev.Requested)}
-    changed = {str(e.originator_id) for _, e in batch if isinstance(e, _CHANGES)}
+    requested = {f.key for f in batch if isinstance(f.event, ev.Requested)}
+    changed = {f.key for f in batch if isinstance(f.event, _CHANGES)}
     return sorted(changed - requested)
 
 
@@ -99,11 +99,6 @@ def _apply(row: dict[str, Any], event: Any, at: str) -> None:
             row["sla_breaches"] = (row.get("sla_breaches") or 0) + 1
         case _:
             pass  # nothing else moves a KPI
-
-
-def _iso(event: Any) -> str:
-    moment = getattr(event, "timestamp", None)
-    return moment.isoformat() if isinstance(moment, datetime) else ""
 
 
 def _decide(row: dict[str, Any], at: str, decision: str, auto: int, amount: str | None) -> None:

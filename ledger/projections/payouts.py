@@ -12,7 +12,7 @@ from typing import Any
 from psycopg import sql
 
 from ledger.domain import refund_events as ev
-from ledger.projections.base import View, create_index, create_table, rows_by_key
+from ledger.projections.base import Fact, View, create_index, create_table, rows_by_key
 from ledger.projections.store import Db
 
 TABLE = "payouts"
@@ -39,7 +39,7 @@ class PayoutsView(View):
             create_index(TABLE, "seq"),
         ]
 
-    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
         """The batch's changes gathered in memory, then written in three statements: new
         refunds, new attempts (already settled or failed when that came in the batch too),
         and the outcomes of attempts started in earlier batches."""
@@ -47,19 +47,19 @@ class PayoutsView(View):
         new_refunds: list[list[Any]] = []
         started: dict[tuple[str, int], dict[str, Any]] = {}
         finished: list[list[Any]] = []
-        for notification_id, event in batch:
-            key = str(event.originator_id)
+        for fact in batch:
+            key, event = fact.key, fact.event
             match event:
                 case ev.Requested(payload=request):
                     refunds[key] = {"order_id": request.order_id, "currency": request.currency}
                     new_refunds.append([key, request.order_id, request.currency])
                 case ev.PayoutStarted(payload=p):
-                    started[(key, p.attempt)] = _attempt(notification_id, event, refunds.get(key))
+                    started[(key, p.attempt)] = _attempt(fact, refunds.get(key))
                 case ev.PayoutSettled(payload=p):
-                    outcome: Outcome = ("settled", p.reference, None, event.timestamp.isoformat())
+                    outcome: Outcome = ("settled", p.reference, None, fact.at)
                     _finish(started, finished, key, p.attempt, outcome)
                 case ev.PayoutFailed(payload=p):
-                    outcome = ("failed", p.reference, p.reason, event.timestamp.isoformat())
+                    outcome = ("failed", p.reference, p.reason, fact.at)
                     _finish(started, finished, key, p.attempt, outcome)
                 case _:
                     pass  # every other event changes no payout
@@ -76,26 +76,26 @@ Outcome = tuple[str, str | None, str | None, str]  # status, reference, failure,
 OUTCOME = ("status", "reference", "failure", "finished_at")
 
 
-def _known_refunds(db: Db, batch: Sequence[tuple[int, Any]]) -> dict[str, dict[str, Any]]:
+def _known_refunds(db: Db, batch: Sequence[Fact]) -> dict[str, dict[str, Any]]:
     """Order and currency of the refunds whose payouts start in this batch, requested before."""
-    requested = {str(e.originator_id) for _, e in batch if isinstance(e, ev.Requested)}
-    ids = {str(e.originator_id) for _, e in batch if isinstance(e, ev.PayoutStarted)} - requested
+    requested = {f.key for f in batch if isinstance(f.event, ev.Requested)}
+    ids = {f.key for f in batch if isinstance(f.event, ev.PayoutStarted)} - requested
     return rows_by_key(db, REFUNDS, "refund_id", sorted(ids))
 
 
-def _attempt(notification_id: int, event: Any, refund: dict[str, Any] | None) -> dict[str, Any]:
-    started = event.payload
+def _attempt(fact: Fact, refund: dict[str, Any] | None) -> dict[str, Any]:
+    started = fact.event.payload
     return {
-        "refund_id": str(event.originator_id),
+        "refund_id": fact.key,
         "attempt": started.attempt,
-        "seq": notification_id,
+        "seq": fact.seq,
         "order_id": (refund or {}).get("order_id"),
         "currency": (refund or {}).get("currency"),
         "method": started.method,
         "amount": str(started.amount),
         "status": "pending",
         "started_by": started.actor,
-        "started_at": event.timestamp.isoformat(),
+        "started_at": fact.at,
     }
 
 

@@ -14,15 +14,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
-from ledger.projections.base import View
+from ledger.projections.base import Fact, View
 from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.status import StatusView
@@ -32,6 +35,7 @@ from ledger.projections.wakeup import wakeup
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
+Page = tuple[list[int], list[Fact]]  # a page's notification ids, and its decoded events
 
 
 def all_views() -> list[View]:
@@ -92,31 +96,58 @@ class Projections:
         topics = frozenset().union(*(view.topics for view in views))
         positions = self.store.positions([view.name for view in views])
         applied = 0
-        while True:
-            page = self.app.recorder.select_notifications(
-                start=min(positions.values()), limit=batch, inclusive_of_start=False
+        with ExitStack() as stack:
+            ahead = self._reader(stack, topics, batch)
+            page = ahead(min(positions.values()))
+            while True:
+                ids, events = page()
+                if not ids:
+                    return applied
+                page = ahead(ids[-1])  # the next page, read while this one is applied
+                moved, stale = self._apply(views, positions, ids, events)
+                applied += moved
+                positions.update({view.name: ids[-1] for view in views})
+                if stale:  # another process applied these; go on from where it got
+                    positions.update(self.store.positions(stale))
+                    if min(positions.values()) != ids[-1]:  # the page read ahead is not next
+                        page = ahead(min(positions.values()))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reader(
+        self, stack: ExitStack, topics: frozenset[str], batch: int
+    ) -> Callable[[int], Callable[[], Page]]:
+        """`ahead(start)` starts reading (and decoding) the page after `start`; calling what
+        it returns gives the page. On PostgreSQL the page is read in a thread while the
+        previous page's transaction runs (its round trips and commit leave the client idle):
+        only the log is read ahead, and each page is still applied, in order, in its own
+        transaction that moves the positions (compare and set) as before. SQLite reads the
+        page when it is asked for."""
+
+        def read(start: int) -> Page:
+            found = self.app.recorder.select_notifications(
+                start=start, limit=batch, inclusive_of_start=False
             )
-            if not page:
-                return applied
-            ids = [n.id for n in page]
-            events = [(n.id, self._decode(n)) for n in page if n.topic in topics]
-            moved, stale = self._apply(views, positions, ids, events)
-            applied += moved
-            positions.update({view.name: page[-1].id for view in views})
-            if stale:  # another process applied these; go on from where it got
-                positions.update(self.store.positions(stale))
+            return [n.id for n in found], [
+                fact for n in found if n.topic in topics and (fact := self._decode(n)) is not None
+            ]
+
+        if not self.postgres:
+            return lambda start: partial(read, start)
+        pool = stack.enter_context(
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="projections-read")
+        )
+        return lambda start: pool.submit(read, start).result
 
     def _apply(
         self,
         views: list[View],
         positions: dict[str, int],
         ids: list[int],
-        events: list[tuple[int, Any]],
+        decoded: list[Fact],
     ) -> tuple[int, list[str]]:
-        """One transaction: each view's unseen events of the page (`ids`, of which `events`
+        """One transaction: each view's unseen events of the page (`ids`, of which `decoded`
         are the decoded refund events) and its new position, the page's last id."""
         applied, stale, last = 0, [], ids[-1]
-        decoded = [(n, e) for n, e in events if e is not None]  # undecodable: skipped
         with self.store.writing() as db:
             for view in views:
                 position = positions[view.name]
@@ -129,13 +160,15 @@ class Projections:
                     view.process(db, decoded)
                     applied += len(ids)
                 else:
-                    view.process(db, [(n, e) for n, e in decoded if n > position])
+                    view.process(db, [fact for fact in decoded if fact.seq > position])
                     applied += sum(1 for n in ids if n > position)
         return applied, stale
 
-    def _decode(self, notification: Any) -> Any:
+    def _decode(self, notification: Any) -> Fact | None:
+        """The notification's event and what the views derive from it; None (skipped) when
+        it cannot be decoded."""
         try:
-            return self.app.mapper.to_domain_event(notification)
+            return Fact(notification.id, self.app.mapper.to_domain_event(notification))
         except Exception:  # an undecodable row is `audit verify`'s to report, not a view's
             logger.warning("notification %s cannot be decoded; skipped", notification.id)
             return None

@@ -20,12 +20,12 @@ from ledger.domain import refund_events as ev
 from ledger.domain.refund_apply import apply_payload
 from ledger.domain.vocabulary import Status
 from ledger.projections.base import (
+    Fact,
     View,
     create_index,
     create_table,
     insert,
     rows_by_key,
-    time_key,
 )
 from ledger.projections.store import Db
 
@@ -62,20 +62,28 @@ class StatusView(View):
             )
         return statements
 
-    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
-        mine = [(n, event) for n, event in batch if _is_refund_event(event)]
-        ids = sorted({str(event.originator_id) for _, event in mine})
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
+        mine = [fact for fact in batch if _is_refund_event(fact.event)]
+        ids = sorted({fact.key for fact in mine})
         rows = _load(db, ids)
         earlier = set(rows)
-        for notification_id, event in mine:
-            key = str(event.originator_id)
-            match event:
+        states: dict[str, SimpleNamespace] = {}  # the refunds this batch changes, as states
+        for fact in mine:
+            key = fact.key
+            match fact.event:
                 case ev.Requested():
-                    rows[key] = _requested(event, notification_id)
+                    rows[key] = _requested(fact)
+                    states.pop(key, None)
                 case ev.RefundEvent() if key in rows:
-                    rows[key] = _applied(rows[key], event)
+                    state = states.get(key)
+                    if state is None:
+                        state = states[key] = _state(rows[key])
+                    apply_payload(state, fact.event.payload, fact.event.timestamp)
+                    rows[key].update(version=fact.event.originator_version, updated_at=fact.at)
                 case _:
                     pass  # an event of a refund the view never saw opened: nothing to change
+        for key, state in states.items():  # each changed row written back from its state once
+            _store_state(rows[key], state)
         new = [key for key in ids if key in rows and key not in earlier]
         db.insert_many(TABLE, COLUMNS, [_stored(rows[key]) for key in new])
         db.executemany(
@@ -96,12 +104,12 @@ def _load(db: Db, ids: list[str]) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def _requested(event: ev.Requested, notification_id: int) -> dict[str, Any]:
+def _requested(fact: Fact) -> dict[str, Any]:
+    event: ev.Requested = fact.event
     request = event.payload
-    at = event.timestamp
     return {
-        "refund_id": str(event.originator_id),
-        "seq": notification_id,
+        "refund_id": fact.key,
+        "seq": fact.seq,
         "status": Status.REQUESTED,
         "order_id": request.order_id,
         "customer_id": request.customer_id,
@@ -122,9 +130,9 @@ def _requested(event: ev.Requested, notification_id: int) -> dict[str, Any]:
         "payout_attempt": 0,
         "last_rule": None,
         "version": event.originator_version,
-        "created_at": at.isoformat(),
-        "updated_at": at.isoformat(),
-        "created_key": time_key(at),
+        "created_at": fact.at,
+        "updated_at": fact.at,
+        "created_key": fact.at_key,
         "pending_since": None,
         "breach_recorded_since": None,
         "status_before_dispute": None,
@@ -132,9 +140,10 @@ def _requested(event: ev.Requested, notification_id: int) -> dict[str, Any]:
     }
 
 
-def _applied(row: dict[str, Any], event: ev.RefundEvent) -> dict[str, Any]:
-    """The row after one event, changed by the domain's own rules."""
-    state = SimpleNamespace(
+def _state(row: dict[str, Any]) -> SimpleNamespace:
+    """The small state object the domain's `apply_payload` changes, loaded from a row; it
+    then takes every event of the refund in the batch, in order, before it is stored back."""
+    return SimpleNamespace(
         status=row["status"],
         flags=list(row["flags"]),
         findings=(),
@@ -149,9 +158,11 @@ def _applied(row: dict[str, Any], event: ev.RefundEvent) -> dict[str, Any]:
         **{c: None if row[c] is None else Decimal(row[c]) for c in AMOUNTS},
         **{c: None if row[c] is None else datetime.fromisoformat(row[c]) for c in TIMES},
     )
-    apply_payload(state, event.payload, event.timestamp)
-    changed = dict(row)
-    changed.update(
+
+
+def _store_state(row: dict[str, Any], state: SimpleNamespace) -> None:
+    """The row changed as the domain's own rules changed its state."""
+    row.update(
         status=state.status,
         flags=list(state.flags),
         tier=state.tier or None,
@@ -160,12 +171,9 @@ def _applied(row: dict[str, Any], event: ev.RefundEvent) -> dict[str, Any]:
         last_rule=state.last_rule or None,
         status_before_dispute=state.status_before_dispute or None,
         payout_attempt=state.payout_attempt,
-        version=event.originator_version,
-        updated_at=event.timestamp.isoformat(),
         **{c: None if getattr(state, c) is None else str(getattr(state, c)) for c in AMOUNTS},
         **{c: None if getattr(state, c) is None else getattr(state, c).isoformat() for c in TIMES},
     )
-    return changed
 
 
 def _stored(row: dict[str, Any]) -> list[Any]:

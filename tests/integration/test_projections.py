@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
@@ -13,6 +14,7 @@ from psycopg import sql
 from ledger.app.service import Clock, RefundLedger
 from ledger.app.views import event_out, refund_out
 from ledger.demo import run_demo
+from ledger.projections.base import Fact
 from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.runner import Projections
@@ -164,7 +166,7 @@ def test_views_built_one_event_at_a_time_equal_views_built_in_one_page(
 
 
 class _FailingKpis(KpiView):
-    def process(self, db: Db, batch: Sequence[tuple[int, Any]]) -> None:
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
         super().process(db, batch)
         raise RuntimeError("the KPI view fails after writing its rows")
 
@@ -186,3 +188,37 @@ def test_a_view_failing_midway_through_a_page_leaves_every_view_and_position_as_
     assert applied == 4 * len(app.recorder.select_notifications(start=1, limit=10_000))
     assert len(_rows(working, "refund_status", "seq")) == 3
     assert all(s.lag == 0 for s in working.states())
+
+
+class _OvertakenStatus(StatusView):
+    """On its first page, another process catches the KPI view up to the head of the log
+    (in its own transaction), so this process's compare and set on the KPI view fails."""
+
+    def __init__(self, other: Projections) -> None:
+        self.other = other
+        self.done = False
+
+    def process(self, db: Db, batch: Sequence[Fact]) -> None:
+        super().process(db, batch)
+        if not self.done:
+            self.done = True
+            worker = threading.Thread(target=self.other.catch_up, args=("kpis",))
+            worker.start()
+            worker.join(timeout=30)
+            assert not worker.is_alive()
+
+
+def test_a_view_overtaken_midway_by_another_process_is_applied_once_with_pages_read_ahead(
+    make_app: Callable[..., RefundLedger], postgres_url: str
+) -> None:
+    app = _demo(make_app, postgres_url)  # PostgreSQL: the next page is read ahead, in a thread
+    other = Projections(make_app(postgres_url))
+    views = [_OvertakenStatus(other), DecisionTrailView(), PayoutsView(), KpiView()]
+    projections = Projections(app, views)
+    projections.catch_up(batch=7)
+    built = {t: _rows(projections, t, "1, 2") for t in TABLES}
+    for name, view in projections.views.items():
+        projections.store.reset(name, view.tables)
+    Projections(app).catch_up()
+    assert {t: _rows(projections, t, "1, 2") for t in TABLES} == built
+    assert all(s.lag == 0 for s in projections.states())
