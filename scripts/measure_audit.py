@@ -11,14 +11,15 @@ its default (durable) settings and is removed afterwards. A benchmark: no test a
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from measure_commands import AGENT, MANAGER, embedded_postgres_url
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.data import AGENT, MANAGER
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.audit.bundle import export_bundle
@@ -26,6 +27,7 @@ from ledger.audit.bundle_check import verify_bundle
 from ledger.audit.store import verify_store
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
+from localservers.postgres import running_postgres
 
 EVENTS_PER_REFUND = 5
 T = TypeVar("T")
@@ -66,8 +68,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000, help="about this many events")
     args = parser.parse_args()
     refunds = max(1, args.events // EVENTS_PER_REFUND)
-    with embedded_postgres_url() as url, tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(database_url=url)
+    with running_postgres(durable=True) as server, tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=server.get_uri())
         app = bootstrap(settings)
         started = time.perf_counter()
         fill(app, refunds)

@@ -19,47 +19,20 @@ afterwards. A benchmark: nothing here is asserted by a test.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from measure_commands import AGENT, FINANCE, MANAGER, count_events, embedded_postgres_url
-
-from ledger.app.requests import RefundRequestIn, RequestForm
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.data import EVENTS_PER_REFUND, count_events, fill
 from ledger.app.service import RefundLedger
 from ledger.audit.store import verify_store
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.projections.runner import Projections
-
-EVENTS_PER_REFUND = 12  # 8 on the refund, 4 on its order, customer and address histories
-SAVE_BATCH = 200
-
-
-def fill(app: RefundLedger, refunds: int) -> None:
-    """Refunds of 120.00 (a manager's approval), each paid, settled and noted."""
-    batch = []
-    for n in range(refunds):
-        form = RequestForm(
-            order_id=f"O-{n}",
-            customer_id=f"C-{n % 5000}",
-            amount="120.00",
-            currency="EUR",
-            order_total="1000.00",
-            reason=("billing_error", "price_adjustment", "goodwill")[n % 3],
-        )
-        refund = app.request(AGENT, RefundRequestIn.parse(form))
-        at = app.clock()
-        refund.approve(MANAGER, None, None, app.policy, at)
-        refund.start_payout(FINANCE, None, app.policy, at)
-        refund.settle_payout(FINANCE, f"PSP-{n}", app.policy, at)
-        for text in ("called the customer", "closed"):
-            refund.add_note(MANAGER, text, app.policy, at)
-        batch.append(refund)
-        if len(batch) == SAVE_BATCH:
-            app.save(*batch)
-            batch = []
-    app.save(*batch)
+from localservers.postgres import running_postgres
 
 
 def timed(backend: str, label: str, events: int, action: Callable[[], object]) -> None:
@@ -106,8 +79,8 @@ def main() -> None:
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory(prefix="ledger-measure-") as tmp:
             measure("sqlite", f"sqlite:///{tmp}/ledger.db", args.events)
-    with embedded_postgres_url() as url:
-        measure("postgres", url, args.events)
+    with running_postgres(durable=True) as server:
+        measure("postgres", server.get_uri(), args.events)
 
 
 if __name__ == "__main__":
