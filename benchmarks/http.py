@@ -35,6 +35,7 @@ from ledger.access.tokens import TokenStore
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
+from localservers.process import stop
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
 ACTORS = {"agent": "agent:ann", "verifier": "verifier:vic", "manager": "manager:bob",
@@ -138,12 +139,7 @@ def serving(command: list[str], ready: str, scratch: Path) -> Iterator[Serving]:
         wait_ready(port, ready, process, log)
         yield Serving(port, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 15)
     errors = [line for line in log.read_text(errors="replace").splitlines()
               if " ERROR " in line or "Traceback" in line]  # fmt: skip
     if errors:

@@ -61,7 +61,8 @@ def _history_rows(stack: Stack) -> Iterator[Row]:
     times = stack.size(1000, 200)
     try:
         refund_id = _refund_with_events(app, 50)
-        table = sql.Identifier("public", getattr(app.recorder, "events_table_name"))  # noqa: B009
+        recorder: Any = app.recorder  # PostgreSQL's: its events table's schema and name
+        table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
         with psycopg.connect(url) as conn:
             conn.autocommit = True
             statement = sql.SQL(

@@ -48,6 +48,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 from localservers.postgres import start_postgres
+from localservers.process import stop
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
 ACTORS = {"agent": "agent:ann", "verifier": "verifier:vic", "manager": "manager:bob",
@@ -187,12 +188,7 @@ def serving(url: str, workers: int, log: Path) -> Iterator[tuple[str, psutil.Pro
         wait_healthy(base_url, deadline)
         yield base_url, psutil.Process(process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 15)
 
 
 def wait_healthy(base_url: str, deadline: float) -> None:

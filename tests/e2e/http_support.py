@@ -24,6 +24,7 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 from ledger.projections.store import open_store
+from localservers.process import stop
 
 from .support import LEDGER, clean_env
 
@@ -110,12 +111,7 @@ def running_server(
         _wait_healthy(server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 15)
 
 
 def _wait_for_port(process: subprocess.Popen[bytes], log: Path) -> str:
