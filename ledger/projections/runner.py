@@ -106,7 +106,7 @@ class Projections:
                 page = ahead(ids[-1])  # the next page, read while this one is applied
                 moved, stale = self._apply(views, positions, ids, events)
                 applied += moved
-                positions.update({view.name: ids[-1] for view in views})
+                positions.update({v.name: max(positions[v.name], ids[-1]) for v in views})
                 if stale:  # another process applied these; go on from where it got
                     positions.update(self.store.positions(stale))
                     if min(positions.values()) != ids[-1]:  # the page read ahead is not next
