@@ -60,8 +60,7 @@ async def services(request: Request) -> Services:
 
 
 async def ledger_app(request: Request) -> RefundLedger:
-    found: Services = request.app.state.services
-    return found.ledger
+    return (await services(request)).ledger
 
 
 bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens issue`.")
