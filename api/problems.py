@@ -74,7 +74,10 @@ def problem(
 
 
 def from_error(error: errors.LedgerError, request_id: str | None) -> JSONResponse:
-    return problem(status_for(error), error.code, error.message, request_id)
+    """The problem of a domain error; a separation-of-duties refusal adds the extension
+    member `rule`, the rule that refused (e.g. `separation.requester_verifies`)."""
+    extra = {"rule": error.rule} if isinstance(error, errors.SeparationOfDuties) else {}
+    return problem(status_for(error), error.code, error.message, request_id, **extra)
 
 
 def named(code: str, detail: str, request_id: str | None = None, **extra: Any) -> JSONResponse:

@@ -3,7 +3,9 @@
 Kinds: `fraud_flag` (Flagged), `dual_control_approval` (the Approved that completes a
 dual-control approval: it names both approvers and is the decision that lets money move; the
 first approval, ApprovalRecorded, decides nothing yet), `dispute_overturned` (DisputeResolved
-with outcome overturned), `sla_escalation` (SlaBreached, and an Escalated whose rule is an SLA
+with outcome overturned, and OverturnRouted: an overturn beyond what the resolver may approve
+alone, waiting for approvers; its approval then raises what any approval raises),
+`sla_escalation` (SlaBreached, and an Escalated whose rule is an SLA
 rule; a person's own escalation is not an alert), `chain_break` (see chain_check.py).
 
 Publishing is at-least-once: alerts are marked published only after the broker acknowledged
@@ -50,6 +52,13 @@ def event_alert(event_type: str, payload: dict[str, Any]) -> tuple[str, str] | N
         case "DisputeResolved" if payload["outcome"] == "overturned":
             amount = payload["amount"] or "the previous amount"
             detail = f"overturned by {payload['actor']} to {amount}: {payload['rationale']}"
+            return "dispute_overturned", detail
+        case "OverturnRouted":
+            detail = (
+                f"overturned by {payload['actor']} to {payload['amount']}, waiting for "
+                f"{payload['approvals_required']} approval(s) at the {payload['tier']} tier "
+                f"({rule}): {payload['rationale']}"
+            )
             return "dispute_overturned", detail
         case "SlaBreached":
             detail = f"SLA breached at tier {payload['tier']}, pending since "

@@ -26,6 +26,7 @@ SHOP = Actor.parse("system:storefront")
 VIC, WES = Actor.parse("verifier:vic"), Actor.parse("verifier:wes")
 BOB, MIA = Actor.parse("manager:bob"), Actor.parse("manager:mia")
 FAY, FINN = Actor.parse("finance:fay"), Actor.parse("finance:finn")
+PAT = Actor.parse("finance:pat")  # pays out: approvers never pay out what they approved
 DANA = Actor.parse("disputes:dana")
 BY_CHANNEL = {"phone": ANN, "email": EVE, "store": SAM, "api": SHOP}
 STREETS = ("Mill Road", "Station Street", "Elm Grove", "Quay Side", "Kings Avenue", "Park Row")
@@ -105,10 +106,10 @@ class Demo:
     def pay(self, refund_id: UUID, wait: float = 20, method: str | None = None) -> Story:
         """Finance starts the payout after `wait` hours; the provider settles it later."""
         yield wait
-        self.app.start_payout(refund_id, FAY, method)
+        self.app.start_payout(refund_id, PAT, method)
         yield 5
         self.payouts += 1
-        self.app.settle_payout(refund_id, FAY, f"PSP-{self.tag}-{self.payouts:04d}")
+        self.app.settle_payout(refund_id, PAT, f"PSP-{self.tag}-{self.payouts:04d}")
 
 
 def _parse(form: RequestForm) -> RefundRequestIn:

@@ -15,6 +15,7 @@ from ledger.demo_cast import (
     FINN,
     FREQUENT_CUSTOMER,
     MIA,
+    PAT,
     SAM,
     VIC,
     WES,
@@ -59,7 +60,7 @@ def two_finance(d: Demo) -> Story:
     yield 24
     d.app.approve(rid, FINN, None, None)
     yield 24
-    d.app.start_payout(rid, FAY, "bank_transfer")
+    d.app.start_payout(rid, PAT, "bank_transfer")
 
 
 def manual_rejection(d: Demo) -> Story:

@@ -68,7 +68,7 @@ def request(
             idempotency_key=idempotency_key,
         )
     )
-    who = Actor.parse(actor)
+    who = Actor.acting(actor)
     render.refund(refund_out(ledger.app.request(who, form)), as_json)
 
 
@@ -88,7 +88,7 @@ def verify(
     as_json: bool,
 ) -> None:
     """Verify a request whose goods come back; a failed verification rejects it."""
-    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     condition = inputs.optional_text(condition, "--condition")
     failure = inputs.optional_text(failure, "--fail")
     render.refund(refund_out(ledger.app.verify(refund_id, who, condition, failure)), as_json)
@@ -110,7 +110,7 @@ def approve(
     as_json: bool,
 ) -> None:
     """Approve within your authority; large refunds need a second, different approver."""
-    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     note = inputs.optional_text(note, "--note")
     render.refund(refund_out(ledger.app.approve(refund_id, who, amount, note)), as_json)
 
@@ -125,7 +125,7 @@ def _reasoned(name: str, short_help: str, doc: str) -> click.Command:
     @json_option
     @pass_ledger
     def command(ledger: LedgerContext, refund: str, actor: str, reason: str, as_json: bool) -> None:
-        refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+        refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
         text = inputs.text(reason, "--reason")
         action = getattr(ledger.app, name)
         render.refund(refund_out(action(refund_id, who, text)), as_json)
@@ -150,6 +150,6 @@ cancel = _reasoned(
 @pass_ledger
 def note(ledger: LedgerContext, refund: str, actor: str, text: str, as_json: bool) -> None:
     """Add a note to the refund's history (it changes nothing else)."""
-    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     body = inputs.text(text, "--text")
     render.refund(refund_out(ledger.app.add_note(refund_id, who, body)), as_json)

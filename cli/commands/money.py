@@ -28,7 +28,7 @@ def payout_start(
     ledger: LedgerContext, refund: str, actor: str, method: str | None, as_json: bool
 ) -> None:
     """Pay out what is approved and not yet paid; on a failed payout this is the retry."""
-    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     chosen = None if method is None else inputs.method(method)
     render.refund(refund_out(ledger.app.start_payout(refund_id, who, chosen)), as_json)
 
@@ -43,7 +43,7 @@ def payout_settle(
     ledger: LedgerContext, refund: str, actor: str, reference: str, as_json: bool
 ) -> None:
     """The provider paid the payout in flight."""
-    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     ref = inputs.text(reference, "--reference")
     render.refund(refund_out(ledger.app.settle_payout(refund_id, who, ref)), as_json)
 
@@ -64,7 +64,7 @@ def payout_fail(
     as_json: bool,
 ) -> None:
     """The provider refused the payout in flight; `payout start` retries it."""
-    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     why = inputs.text(reason, "--reason")
     ref = inputs.optional_text(reference, "--reference")
     render.refund(refund_out(ledger.app.fail_payout(refund_id, who, why, ref)), as_json)
@@ -85,7 +85,7 @@ def dispute_open(
     ledger: LedgerContext, refund: str, actor: str, reason: str, as_json: bool
 ) -> None:
     """Dispute a rejected, approved or paid refund."""
-    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     text = inputs.text(reason, "--reason")
     render.refund(refund_out(ledger.app.open_dispute(refund_id, who, text)), as_json)
 
@@ -108,7 +108,7 @@ def dispute_resolve(
     as_json: bool,
 ) -> None:
     """Uphold the decision, or overturn it; only the difference is then paid out."""
-    refund_id, who = inputs.refund_id(refund), Actor.parse(actor)
+    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     result = inputs.choice(outcome, "outcome", ("upheld", "overturned"))
     why = inputs.text(rationale, "--rationale")
     resolved = ledger.app.resolve_dispute(refund_id, who, result, amount, why)

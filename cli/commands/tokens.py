@@ -38,7 +38,7 @@ def tokens() -> None:
 @pass_ledger
 def issue(ledger: LedgerContext, actor: str, days: int, as_json: bool) -> None:
     """Issue a token and print it; it is shown this once and never again."""
-    acting = Actor.parse(actor)
+    acting = Actor.acting(actor)
     issued = TokenStore.open(ledger.app).issue(acting, expires_in_days=days)
     if as_json:
         render.emit_json(

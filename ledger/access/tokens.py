@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
-from ledger.domain.actor import Actor
+from ledger.domain.actor import RESERVED, Actor
 from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.projections.store import ViewStore, open_store
 
@@ -135,7 +135,9 @@ class TokenStore:
         return cls(open_store(app), app.clock)
 
     def issue(self, actor: Actor, expires_in_days: int | None) -> IssuedToken:
-        """A new token for `actor`; `None` days means it never expires."""
+        """A new token for `actor`; `None` days means it never expires. None is issued for
+        a reserved actor (`system:policy`): nobody may act as the ledger's own policy."""
+        actor.require_acting()
         new_id = secrets.token_hex(8)
         token = f"{PREFIX}{new_id}_{secrets.token_urlsafe(32)}"
         created_at = self.clock().astimezone(UTC)
@@ -190,7 +192,10 @@ class TokenStore:
             raise InvalidToken(f"bearer token {info.id} was revoked")
         if info.expires_at is not None and info.expires_at <= self.clock():
             raise InvalidToken(f"bearer token {info.id} expired at {iso(info.expires_at)}")
-        return Actor.parse(info.actor)
+        actor = Actor.parse(info.actor)
+        if actor in RESERVED:  # issued before reserved actors were refused: never honoured
+            raise InvalidToken(f"bearer token {info.id} stands for {actor}, the ledger's own actor")
+        return actor
 
     def _row(self, token_id: str) -> dict[str, Any] | None:
         with self.store.single() as db:

@@ -61,6 +61,8 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
 
     def request(self, actor: Actor, form: RefundRequestIn) -> Refund:
         """Record a refund request; verify it now when no goods come back."""
+        # every command refuses system:policy too (the interfaces do already): defence in depth
+        actor.require_acting()
         key = form.idempotency_key
         refund_id = uuid5(LEDGER_NAMESPACE, f"/idempotency/{key}") if key else uuid4()
         fingerprint = form.fingerprint(str(actor))
@@ -87,6 +89,8 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
     def verify(
         self, refund_id: UUID, actor: Actor, condition: str | None, failure: str | None
     ) -> Refund:
+        actor.require_acting()
+
         def command(refund: Refund, order: OrderBalance, at: datetime) -> None:
             outcome = verification.assess(
                 refund.request,
@@ -103,6 +107,8 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
     def approve(
         self, refund_id: UUID, actor: Actor, amount: str | None, note: str | None
     ) -> Refund:
+        actor.require_acting()
+
         def command(refund: Refund, order: OrderBalance, at: datetime) -> None:
             value = None if amount is None else _amount(amount, refund.currency)
             refund.approve(actor, value, note, self.policy, at)
@@ -110,18 +116,23 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
         return self._run(refund_id, command)
 
     def reject(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+        actor.require_acting()
         return self._run(refund_id, lambda r, o, at: r.reject(actor, reason, self.policy, at))
 
     def escalate(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+        actor.require_acting()
         return self._run(refund_id, lambda r, o, at: r.escalate(actor, reason, self.policy, at))
 
     def cancel(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+        actor.require_acting()
         return self._run(refund_id, lambda r, o, at: r.cancel(actor, reason, self.policy, at))
 
     def start_payout(self, refund_id: UUID, actor: Actor, method: str | None) -> Refund:
+        actor.require_acting()
         return self._run(refund_id, lambda r, o, at: r.start_payout(actor, method, self.policy, at))
 
     def settle_payout(self, refund_id: UUID, actor: Actor, reference: str) -> Refund:
+        actor.require_acting()
         return self._run(
             refund_id, lambda r, o, at: r.settle_payout(actor, reference, self.policy, at)
         )
@@ -129,16 +140,20 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
     def fail_payout(
         self, refund_id: UUID, actor: Actor, reason: str, reference: str | None
     ) -> Refund:
+        actor.require_acting()
         return self._run(
             refund_id, lambda r, o, at: r.fail_payout(actor, reason, reference, self.policy, at)
         )
 
     def open_dispute(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+        actor.require_acting()
         return self._run(refund_id, lambda r, o, at: r.open_dispute(actor, reason, self.policy, at))
 
     def resolve_dispute(
         self, refund_id: UUID, actor: Actor, outcome: str, amount: str | None, rationale: str
     ) -> Refund:
+        actor.require_acting()
+
         def command(refund: Refund, order: OrderBalance, at: datetime) -> None:
             value = None if amount is None else _amount(amount, refund.currency)
             refund.resolve_dispute(actor, outcome, value, rationale, self.policy, at)
@@ -146,6 +161,7 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
         return self._run(refund_id, command)
 
     def add_note(self, refund_id: UUID, actor: Actor, text: str) -> Refund:
+        actor.require_acting()
         return self._run(refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at))
 
     def sweep_sla(

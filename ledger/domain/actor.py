@@ -34,6 +34,21 @@ class Actor(BaseModel):
             )
         return cls(role=role, name=name)
 
+    @classmethod
+    def acting(cls, text: str) -> Actor:
+        """An actor who may act through a command (`--actor`, a token): any actor but the
+        ledger's own. `parse` stays for reading stored events and for search filters."""
+        return cls.parse(text).require_acting()
+
+    def require_acting(self) -> Actor:
+        """This actor, unless it is reserved: nobody may act as the automatic policy, or
+        their actions would read exactly like the ledger's own decisions."""
+        if self in RESERVED:
+            raise InvalidActor(
+                str(self), "it is the ledger's own actor (its automatic decisions); act as yourself"
+            )
+        return self
+
     @property
     def person(self) -> str:
         """The person behind the actor: separation-of-duty rules compare these."""
@@ -44,3 +59,4 @@ class Actor(BaseModel):
 
 
 SYSTEM_POLICY = Actor(role="system", name="policy")
+RESERVED = frozenset({SYSTEM_POLICY})  # no token is issued for these and no command takes them

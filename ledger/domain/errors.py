@@ -89,7 +89,13 @@ class AuthorityExceeded(RefundError):
 
 
 class SeparationOfDuties(RefundError):
+    """One person doing two duties that the rule `rule` (`separation.*`) keeps apart."""
+
     code = "separation-of-duties"
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(f"{message} (rule {rule})")
+        self.rule = rule
 
 
 class AmountExceedsRefundable(RefundError):

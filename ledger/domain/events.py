@@ -139,6 +139,26 @@ class NoteAdded(ActorPayload):
     text: str
 
 
+class OverturnRouted(Decision):
+    """A dispute resolver overturned a decision beyond what they may approve alone: the
+    overturn now waits for approval of `amount` at `tier` (`rule` says why it waits)."""
+
+    rationale: str
+    amount: Decimal
+    tier: str
+    approvals_required: int
+    previous_status: str  # the status before the dispute: the decision that stands meanwhile
+
+
+class OverturnRejected(Decision):
+    """An approver refused an overturn that waited for approval: the decision that stood
+    before the dispute stands again (`restored_status`, its amounts unchanged)."""
+
+    reason: str
+    amount: Decimal  # the overturn amount refused
+    restored_status: str
+
+
 class OrderOpened(Payload):
     order_id: str
     currency: str
@@ -182,6 +202,8 @@ REFUND_PAYLOADS: tuple[type[Payload], ...] = (
     DisputeOpened,
     DisputeResolved,
     NoteAdded,
+    OverturnRouted,
+    OverturnRejected,
 )
 ALL_PAYLOADS: tuple[type[Payload], ...] = REFUND_PAYLOADS + (
     Item,

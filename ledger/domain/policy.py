@@ -76,6 +76,20 @@ class Fraud(_Section):
     max_customers_per_address: int = Field(ge=1)
 
 
+class Separation(_Section):
+    """Separation-of-duty rules the policy may switch off (true: enforced). Each key names
+    what it forbids; a refusal names it as `separation.<key>`. Always on, whatever the
+    policy: the requester never approves or rejects (`separation.requester_decides`), one
+    person never gives both approvals (`separation.second_approval`), and whoever approved
+    or rejected never resolves the dispute about it (`separation.decider_resolves`)."""
+
+    requester_verifies: bool
+    participant_resolves: bool
+    resolver_approves_alone: bool
+    participant_decides_overturn: bool
+    approver_pays_out: bool
+
+
 class Policy(_Section):
     """Every rule the ledger applies. `version` is a hash of the content."""
 
@@ -86,6 +100,7 @@ class Policy(_Section):
     goodwill: Goodwill
     sla: Sla
     fraud: Fraud
+    separation: Separation
     permissions: dict[Action, tuple[Role, ...]]
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ from ledger.domain.guards import require_own_customer, require_role, require_sta
 from ledger.domain.policy import Policy
 from ledger.domain.refund_approval import ApprovalVerbs
 from ledger.domain.refund_payment import PaymentVerbs
+from ledger.domain.refund_separation import REQUESTER_VERIFIES
 from ledger.domain.verification import Outcome
 from ledger.domain.vocabulary import Status as S
 
@@ -71,6 +72,8 @@ class Refund(ApprovalVerbs, PaymentVerbs, Aggregate):
         """Record the verification findings, then decide what happens next."""
         require_role(actor, "verify", policy)
         require_status(self.status, "verify", S.REQUESTED)
+        if policy.separation.requester_verifies:
+            self._require_not_requester(actor, "verify", REQUESTER_VERIFIES)
         failed = outcome.first_failure()
         payload = e.RefundVerified(
             actor=str(actor),

@@ -1,7 +1,12 @@
-"""How each event changes a refund's state. Runs on every replay, so it decides nothing."""
+"""How each event changes a refund's state. Runs on every replay, so it decides nothing.
+
+The status view runs it too, on a small state object (ledger/projections/status.py): an
+attribute this module sets must exist there.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,16 +31,17 @@ def apply_payload(refund: Any, payload: e.Payload, at: datetime) -> None:
             refund.last_rule = rule
         case e.ApprovalRecorded():
             refund.approvals.append(payload)
-            refund.deciders.add(Actor.parse(payload.actor).person)
+            _decided(refund, payload.actor, approved=True)
         case e.RefundApproved(amount=amount, approvers=approvers, rule=rule):
             refund.status = S.APPROVED
             refund.approved_amount = amount
-            refund.deciders.update(Actor.parse(a).person for a in approvers)
+            _decided(refund, *approvers, approved=True)
             refund.pending_since = None
             refund.last_rule = rule
+            _overturn_settled(refund)
         case e.RefundRejected(actor=actor, rule=rule):
             refund.status = S.REJECTED
-            refund.deciders.add(Actor.parse(actor).person)
+            _decided(refund, actor)
             refund.pending_since = None
             refund.last_rule = rule
         case e.RefundEscalated(to_tier=tier):
@@ -47,6 +53,7 @@ def apply_payload(refund: Any, payload: e.Payload, at: datetime) -> None:
         case e.RefundCancelled():
             refund.status = S.CANCELLED
             refund.pending_since = None
+            _overturn_settled(refund)
         case e.PayoutStarted(attempt=attempt, amount=amount):
             refund.status = S.PAYOUT_PENDING
             refund.payout_attempt = attempt
@@ -58,19 +65,59 @@ def apply_payload(refund: Any, payload: e.Payload, at: datetime) -> None:
         case e.PayoutFailed():
             refund.status = S.PAYOUT_FAILED
             refund.payout_amount = None
-        case e.DisputeOpened(previous_status=previous):
+        case e.DisputeOpened(previous_status=previous, actor=actor):
             refund.status = S.DISPUTED
             refund.status_before_dispute = previous
+            refund.openers = refund.openers | {Actor.parse(actor).person}
         case e.DisputeResolved(outcome="upheld", previous_status=previous, actor=actor):
             refund.last_rule = payload.rule
             refund.status = previous
             refund.status_before_dispute = ""
-            refund.deciders.add(Actor.parse(actor).person)
+            _decided(refund, actor)
         case e.DisputeResolved(amount=amount, actor=actor):
             refund.last_rule = payload.rule
             refund.status = S.APPROVED
-            refund.deciders.add(Actor.parse(actor).person)
+            _decided(refund, actor, approved=True)
             refund.approved_amount = amount
             refund.status_before_dispute = ""
+        case e.OverturnRouted():
+            _overturn_routed(refund, payload, at)
+        case e.OverturnRejected(restored_status=restored, actor=actor, rule=rule):
+            refund.status = restored  # the decision before the dispute, its amounts as they were
+            refund.pending_since = None
+            refund.last_rule = rule
+            _decided(refund, actor)
+            _overturn_settled(refund)
         case _:
             pass  # notes and the like change nothing but the version
+
+
+def _decided(refund: Any, *actors: str, approved: bool = False) -> None:
+    """Record who took a decision (and, for approvals and overturns, who approved)."""
+    persons = _persons(actors)
+    refund.deciders.update(persons)
+    if approved:
+        refund.approved_by = refund.approved_by | persons
+
+
+def _overturn_routed(refund: Any, payload: e.OverturnRouted, at: datetime) -> None:
+    """The overturn waits for approval; the decision before the dispute keeps its amounts."""
+    refund.status = S.PENDING_APPROVAL
+    refund.tier = payload.tier
+    refund.approvals_required = payload.approvals_required
+    refund.approvals = []
+    refund.pending_since = at
+    refund.last_rule = payload.rule
+    refund.overturn_amount = payload.amount
+    refund.status_before_dispute = payload.previous_status
+    _decided(refund, payload.actor, approved=True)
+
+
+def _overturn_settled(refund: Any) -> None:
+    """No overturn waits any longer (approved, rejected or cancelled)."""
+    refund.overturn_amount = None
+    refund.status_before_dispute = ""
+
+
+def _persons(actors: Iterable[str]) -> frozenset[str]:
+    return frozenset(Actor.parse(actor).person for actor in actors)

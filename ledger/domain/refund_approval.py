@@ -8,23 +8,26 @@ from decimal import Decimal
 from ledger.domain import events as e
 from ledger.domain import refund_events as ev
 from ledger.domain.actor import SYSTEM_POLICY, Actor
-from ledger.domain.errors import AuthorityExceeded, InvalidDecision, RefundError, SeparationOfDuties
+from ledger.domain.errors import AuthorityExceeded, InvalidDecision, RefundError
 from ledger.domain.guards import require_role, require_status
 from ledger.domain.policy import Policy
-from ledger.domain.refund_state import RefundState
+from ledger.domain.refund_separation import SeparationChecks
 from ledger.domain.vocabulary import Status as S
 
 
-class ApprovalVerbs(RefundState):
+class ApprovalVerbs(SeparationChecks):
     def approve(
         self, actor: Actor, amount: Decimal | None, note: str | None, policy: Policy, at: datetime
     ) -> None:
-        """A manual approval; above the dual-control threshold it takes two people."""
+        """A manual approval; above the dual-control threshold it takes two people. An
+        overturn waiting for approval is approved for its own amount, by newcomers only."""
         require_role(actor, "approve", policy)
         require_status(self.status, "approve", S.PENDING_APPROVAL)
         self._require_not_requester(actor, "approve")
         self._require_tier(actor, "approve", policy)
         self._require_authority(actor, policy)
+        self._require_second_person(actor)
+        self._require_outsider_to_overturn(actor, "approve", policy)
         amount = self._approval_amount(amount, policy)
         if self.approvals_required == 2 and not self.approvals:
             payload: e.Payload = e.ApprovalRecorded(
@@ -61,8 +64,12 @@ class ApprovalVerbs(RefundState):
                 f"{actor.role} may not {action} it"
             )
 
+    def _amount_at_stake(self) -> Decimal:
+        """What an approval decides: the overturn waiting for approval, or the request."""
+        return self.request.amount if self.overturn_amount is None else self.overturn_amount
+
     def _require_authority(self, actor: Actor, policy: Policy) -> None:
-        amount, rules = self.request.amount, policy.approval
+        amount, rules = self._amount_at_stake(), policy.approval
         if not policy.may_approve_amount(actor.role, amount):
             if amount > rules.two_approvers_above:
                 raise AuthorityExceeded(
@@ -74,12 +81,6 @@ class ApprovalVerbs(RefundState):
                 f"{actor.role} may approve up to {limit} {self.currency} alone; "
                 f"this refund asks {amount} {self.currency}"
             )
-        for earlier in self.approvals:
-            if Actor.parse(earlier.actor).person == actor.person:
-                raise SeparationOfDuties(
-                    f"{actor} already gave the first approval ({earlier.actor}); "
-                    "the second must come from a different person"
-                )
 
     def _approval_amount(self, amount: Decimal | None, policy: Policy) -> Decimal:
         if self.approvals:
@@ -90,6 +91,8 @@ class ApprovalVerbs(RefundState):
                     "the second approval must be for the same amount"
                 )
             return first
+        if self.overturn_amount is not None:
+            return self._overturn_to_approve(self.overturn_amount, amount)
         if amount is None:
             return self._default_approval_amount(policy)
         amount = self._exact(amount, "approve")
@@ -100,13 +103,35 @@ class ApprovalVerbs(RefundState):
             )
         return amount
 
+    def _overturn_to_approve(self, wanted: Decimal, amount: Decimal | None) -> Decimal:
+        """An approver approves the overturn as the resolver decided it, or rejects it."""
+        if amount is not None and amount != wanted:
+            raise InvalidDecision(
+                f"the overturn waiting for approval is for {wanted} {self.currency}; "
+                "approve it as it is (leave out --amount) or reject it"
+            )
+        return wanted
+
     def reject(self, actor: Actor, reason: str, policy: Policy, at: datetime) -> None:
-        """Reject within your authority: the same tier rules as approval."""
+        """Reject within your authority: the same tier rules as approval. Rejecting an
+        overturn that waits for approval restores the decision that stood before the dispute."""
         require_role(actor, "reject", policy)
         require_status(self.status, "reject", S.REQUESTED, S.PENDING_APPROVAL)
         self._require_not_requester(actor, "reject")
         self._require_tier(actor, "reject", policy)
-        self._reject(actor, reason, "rejection.manual", policy, at)
+        if self.overturn_amount is None:
+            self._reject(actor, reason, "rejection.manual", policy, at)
+        else:
+            self._require_outsider_to_overturn(actor, "reject", policy)
+            payload = e.OverturnRejected(
+                actor=str(actor),
+                policy_version=policy.version,
+                rule="rejection.overturn",
+                reason=reason,
+                amount=self.overturn_amount,
+                restored_status=self.status_before_dispute,
+            )
+            self._trigger(ev.OverturnRejected, payload, at)
 
     def _reject(self, actor: Actor, reason: str, rule: str, policy: Policy, at: datetime) -> None:
         payload = e.RefundRejected(

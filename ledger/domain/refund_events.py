@@ -101,6 +101,14 @@ class NoteAdded(RefundEvent):
     payload: e.NoteAdded
 
 
+class OverturnRouted(RefundEvent):
+    payload: e.OverturnRouted
+
+
+class OverturnRejected(RefundEvent):
+    payload: e.OverturnRejected
+
+
 CHAINED_EVENTS: tuple[type[Aggregate.Event], ...] = (
     Requested,
     Flagged,
@@ -118,4 +126,6 @@ CHAINED_EVENTS: tuple[type[Aggregate.Event], ...] = (
     DisputeOpened,
     DisputeResolved,
     NoteAdded,
+    OverturnRouted,
+    OverturnRejected,
 )

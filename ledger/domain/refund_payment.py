@@ -8,20 +8,21 @@ from decimal import Decimal
 from ledger.domain import events as e
 from ledger.domain import refund_events as ev
 from ledger.domain.actor import Actor
-from ledger.domain.errors import InvalidDecision, RefundError, SeparationOfDuties
+from ledger.domain.errors import InvalidDecision, RefundError
 from ledger.domain.guards import require_own_customer, require_role, require_status
 from ledger.domain.policy import Policy
-from ledger.domain.refund_state import RefundState
+from ledger.domain.refund_separation import SeparationChecks
 from ledger.domain.vocabulary import Status as S
 
 OUTCOMES = ("upheld", "overturned")
 
 
-class PaymentVerbs(RefundState):
+class PaymentVerbs(SeparationChecks):
     def start_payout(self, actor: Actor, method: str | None, policy: Policy, at: datetime) -> None:
         """Pay what is approved and not yet paid; on a failed payout this is the retry."""
         require_role(actor, "payout", policy)
         require_status(self.status, "start a payout for", S.APPROVED, S.PAYOUT_FAILED)
+        self._require_not_approver(actor, "start", policy)
         amount = (self.approved_amount or Decimal(0)) - (self.paid_amount or Decimal(0))
         if amount <= 0:
             raise RefundError(f"refund {self.id} has nothing left to pay out")
@@ -36,6 +37,7 @@ class PaymentVerbs(RefundState):
     def settle_payout(self, actor: Actor, reference: str, policy: Policy, at: datetime) -> None:
         require_role(actor, "payout", policy)
         require_status(self.status, "settle a payout for", S.PAYOUT_PENDING)
+        self._require_not_approver(actor, "settle", policy)
         if not reference.strip():
             raise InvalidDecision("a settled payout needs the provider's --reference")
         payload = e.PayoutSettled(
@@ -72,19 +74,38 @@ class PaymentVerbs(RefundState):
         policy: Policy,
         at: datetime,
     ) -> None:
-        """Uphold the decision, or overturn it with a new approved amount."""
+        """Uphold the decision, or overturn it with a new approved amount. An overturn is an
+        approval: beyond what the resolver may approve alone it waits for approvers."""
         require_role(actor, "dispute_resolve", policy)
         require_status(self.status, "resolve a dispute on", S.DISPUTED)
-        if actor.person in self.deciders:
-            raise SeparationOfDuties(
-                f"{actor} took part in the decision under dispute; somebody else must resolve it"
-            )
+        self._require_impartial_resolver(actor, policy)
         if outcome not in OUTCOMES:
             raise InvalidDecision(f"unknown dispute outcome {outcome!r}; use upheld or overturned")
         if outcome == "upheld" and amount is not None:
             raise InvalidDecision("an upheld decision keeps its amount; leave out --amount")
         if outcome == "overturned":
-            amount = self._overturn_amount(amount)
+            self._overturn(actor, self._overturn_amount(amount), rationale, policy, at)
+        else:
+            self._resolved(actor, outcome, None, rationale, policy, at)
+
+    def _overturn(
+        self, actor: Actor, amount: Decimal, rationale: str, policy: Policy, at: datetime
+    ) -> None:
+        held_by = self._overturn_blocker(actor, amount, policy)
+        if held_by is None:
+            self._resolved(actor, "overturned", amount, rationale, policy, at)
+        else:
+            self._route_overturn(actor, amount, rationale, held_by, policy, at)
+
+    def _resolved(
+        self,
+        actor: Actor,
+        outcome: str,
+        amount: Decimal | None,
+        rationale: str,
+        policy: Policy,
+        at: datetime,
+    ) -> None:
         payload = e.DisputeResolved(
             actor=str(actor),
             policy_version=policy.version,
@@ -95,6 +116,35 @@ class PaymentVerbs(RefundState):
             previous_status=self.status_before_dispute,
         )
         self._trigger(ev.DisputeResolved, payload, at)
+
+    def _overturn_blocker(self, actor: Actor, amount: Decimal, policy: Policy) -> str | None:
+        """The rule that keeps `actor` from approving `amount` alone, or None."""
+        if not policy.separation.resolver_approves_alone:
+            return None
+        limit = policy.limit_of(actor.role)
+        if limit is None or amount > limit:
+            return f"approval.limits.{actor.role}"
+        if not policy.may_approve_amount(actor.role, amount):
+            return "approval.two_approvers_above"
+        if policy.approvals_required(amount) > 1:
+            return "approval.dual_control"
+        return None
+
+    def _route_overturn(
+        self, actor: Actor, amount: Decimal, rationale: str, rule: str, policy: Policy, at: datetime
+    ) -> None:
+        """The overturn waits at the tier its amount needs, like any request of that amount."""
+        payload = e.OverturnRouted(
+            actor=str(actor),
+            policy_version=policy.version,
+            rule=rule,
+            rationale=rationale,
+            amount=amount,
+            tier=policy.tier_name(policy.initial_tier(amount)),
+            approvals_required=policy.approvals_required(amount),
+            previous_status=self.status_before_dispute,
+        )
+        self._trigger(ev.OverturnRouted, payload, at)
 
     def _overturn_amount(self, amount: Decimal | None) -> Decimal:
         if amount is None:

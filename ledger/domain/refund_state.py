@@ -10,7 +10,7 @@ from uuid import UUID
 from ledger.domain import events as e
 from ledger.domain.actor import Actor
 from ledger.domain.chain import event_hash
-from ledger.domain.errors import InvalidDecision, SeparationOfDuties
+from ledger.domain.errors import InvalidDecision
 from ledger.domain.money import parse_amount
 from ledger.domain.policy import Policy
 from ledger.domain.vocabulary import Status as S
@@ -37,6 +37,11 @@ class RefundState:
     status_before_dispute: str
     last_rule: str
     newest_event: Any  # the refund's newest event: its chain hash is `chain_head`
+    # Added later than the rest, so defaults here for every refund (immutable: the apply
+    # replaces them, never changes them in place):
+    overturn_amount: Decimal | None = None  # an overturn waiting for approval: its amount
+    approved_by: frozenset[str] = frozenset()  # who approved or overturned (by person)
+    openers: frozenset[str] = frozenset()  # who opened a dispute on it (by person)
 
     if TYPE_CHECKING:  # provided by eventsourcing's Aggregate
         id: UUID
@@ -63,7 +68,10 @@ class RefundState:
         return self.request.amount
 
     def reserved_amount(self) -> Decimal:
-        """What this refund holds of its order's refundable balance."""
+        """What this refund holds of its order's refundable balance: an overturn waiting
+        for approval holds its whole amount, so that approving it can never overdraw."""
+        if self.overturn_amount is not None:
+            return self.overturn_amount
         status = self.status_before_dispute if self.status == S.DISPUTED else self.status
         if status in (S.REJECTED, S.CANCELLED):
             return Decimal(0)
@@ -71,13 +79,6 @@ class RefundState:
 
     def _trigger(self, event_class: type[Any], payload: e.Payload, at: datetime) -> None:
         self.trigger_event(event_class, payload=payload, timestamp=at, prev_hash=self.chain_head)
-
-    def _require_not_requester(self, actor: Actor, action: str) -> None:
-        if actor.person == self.requester.person:
-            raise SeparationOfDuties(
-                f"{actor} requested this refund (as {self.requester}); "
-                f"somebody else must {action} it"
-            )
 
     def _default_approval_amount(self, policy: Policy) -> Decimal:
         fee = policy.restocking_fee(self.request.reason, self.request.amount, self.currency)

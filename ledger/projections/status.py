@@ -152,6 +152,10 @@ def _state(row: dict[str, Any]) -> SimpleNamespace:
         approvals_required=row["approvals_required"],
         approvals=[SimpleNamespace(actor=a) for a in row["approvals"]],
         deciders=set(),
+        # what only the domain's own rules read: never shown, so never stored in the row
+        approved_by=frozenset(),
+        openers=frozenset(),
+        overturn_amount=None,
         last_rule=row["last_rule"] or "",
         status_before_dispute=row["status_before_dispute"] or "",
         payout_attempt=row["payout_attempt"],

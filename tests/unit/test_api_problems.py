@@ -16,7 +16,7 @@ EXPECTED_STATUS = [
     (errors.RefundNotFound("r-1"), 404),
     (errors.RoleNotAllowed("agent:a", "approve a refund", ("manager",)), 403),
     (errors.AuthorityExceeded("above the manager's limit"), 403),
-    (errors.SeparationOfDuties("the requester may not approve"), 403),
+    (errors.SeparationOfDuties("the requester may not approve", "separation.x"), 403),
     (errors.IllegalTransition("approve", "paid", ("pending_approval",)), 409),
     (errors.ConcurrencyConflict("r-1"), 409),
     (errors.IdempotencyConflict("k"), 409),
@@ -52,6 +52,25 @@ def test_problem_body_is_rfc9457_with_a_stable_type_per_error() -> None:
         "code": "illegal-transition",
         "request_id": "rid-1",
     }
+
+
+def test_separation_of_duties_problem_names_its_rule() -> None:
+    refusal = errors.SeparationOfDuties(
+        "verifier:bob requested this refund (as agent:bob); somebody else must verify it",
+        "separation.requester_verifies",
+    )
+
+    body = json.loads(bytes(problems.from_error(refusal, None).body))
+
+    assert (body["status"], body["code"]) == (403, "separation-of-duties")
+    assert body["rule"] == "separation.requester_verifies"
+    assert body["detail"].endswith("must verify it (rule separation.requester_verifies)")
+
+
+def test_other_problems_carry_no_rule_member() -> None:
+    body = json.loads(bytes(problems.from_error(errors.AuthorityExceeded("too much"), None).body))
+
+    assert "rule" not in body
 
 
 def test_unauthenticated_problem_asks_for_a_bearer_token() -> None:

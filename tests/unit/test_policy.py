@@ -55,14 +55,47 @@ def test_manager_may_approve_1000_and_finance_10000(default: Policy) -> None:
     assert default.approval.limits == {
         "manager": Decimal("1000.00"),
         "finance": Decimal("10000.00"),
+        "disputes": Decimal("1000.00"),
     }
     assert default.approval.tiers == ("manager", "finance")
 
 
-@pytest.mark.parametrize("role", ["customer", "agent", "verifier", "disputes", "auditor", "system"])
+@pytest.mark.parametrize("role", ["customer", "agent", "verifier", "auditor", "system"])
 def test_other_roles_cannot_approve_any_amount(default: Policy, role: str) -> None:
     assert not default.may_approve_amount(role, Decimal("0.01"))
     assert role not in default.roles_for("approve")
+
+
+def test_the_disputes_limit_is_what_an_overturn_approves_alone_not_a_right_to_approve(
+    default: Policy,
+) -> None:
+    assert default.limit_of("disputes") == Decimal("1000.00")
+    assert "disputes" not in default.roles_for("approve")
+    assert "disputes" not in default.approval.tiers
+
+
+def test_every_separation_rule_is_enforced_by_default(default: Policy) -> None:
+    assert default.separation.model_dump() == {
+        "requester_verifies": True,
+        "participant_resolves": True,
+        "resolver_approves_alone": True,
+        "participant_decides_overturn": True,
+        "approver_pays_out": True,
+    }
+
+
+def test_a_separation_rule_is_switched_off_by_an_override(tmp_path: Path) -> None:
+    relaxed = load_policy(override(tmp_path, "[separation]\napprover_pays_out = false\n"))
+
+    assert not relaxed.separation.approver_pays_out
+    assert relaxed.separation.requester_verifies
+
+
+def test_a_separation_setting_that_is_not_a_boolean_is_refused(tmp_path: Path) -> None:
+    path = override(tmp_path, '[separation]\nrequester_verifies = "sometimes"\n')
+
+    with pytest.raises(PolicyError, match="separation.requester_verifies"):
+        load_policy(path)
 
 
 def test_above_5000_two_approvals_are_needed(default: Policy) -> None:
@@ -145,7 +178,11 @@ def test_override_merges_table_by_table(default: Policy, tmp_path: Path) -> None
         )
     )
 
-    assert merged.approval.limits == {"manager": Decimal("2000.00"), "finance": Decimal("10000.00")}
+    assert merged.approval.limits == {
+        "manager": Decimal("2000.00"),
+        "finance": Decimal("10000.00"),
+        "disputes": Decimal("1000.00"),
+    }
     assert merged.sla.pending_approval_hours == 24
     assert merged.approval.dual_control_above == default.approval.dual_control_above
     assert merged.fraud == default.fraud

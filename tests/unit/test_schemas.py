@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,13 @@ def one_event_of_each_type() -> list[Any]:
     rejected.reject(actor(MANAGER), "no proof of purchase", POLICY, at(1))
     cancelled = new_refund(reason="damaged")
     cancelled.cancel(actor(REQUESTER), "customer found the parcel", POLICY, at(1))
-    refunds = (disputed, failed, dual, overdue, rejected, cancelled)
+    overturned = pending_refund("2000.00")
+    overturned.reject(actor(FINANCE), "no proof", POLICY, at(1))
+    overturned.open_dispute(actor(REQUESTER), "proof attached", POLICY, at(2))
+    overturn = Decimal("2000.00")
+    overturned.resolve_dispute(actor(DISPUTES), "overturned", overturn, "ok", POLICY, at(3))
+    overturned.reject(actor("finance:fred"), "the proof is forged", POLICY, at(4))
+    refunds = (disputed, failed, dual, overdue, rejected, cancelled, overturned)
     return [event for refund in refunds for event in refund.collect_events()]
 
 
