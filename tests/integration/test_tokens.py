@@ -16,6 +16,8 @@ from ledger.access.tokens import (
     iso,
 )
 from ledger.app.service import RefundLedger
+from ledger.domain.actor import SYSTEM_POLICY
+from ledger.domain.errors import InvalidActor
 
 from .support import AGENT, MANAGER, FakeClock
 
@@ -177,3 +179,23 @@ def test_a_second_store_on_the_same_database_sees_the_tokens(
     issued = tokens.issue(MANAGER, expires_in_days=90)
 
     assert TokenStore.open(app).authenticate(issued.token) == MANAGER
+
+
+def test_no_token_is_issued_for_the_ledgers_own_actor(tokens: TokenStore) -> None:
+    with pytest.raises(InvalidActor, match="'system:policy': it is the ledger's own actor"):
+        tokens.issue(SYSTEM_POLICY, expires_in_days=30)
+
+    assert _stored_rows(tokens) == []
+
+
+def test_a_token_stored_for_the_ledgers_own_actor_is_refused(tokens: TokenStore) -> None:
+    issued = tokens.issue(MANAGER, expires_in_days=30)
+    with tokens.store.writing() as db:  # as an older ledger, which issued such tokens, left it
+        db.execute(
+            sql.SQL("UPDATE {} SET actor = %s WHERE id = %s").format(sql.Identifier("api_tokens")),
+            ("system:policy", issued.id),
+        )
+
+    assert _refused(tokens, issued.token) == (
+        f"bearer token {issued.id} stands for system:policy, the ledger's own actor"
+    )

@@ -162,3 +162,16 @@ def refused(aggregate: Aggregate, error: type[LedgerError], fragment: str) -> It
     assert aggregate.version == version
     assert len(aggregate.pending_events) == pending
     assert _state(aggregate) == before
+
+
+def policy_with(**tables: dict[str, Any]) -> Policy:
+    """The default policy with some of its tables' keys changed, e.g.
+    `policy_with(separation={"requester_verifies": False})`."""
+    data = POLICY.model_dump()
+    for table, values in tables.items():
+        for key, value in values.items():
+            if isinstance(value, dict):
+                data[table][key] = {**data[table][key], **value}
+            else:
+                data[table][key] = value
+    return Policy.model_validate(data)

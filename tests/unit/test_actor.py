@@ -68,3 +68,30 @@ def test_different_names_are_different_people() -> None:
 def test_policy_acts_as_system_policy() -> None:
     assert str(SYSTEM_POLICY) == "system:policy"
     assert Actor.parse("system:policy") == SYSTEM_POLICY
+
+
+@pytest.mark.parametrize("text", ["system:policy", "System:Policy", " system:POLICY "])
+def test_nobody_may_act_as_the_ledgers_own_policy(text: str) -> None:
+    with pytest.raises(InvalidActor) as refused:
+        Actor.acting(text)
+
+    assert refused.value.message == (
+        "invalid actor 'system:policy': it is the ledger's own actor (its automatic decisions); "
+        "act as yourself"
+    )
+
+
+def test_an_acting_actor_is_parsed_as_any_other() -> None:
+    assert Actor.acting("System:Storefront") == Actor(role="system", name="storefront")
+    assert Actor.acting("manager:bob") == Actor.parse("manager:bob")
+
+
+def test_acting_refuses_malformed_actors_as_parse_does() -> None:
+    with pytest.raises(InvalidActor, match="expected ROLE:NAME"):
+        Actor.acting("bob")
+
+
+def test_the_policy_actor_still_parses_for_stored_events_and_filters() -> None:
+    assert Actor.parse("system:policy") == SYSTEM_POLICY
+    with pytest.raises(InvalidActor, match="the ledger's own actor"):
+        SYSTEM_POLICY.require_acting()

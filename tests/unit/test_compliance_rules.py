@@ -42,6 +42,31 @@ def test_an_upheld_dispute_raises_no_alert() -> None:
     assert event_alert("DisputeResolved", {**resolved, "outcome": "upheld"}) is None
 
 
+def test_an_overturn_waiting_for_approval_raises_a_dispute_overturned_alert() -> None:
+    routed = {
+        **DECISION,
+        "actor": "disputes:dana",
+        "rule": "approval.limits.disputes",
+        "rationale": "proof attached",
+        "amount": "20000.00",
+        "tier": "finance",
+        "approvals_required": 2,
+        "previous_status": "rejected",
+    }
+
+    assert event_alert("OverturnRouted", routed) == (
+        "dispute_overturned",
+        "overturned by disputes:dana to 20000.00, waiting for 2 approval(s) at the finance tier "
+        "(approval.limits.disputes): proof attached",
+    )
+
+
+def test_a_rejected_overturn_raises_no_alert() -> None:
+    rejected = {**DECISION, "rule": "rejection.overturn", "reason": "no", "amount": "1.00"}
+
+    assert event_alert("OverturnRejected", {**rejected, "restored_status": "paid"}) is None
+
+
 def bodies() -> list[dict[str, Any]]:
     refund = pending_refund()
     refund.approve(actor(MANAGER), None, None, POLICY, at(1))
