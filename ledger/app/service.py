@@ -28,6 +28,7 @@ from ledger.domain.errors import (
     IdempotencyConflict,
     RefundNotFound,
 )
+from ledger.domain.events import NoteVisibility
 from ledger.domain.money import parse_amount
 from ledger.domain.order import LEDGER_NAMESPACE, OrderBalance
 from ledger.domain.policy import Policy
@@ -145,8 +146,12 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
 
         return self._run(refund_id, command)
 
-    def add_note(self, refund_id: UUID, actor: Actor, text: str) -> Refund:
-        return self._run(refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at))
+    def add_note(
+        self, refund_id: UUID, actor: Actor, text: str, visibility: NoteVisibility | None = None
+    ) -> Refund:
+        return self._run(
+            refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at, visibility)
+        )
 
     def sweep_sla(
         self, now: datetime | None = None, candidates: Iterable[UUID] | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -139,6 +140,16 @@ class NoteAdded(ActorPayload):
     text: str
 
 
+class CustomerNoteAdded(ActorPayload):
+    """A note marked for the customer: shown in the customer's view of the refund."""
+
+    text: str
+
+
+NoteVisibility = Literal["internal", "customer"]
+NOTE_VISIBILITIES: tuple[str, ...] = get_args(NoteVisibility)
+
+
 class OrderOpened(Payload):
     order_id: str
     currency: str
@@ -182,6 +193,7 @@ REFUND_PAYLOADS: tuple[type[Payload], ...] = (
     DisputeOpened,
     DisputeResolved,
     NoteAdded,
+    CustomerNoteAdded,
 )
 ALL_PAYLOADS: tuple[type[Payload], ...] = REFUND_PAYLOADS + (
     Item,

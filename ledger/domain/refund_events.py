@@ -101,6 +101,10 @@ class NoteAdded(RefundEvent):
     payload: e.NoteAdded
 
 
+class CustomerNoteAdded(RefundEvent):
+    payload: e.CustomerNoteAdded
+
+
 CHAINED_EVENTS: tuple[type[Aggregate.Event], ...] = (
     Requested,
     Flagged,
@@ -118,4 +122,9 @@ CHAINED_EVENTS: tuple[type[Aggregate.Event], ...] = (
     DisputeOpened,
     DisputeResolved,
     NoteAdded,
+    CustomerNoteAdded,
 )
+NOTE_VISIBILITY: dict[type[Aggregate.Event], str] = {
+    NoteAdded: "internal",
+    CustomerNoteAdded: "customer",
+}
