@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ledger.app.customer_view import customer_event_doc
 from ledger.app.inputs import MAX_TEXT
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
@@ -79,6 +80,11 @@ class ResolutionIn(Body):
 
 class NoteIn(Body):
     text: Text
+    visibility: Literal["internal", "customer"] | None = Field(
+        default=None,
+        description="`internal` (staff only) or `customer` (the customer sees it too). "
+        "Default: `internal`; a customer's own note is always `customer`.",
+    )
 
 
 class RefundOut(BaseModel):
@@ -110,7 +116,8 @@ class RefundOut(BaseModel):
 
 
 class EventOut(BaseModel):
-    """One stored event, as `ledger history --json` prints it (plus the event's own fields)."""
+    """One stored event, as `ledger history --json` prints it (plus the event's own fields;
+    a note's `visibility`)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -118,6 +125,64 @@ class EventOut(BaseModel):
     type: str
     actor: str | None
     at: str
+
+
+class CustomerRefundOut(BaseModel):
+    """A refund as its customer sees it (the customer view: an allow-list). Staff appear by
+    role only; `flags` is always empty; policy, tiers and approvals are not shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    status: str
+    order_id: str
+    customer_id: str
+    currency: str
+    requested_amount: str | None
+    approved_amount: str | None
+    paid_amount: str | None
+    order_total: str | None
+    reason: str
+    channel: str
+    method: str
+    purchased_on: str | None
+    requested_by: str = Field(description="The customer itself, or a staff member's role.")
+    flags: list[str] = Field(max_length=0, description="Always empty for a customer.")
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class CustomerEventOut(BaseModel):
+    __doc__ = customer_event_doc()
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(description="The refund's own version: left-out events leave gaps.")
+    type: str
+    actor: str | None = Field(description="The customer itself, or a staff member's role.")
+    at: str
+    order_id: str | None = None
+    customer_id: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    order_total: str | None = None
+    reason: str | None = None
+    channel: str | None = None
+    method: str | None = None
+    purchased_on: str | None = None
+    passed: bool | None = None
+    approvers: list[str] | None = None
+    rationale: str | None = None
+    outcome: str | None = None
+    previous_status: str | None = None
+    note: str | None = None
+    text: str | None = None
+    visibility: Literal["internal", "customer"] | None = None
+
+
+RefundView = RefundOut | CustomerRefundOut  # the staff view, or a customer's
+EventView = EventOut | CustomerEventOut
 
 
 class TrailEventOut(BaseModel):

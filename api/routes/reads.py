@@ -8,10 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Ledger, Views, Who, in_thread
-from api.models import EventOut, RefundOut
+from api.models import EventView, RefundView
 from api.responses import READ_PROBLEMS
-from ledger.app import access, filters, inputs
-from ledger.app.views import event_out, refund_out
+from ledger.app import filters, inputs, reads
 from ledger.projections import queries
 
 router = APIRouter(tags=["refunds"], responses=READ_PROBLEMS)
@@ -19,26 +18,30 @@ Filter = Annotated[str | None, Query(max_length=200)]
 Moment = Annotated[str | None, Query(max_length=64, description="ISO 8601; UTC without a zone.")]
 
 
-@router.get("/refunds/{refund_id}", name="show", response_model=RefundOut)
+@router.get("/refunds/{refund_id}", name="show", response_model=RefundView)
 @in_thread
 def show(refund_id: str, ledger: Ledger, who: Who, as_of: Moment = None) -> dict[str, Any]:
-    """The refund now, or exactly as it stood at `as_of` (replayed from its events)."""
+    """The refund now, or exactly as it stood at `as_of` (replayed from its events); a
+    customer sees the customer view."""
     found = inputs.refund_id(refund_id)
     moment = None if as_of is None else inputs.moment(as_of, "as_of")
-    now = access.visible(who, ledger.get(found))
-    return refund_out(now if moment is None else ledger.as_of(found, moment))
+    return reads.show(ledger, who, found, moment)
 
 
-@router.get("/refunds/{refund_id}/history", name="history", response_model=list[EventOut])
+@router.get(
+    "/refunds/{refund_id}/history",
+    name="history",
+    response_model=list[EventView],
+    response_model_exclude_unset=True,  # a customer's event has only the keys it is shown
+)
 @in_thread
 def history(refund_id: str, ledger: Ledger, who: Who) -> list[dict[str, Any]]:
-    """Every stored event of the refund, oldest first."""
-    found = inputs.refund_id(refund_id)
-    access.visible(who, ledger.get(found))
-    return [event_out(event) for event in ledger.history(found)]
+    """Every stored event of the refund, oldest first; a customer sees the customer view
+    (its wholly internal events left out)."""
+    return reads.history(ledger, who, inputs.refund_id(refund_id))
 
 
-@router.get("/refunds", name="list", response_model=list[RefundOut])
+@router.get("/refunds", name="list", response_model=list[RefundView])
 @in_thread
 def list_refunds(
     request: Request,
@@ -57,14 +60,12 @@ def list_refunds(
         str | None, Query(max_length=64, description="The last id of a page.")
     ] = None,
 ) -> list[dict[str, Any]]:
-    """Refunds oldest first, filtered; a customer sees only theirs. When more remain, the
-    `Link` header (rel="next") and `X-Next-Cursor` name the next page."""
-    access.require_reader(who, "refunds")
+    """Refunds oldest first, filtered; a customer sees only theirs, in the customer view.
+    When more remain, the `Link` header (rel="next") and `X-Next-Cursor` name the next page."""
     where = filters.refund_filter(status, customer, order, reason, tier, since, until, prefix="")
-    where = queries.RefundFilter(**{**vars(where), "owner": access.own_customer(who)})
     after = None if cursor is None else str(inputs.refund_id(cursor))
     page = queries.Page(limit=limit + 1, after=after)  # one more tells whether a next page exists
-    found = queries.list_refunds(views.fresh("status"), where, page)
+    found = reads.listing(views.fresh("status"), who, where, page)
     if len(found) > limit:
         found = found[:limit]
         _link_next(request, response, found[-1]["id"])

@@ -9,8 +9,9 @@ from cli.context import LedgerContext, pass_ledger
 from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
 from ledger.app.requests import RefundRequestIn, RequestForm
-from ledger.app.views import refund_out
+from ledger.app.views import refund_out, refund_view
 from ledger.domain.actor import Actor
+from ledger.domain.events import NOTE_VISIBILITIES, NoteVisibility
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 
 
@@ -146,10 +147,24 @@ cancel = _reasoned(
 @refund_argument
 @actor_option
 @click.option("--text", required=True, help="The note.")
+@click.option(
+    "--visibility",
+    type=click.Choice(NOTE_VISIBILITIES),
+    help="internal (staff only; the default) or customer (the customer sees it too); a "
+    "customer's own note is always customer.",
+)
 @json_option
 @pass_ledger
-def note(ledger: LedgerContext, refund: str, actor: str, text: str, as_json: bool) -> None:
+def note(
+    ledger: LedgerContext,
+    refund: str,
+    actor: str,
+    text: str,
+    visibility: NoteVisibility | None,
+    as_json: bool,
+) -> None:
     """Add a note to the refund's history (it changes nothing else)."""
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     body = inputs.text(text, "--text")
-    render.refund(refund_out(ledger.app.add_note(refund_id, who, body)), as_json)
+    noted = ledger.app.add_note(refund_id, who, body, visibility)
+    render.refund(refund_view(noted, who), as_json)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -11,34 +12,52 @@ from cli import render
 from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option, refund_argument
-from ledger.app import filters, inputs
-from ledger.app.views import event_out, refund_out
+from ledger.app import filters, inputs, reads
+from ledger.domain.actor import Actor
 from ledger.domain.vocabulary import STATUSES
 from ledger.policy_file import load_policy
 from ledger.projections import queries
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reader_option(function: F) -> F:
+    return click.option(
+        "--actor",
+        metavar="ROLE:NAME",
+        help="Read as this actor, as its API token would: a customer sees only its own "
+        "refunds, in the customer view. Without it: everything.",
+    )(function)
+
+
+def _reader(actor: str | None) -> Actor | None:
+    return None if actor is None else Actor.parse(actor)
 
 
 @click.command(short_help="Show one refund.")
 @refund_argument
 @click.option("--as-of", metavar="ISO8601", help="Show the refund as it stood at this time.")
+@reader_option
 @json_option
 @pass_ledger
-def show(ledger: LedgerContext, refund: str, as_of: str | None, as_json: bool) -> None:
+def show(
+    ledger: LedgerContext, refund: str, as_of: str | None, actor: str | None, as_json: bool
+) -> None:
     """Show a refund now, or exactly as it stood at --as-of (replayed from its events)."""
-    refund_id = inputs.refund_id(refund)
+    refund_id, viewer = inputs.refund_id(refund), _reader(actor)
     moment = None if as_of is None else inputs.moment(as_of, "--as-of")
-    found = ledger.app.get(refund_id) if moment is None else ledger.app.as_of(refund_id, moment)
-    render.refund(refund_out(found), as_json)
+    render.refund(reads.show(ledger.app, viewer, refund_id, moment), as_json)
 
 
 @click.command(short_help="Every event of a refund, in order.")
 @refund_argument
+@reader_option
 @json_option
 @pass_ledger
-def history(ledger: LedgerContext, refund: str, as_json: bool) -> None:
+def history(ledger: LedgerContext, refund: str, actor: str | None, as_json: bool) -> None:
     """Every stored event of the refund, from the event store, oldest first."""
-    refund_id = inputs.refund_id(refund)
-    render.history([event_out(event) for event in ledger.app.history(refund_id)], as_json)
+    refund_id, viewer = inputs.refund_id(refund), _reader(actor)
+    render.history(reads.history(ledger.app, viewer, refund_id), as_json)
 
 
 @click.command(name="list", short_help="List refunds.")
@@ -52,6 +71,7 @@ def history(ledger: LedgerContext, refund: str, as_json: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 10_000), help="At most this many refunds.")
 @click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many refunds first.")
 @click.option("--cursor", metavar="REFUND", help="Start after this refund (the last of a page).")
+@reader_option
 @json_option
 @pass_ledger
 def list_refunds(
@@ -66,13 +86,15 @@ def list_refunds(
     limit: int | None,
     offset: int,
     cursor: str | None,
+    actor: str | None,
     as_json: bool,
 ) -> None:
     """List refunds, oldest first, from the status view (caught up first), with filters."""
+    viewer = _reader(actor)
     where = filters.refund_filter(status, customer, order, reason, tier, since, until)
     after = None if cursor is None else str(inputs.refund_id(cursor))
     page = queries.Page(limit=limit, offset=offset, after=after)
-    found = queries.list_refunds(fresh_views(ledger, "status").store, where, page)
+    found = reads.listing(fresh_views(ledger, "status").store, viewer, where, page)
     render.refunds(found, as_json)
 
 

@@ -28,6 +28,7 @@ from ledger.domain.errors import (
     IdempotencyConflict,
     RefundNotFound,
 )
+from ledger.domain.events import NoteVisibility
 from ledger.domain.money import parse_amount
 from ledger.domain.order import LEDGER_NAMESPACE, OrderBalance
 from ledger.domain.policy import Policy
@@ -160,9 +161,13 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
 
         return self._run(refund_id, command)
 
-    def add_note(self, refund_id: UUID, actor: Actor, text: str) -> Refund:
+    def add_note(
+        self, refund_id: UUID, actor: Actor, text: str, visibility: NoteVisibility | None = None
+    ) -> Refund:
         actor.require_acting()
-        return self._run(refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at))
+        return self._run(
+            refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at, visibility)
+        )
 
     def sweep_sla(
         self, now: datetime | None = None, candidates: Iterable[UUID] | None = None

@@ -1,11 +1,21 @@
-"""JSON-ready views of refunds and their history (the CLI's `--json` contract)."""
+"""JSON-ready views of refunds and their history (the CLI's `--json` contract).
+
+`refund_out` and `event_out` are the staff view; `refund_view` and `history_view` give each
+reader its view: a customer the customer view (customer_view.py), anyone else the staff
+view. Every interface renders what these give.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from ledger.app.access import own_customer
+from ledger.app.customer_view import customer_history, customer_refund
+from ledger.domain.actor import Actor
 from ledger.domain.refund import Refund
+from ledger.domain.refund_events import NOTE_VISIBILITY
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -42,8 +52,12 @@ def refund_out(refund: Refund) -> dict[str, Any]:
 
 
 def event_out(event: Any) -> dict[str, Any]:
-    """One stored event: version, type, actor, time, then the event's own fields."""
+    """One stored event: version, type, actor, time, then the event's own fields (and a
+    note's `visibility`, which its event type records)."""
     fields = event.payload.model_dump(mode="json")
+    visibility = NOTE_VISIBILITY.get(type(event))
+    if visibility is not None:
+        fields["visibility"] = visibility
     return {
         "version": event.originator_version,
         "type": type(event).__name__,
@@ -51,6 +65,23 @@ def event_out(event: Any) -> dict[str, Any]:
         "at": event.timestamp.isoformat(),
         **fields,
     }
+
+
+def refund_view(refund: Refund | dict[str, Any], viewer: Actor | None) -> dict[str, Any]:
+    """The refund (or its status-view object) as `viewer` is shown it. Whoever sees only
+    its own refunds (a customer) sees the customer view; None is the operator at the CLI."""
+    data = refund if isinstance(refund, dict) else refund_out(refund)
+    if viewer is None or own_customer(viewer) is None:
+        return data
+    return customer_refund(data, viewer)
+
+
+def history_view(events: Iterable[Any], viewer: Actor | None) -> list[dict[str, Any]]:
+    """The refund's stored events as `viewer` is shown them (see `refund_view`), oldest first."""
+    full = [event_out(event) for event in events]
+    if viewer is None or own_customer(viewer) is None:
+        return full
+    return customer_history(full, viewer)
 
 
 _SUMMARY_SKIP = frozenset({"version", "type", "actor", "at", "fingerprint", "findings", "items"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -159,6 +160,16 @@ class OverturnRejected(Decision):
     restored_status: str
 
 
+class CustomerNoteAdded(ActorPayload):
+    """A note marked for the customer: shown in the customer's view of the refund."""
+
+    text: str
+
+
+NoteVisibility = Literal["internal", "customer"]
+NOTE_VISIBILITIES: tuple[str, ...] = get_args(NoteVisibility)
+
+
 class OrderOpened(Payload):
     order_id: str
     currency: str
@@ -204,6 +215,7 @@ REFUND_PAYLOADS: tuple[type[Payload], ...] = (
     NoteAdded,
     OverturnRouted,
     OverturnRejected,
+    CustomerNoteAdded,
 )
 ALL_PAYLOADS: tuple[type[Payload], ...] = REFUND_PAYLOADS + (
     Item,

@@ -16,7 +16,7 @@ from ledger.domain import events as e
 from ledger.domain import refund_events as ev
 from ledger.domain.actor import SYSTEM_POLICY, Actor
 from ledger.domain.chain import GENESIS
-from ledger.domain.errors import RefundError
+from ledger.domain.errors import InvalidInput, RefundError, RoleNotAllowed
 from ledger.domain.guards import require_own_customer, require_role, require_status
 from ledger.domain.policy import Policy
 from ledger.domain.refund_approval import ApprovalVerbs
@@ -131,7 +131,33 @@ class Refund(ApprovalVerbs, PaymentVerbs, Aggregate):
             raise RefundError(f"refund {self.id} has payouts already; it cannot be cancelled")
         self._trigger(ev.Cancelled, e.RefundCancelled(actor=str(actor), reason=reason), at)
 
-    def add_note(self, actor: Actor, text: str, policy: Policy, at: datetime) -> None:
+    def add_note(
+        self,
+        actor: Actor,
+        text: str,
+        policy: Policy,
+        at: datetime,
+        visibility: e.NoteVisibility | None = None,
+    ) -> None:
+        """Record a note, `internal` (staff only) or `customer` (shown to the customer too)."""
         require_role(actor, "note", policy)
         require_own_customer(actor, self.request.customer_id, "note")
-        self._trigger(ev.NoteAdded, e.NoteAdded(actor=str(actor), text=text), at)
+        if _note_visibility(actor, visibility, policy) == "customer":
+            note = e.CustomerNoteAdded(actor=str(actor), text=text)
+            self._trigger(ev.CustomerNoteAdded, note, at)
+        else:
+            self._trigger(ev.NoteAdded, e.NoteAdded(actor=str(actor), text=text), at)
+
+
+def _note_visibility(actor: Actor, asked: str | None, policy: Policy) -> str:
+    """Staff notes are internal unless marked for the customer. A customer's own note is
+    always the customer's to see: `customer` by default, and `internal` is refused."""
+    if asked is not None and asked not in e.NOTE_VISIBILITIES:
+        choices = " or ".join(e.NOTE_VISIBILITIES)
+        raise InvalidInput(f"invalid note visibility {asked!r}: use {choices}")
+    if actor.role != "customer":
+        return asked or "internal"
+    if asked == "internal":
+        staff = tuple(role for role in policy.roles_for("note") if role != "customer")
+        raise RoleNotAllowed(str(actor), "add an internal note", staff)
+    return "customer"

@@ -109,6 +109,10 @@ class OverturnRejected(RefundEvent):
     payload: e.OverturnRejected
 
 
+class CustomerNoteAdded(RefundEvent):
+    payload: e.CustomerNoteAdded
+
+
 CHAINED_EVENTS: tuple[type[Aggregate.Event], ...] = (
     Requested,
     Flagged,
@@ -128,4 +132,9 @@ CHAINED_EVENTS: tuple[type[Aggregate.Event], ...] = (
     NoteAdded,
     OverturnRouted,
     OverturnRejected,
+    CustomerNoteAdded,
 )
+NOTE_VISIBILITY: dict[type[Aggregate.Event], str] = {
+    NoteAdded: "internal",
+    CustomerNoteAdded: "customer",
+}

@@ -1,11 +1,14 @@
-"""Notes: free text on the record, changing nothing but the version."""
+"""Notes: free text on the record, changing nothing but the version; internal (staff only)
+or marked for the customer."""
 
 from __future__ import annotations
 
-from ledger.domain import events as e
-from ledger.domain.errors import RoleNotAllowed
+import pytest
 
-from .builders import POLICY, actor, at, paid_refund, payload, pending_refund, refused
+from ledger.domain import events as e
+from ledger.domain.errors import InvalidInput, RoleNotAllowed
+
+from .builders import POLICY, actor, at, event_types, paid_refund, payload, pending_refund, refused
 
 
 def test_note_is_recorded_without_changing_the_refund() -> None:
@@ -29,19 +32,48 @@ def test_note_can_be_added_after_the_refund_is_paid() -> None:
     assert payload(refund, e.NoteAdded).text == "reconciled"
 
 
-def test_customer_can_note_own_refund() -> None:
+def test_a_staff_note_is_internal_unless_marked_for_the_customer() -> None:
+    refund = pending_refund("200.00")
+
+    refund.add_note(actor("agent:amy"), "checked the parcel log", POLICY, at(1))
+    refund.add_note(actor("agent:amy"), "same again", POLICY, at(2), "internal")
+    refund.add_note(actor("agent:amy"), "we have your parcel", POLICY, at(3), "customer")
+
+    assert event_types(refund)[-3:] == ["NoteAdded", "NoteAdded", "CustomerNoteAdded"]
+    marked = payload(refund, e.CustomerNoteAdded)
+    assert (marked.actor, marked.text) == ("agent:amy", "we have your parcel")
+
+
+def test_a_customers_own_note_is_marked_for_the_customer() -> None:
     refund = pending_refund("200.00")
 
     refund.add_note(actor("customer:c-1"), "photo sent by email", POLICY, at(1))
+    refund.add_note(actor("customer:c-1"), "and a second one", POLICY, at(2), "customer")
 
-    assert payload(refund, e.NoteAdded).actor == "customer:c-1"
+    assert event_types(refund)[-2:] == ["CustomerNoteAdded", "CustomerNoteAdded"]
+    assert payload(refund, e.CustomerNoteAdded).actor == "customer:c-1"
+
+
+def test_a_customer_cannot_add_an_internal_note() -> None:
+    refund = pending_refund("200.00")
+
+    with refused(refund, RoleNotAllowed, "customer:c-1 may not add an internal note"):
+        refund.add_note(actor("customer:c-1"), "for staff eyes", POLICY, at(1), "internal")
+
+
+@pytest.mark.parametrize("who", ["agent:amy", "customer:c-1"])
+def test_an_unknown_note_visibility_is_refused(who: str) -> None:
+    refund = pending_refund("200.00")
+
+    with refused(refund, InvalidInput, "invalid note visibility 'public': use internal or"):
+        refund.add_note(actor(who), "hello", POLICY, at(1), "public")  # type: ignore[arg-type]
 
 
 def test_customer_cannot_note_another_customers_refund() -> None:
     refund = pending_refund("200.00")
 
     with refused(refund, RoleNotAllowed, "customer:c-2 may not add a note for customer c-1"):
-        refund.add_note(actor("customer:c-2"), "hello", POLICY, at(1))
+        refund.add_note(actor("customer:c-2"), "hello", POLICY, at(1), "customer")
 
 
 def test_auditor_cannot_add_a_note() -> None:

@@ -49,6 +49,7 @@ def one_event_of_each_type() -> list[Any]:
     """Refunds driven through every path of the lifecycle, all their events in order."""
     disputed = paid_refund()
     disputed.add_note(actor(FINANCE), "customer called", POLICY, at(4))
+    disputed.add_note(actor(FINANCE), "we called you back", POLICY, at(4), "customer")
     disputed.open_dispute(actor(REQUESTER), "customer contests the amount", POLICY, at(5))
     disputed.resolve_dispute(actor(DISPUTES), "upheld", None, "as agreed", POLICY, at(6))
     failed = paying_refund()
