@@ -43,6 +43,8 @@ PAYLOAD_KEYS: dict[str, tuple[str, ...]] = {
     "DisputeOpened": ("previous_status",),
     "DisputeResolved": ("outcome", "rationale", "amount", "previous_status"),
     "CustomerNoteAdded": ("text", "visibility"),
+    "OverturnRouted": ("rationale", "amount"),  # an overturn waiting for approval
+    "OverturnRejected": ("reason",),  # the approver's refusal: the earlier decision stands
 }  # fmt: skip
 
 #: The customer's own texts: shown (and, for a type not in PAYLOAD_KEYS, the event too) only

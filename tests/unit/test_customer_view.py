@@ -3,6 +3,7 @@ keys. Deny by default: a key or an event type nobody listed is not shown to a cu
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -59,6 +60,8 @@ SHOWN: dict[str, set[str] | None] = {
     "DisputeResolved": BASE | {"outcome", "rationale", "amount", "previous_status"},
     "NoteAdded": None,
     "CustomerNoteAdded": BASE | {"text", "visibility"},
+    "OverturnRouted": BASE | {"rationale", "amount"},
+    "OverturnRejected": BASE | {"reason"},
 }
 
 
@@ -86,7 +89,15 @@ def staff_refunds() -> list[Refund]:
     rejected.reject(actor("manager:mia"), "no proof of purchase", POLICY, at(1))
     cancelled = pending_refund()
     cancelled.cancel(actor("agent:ann"), "duplicate of another ticket", POLICY, at(1))
-    return [dual, overdue, rejected, cancelled]
+    overturned = pending_refund("3000.00")
+    overturned.reject(actor("finance:fred"), "no proof of purchase", POLICY, at(1))
+    overturned.open_dispute(actor("agent:ann"), "receipt found", POLICY, at(2))
+    overturned.resolve_dispute(
+        actor("disputes:dan"), "overturned", Decimal("3000.00"), "the receipt is genuine",
+        POLICY, at(3),
+    )  # fmt: skip
+    overturned.reject(actor("finance:fay"), "the receipt's shop is not ours", POLICY, at(4))
+    return [dual, overdue, rejected, cancelled, overturned]
 
 
 def staff_events() -> list[dict[str, Any]]:
