@@ -1,0 +1,81 @@
+"""`ledger order capture|show|import`: orders' facts from a trusted source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+
+from cli import render
+from cli.context import LedgerContext, pass_ledger
+from cli.options import actor_option, json_option
+from ledger.app import inputs
+from ledger.app.orders import OrderCapture, order_out
+from ledger.domain.actor import Actor
+
+
+@click.group(short_help="Record and read orders' facts.")
+def order() -> None:
+    """Orders are facts from a trusted source: the owning customer, the captured total and
+    currency, the purchase date and the shipping address. Refunds are checked against them."""
+
+
+@order.command(name="capture", short_help="Record an order's facts.")
+@click.option("--order", "order_id", required=True, help="The order's id.")
+@click.option("--customer", "customer_id", required=True, help="The customer who owns it.")
+@click.option("--total", required=True, help="The captured total, e.g. 59.90.")
+@click.option("--currency", required=True, help="ISO 4217 currency code, e.g. EUR.")
+@actor_option
+@click.option("--purchased-on", help="Purchase date, YYYY-MM-DD.")
+@click.option("--address", help="Shipping address.")
+@json_option
+@pass_ledger
+def capture(
+    ledger: LedgerContext,
+    order_id: str,
+    customer_id: str,
+    total: str,
+    currency: str,
+    actor: str,
+    purchased_on: str | None,
+    address: str | None,
+    as_json: bool,
+) -> None:
+    """Record an order as captured by a trusted source (policy permission `order_capture`).
+
+    The same facts again change nothing; different facts for a known order are refused,
+    naming the field. An order first declared in a request becomes captured.
+    """
+    facts = OrderCapture.parse(order_id, customer_id, total, currency, purchased_on, address)
+    who = Actor.parse(actor)
+    found, changed = ledger.app.capture_order(who, facts)
+    if not as_json:
+        click.echo(f"order {found.order_id} {'recorded' if changed else 'unchanged'}", err=True)
+    show_order(order_out(found), as_json)
+
+
+@order.command(name="show", short_help="Show one order.")
+@click.argument("order_id", metavar="ORDER")
+@json_option
+@pass_ledger
+def show(ledger: LedgerContext, order_id: str, as_json: bool) -> None:
+    """An order's facts, who recorded them and how, what is left to refund, and its refunds."""
+    found = ledger.app.get_order(inputs.identifier(order_id, "order id"))
+    show_order(order_out(found), as_json)
+
+
+def show_order(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        render.emit_json(data)
+        return
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in data.items():
+        if key in ("total", "refundable"):
+            value = f"{value} {data['currency']}"
+        elif isinstance(value, list):
+            value = ", ".join(value) or "-"
+        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+    render.console().print(table)
