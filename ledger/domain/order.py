@@ -110,12 +110,17 @@ class OrderBalance(Aggregate):
         )
         return cls._create(cls.Recorded, id=cls.id_for(order_id), payload=payload, timestamp=at)
 
+    @staticmethod
+    def check_capturer(actor: Actor, policy: Policy) -> None:
+        """Whether `actor` may record orders as a trusted source."""
+        require_role(actor, "order_capture", policy)
+
     @classmethod
     def captured(
         cls, order_id: str, facts: OrderFacts, actor: Actor, policy: Policy, at: datetime
     ) -> OrderBalance:
         """A new order from a trusted source: `actor` must be allowed to capture orders."""
-        require_role(actor, "order_capture", policy)
+        cls.check_capturer(actor, policy)
         return cls.record(order_id, facts, actor, CAPTURED, at)
 
     @property
@@ -141,7 +146,7 @@ class OrderBalance(Aggregate):
         address, or everything of an order declared in a request) is filled in, and the order
         counts as captured from then on; a fact that differs from the recorded one is refused.
         """
-        require_role(actor, "order_capture", policy)
+        self.check_capturer(actor, policy)
         self._require_same(facts)
         known = self.facts
         merged = OrderFacts(
