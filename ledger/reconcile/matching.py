@@ -108,7 +108,15 @@ class Matcher:
         for payout in self.payouts:
             self.by_reference.setdefault(payout.reference, []).append(payout)
         self.refund_of = {payout.reference: payout.refund_id for payout in self.payouts}
+        self._index = {payout: index for index, payout in enumerate(self.payouts)}
         self._named: set[str] = set()
+
+    def index(self, payout: LedgerPayout | None) -> int | None:
+        """Where `payout` is among the ledger's: what a scratch store keeps of it."""
+        return None if payout is None else self._index[payout]
+
+    def payout(self, index: int | None) -> LedgerPayout | None:
+        return None if index is None else self.payouts[index]
 
     def findings(self, row: SettlementRow) -> list[Item]:
         """The findings of one well-formed row of the file."""

@@ -21,31 +21,35 @@ SECTIONS = (*CATEGORIES, "malformed")
 
 
 class Kept(Protocol):
-    """Where the report's items wait while the file is read: appended, then read in order."""
+    """Where the findings wait while the file is read, by section and in order: each as the
+    file's entry (None for a payout missing at the provider) and the index of the ledger's
+    payout among the matcher's (None when no payout takes part)."""
 
-    def add(self, section: str, item: dict[str, Any]) -> None: ...
+    def add(self, section: str, entry: Entry | None, payout: int | None) -> None: ...
 
-    def items(self, section: str) -> Iterator[dict[str, Any]]: ...
+    def found(self, section: str) -> Iterator[tuple[Entry | None, int | None]]: ...
 
 
 class KeptInMemory:
     def __init__(self) -> None:
-        self._items: dict[str, list[dict[str, Any]]] = {section: [] for section in SECTIONS}
+        self._found: dict[str, list[tuple[Entry | None, int | None]]] = {
+            section: [] for section in SECTIONS
+        }
 
-    def add(self, section: str, item: dict[str, Any]) -> None:
-        self._items[section].append(item)
+    def add(self, section: str, entry: Entry | None, payout: int | None) -> None:
+        self._found[section].append((entry, payout))
 
-    def items(self, section: str) -> Iterator[dict[str, Any]]:
-        return iter(self._items[section])
+    def found(self, section: str) -> Iterator[tuple[Entry | None, int | None]]:
+        return iter(self._found[section])
 
 
 def reconcile(
     file: SettlementFile, payouts: Sequence[LedgerPayout], period: Period
 ) -> dict[str, Any]:
     """The report as one JSON-ready object: `summary`, one list per category, `malformed`."""
-    kept = KeptInMemory()
-    summary = tally((*file.rows, *file.malformed), Matcher(payouts, period), kept)
-    parts = sections(summary, kept)
+    kept, matcher = KeptInMemory(), Matcher(payouts, period)
+    summary = tally((*file.rows, *file.malformed), matcher, kept)
+    parts = sections(summary, kept, matcher)
     return {key: value if key == "summary" else list(value) for key, value in parts}
 
 
@@ -56,25 +60,34 @@ def tally(entries: Iterable[Entry], matcher: Matcher, kept: Kept) -> dict[str, A
         if isinstance(entry, Malformed):
             matcher.malformed(entry)
             counts.malformed += 1
-            kept.add("malformed", _malformed(entry, matcher.refund_of))
+            kept.add("malformed", entry, None)
             continue
         counts.rows += 1
         if entry.status == "settled":
             _add(counts.provider_settled, entry.amount, entry.currency)
         for item in matcher.findings(entry):
             counts.finding(item)
-            kept.add(item.category, item.out())
+            kept.add(item.category, entry, matcher.index(item.ledger))
     for item in matcher.missing_at_provider():
         counts.finding(item)
-        kept.add(item.category, item.out())
+        kept.add(item.category, None, matcher.index(item.ledger))
     return counts.summary(matcher.ledger_settled())
 
 
-def sections(summary: dict[str, Any], kept: Kept) -> Iterator[tuple[str, Any]]:
+def sections(summary: dict[str, Any], kept: Kept, matcher: Matcher) -> Iterator[tuple[str, Any]]:
     """The report's keys in order: ("summary", summary), then (section, its items)."""
     yield "summary", summary
     for section in SECTIONS:
-        yield section, kept.items(section)
+        yield section, items(section, kept, matcher)
+
+
+def items(section: str, kept: Kept, matcher: Matcher) -> Iterator[dict[str, Any]]:
+    """The JSON-ready items of one section of the report, in order."""
+    for entry, payout in kept.found(section):
+        if isinstance(entry, Malformed):
+            yield _malformed(entry, matcher.refund_of)
+        else:
+            yield Item(section, entry, matcher.payout(payout)).out()
 
 
 def discrepancies(report: dict[str, Any]) -> int:

@@ -1,14 +1,14 @@
 """A scratch database for one reconciliation: the file's side, held on disk, not in memory.
 
-A temporary SQLite database (in a temporary directory, removed on close) keeps the file's
-entries in file order, the first line of each reference (to find the duplicates), and the
-report's items by section. SQLite's page cache bounds the memory, whatever the file's size.
-It holds only this run's working data; the ledger's own database is never touched here.
+A temporary SQLite database (in a temporary directory under TMPDIR, removed on close) keeps
+the file's entries by line, the first line of each reference (to find the duplicates), and
+the report's findings by section, each as the line of its entry and the index of its ledger
+payout. SQLite's page cache bounds the memory, whatever the file's size. It holds only this
+run's working data; the ledger's own database is never touched here.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -23,25 +23,29 @@ from ledger.reconcile.settlements import Entry, Malformed, SettlementRow
 BATCH = 1000
 _SCHEMA = """
 CREATE TABLE reference (name TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE entry (seq INTEGER PRIMARY KEY, line INTEGER NOT NULL, reference TEXT,
-    amount TEXT, currency TEXT, status TEXT, settled_at TEXT, reason TEXT);
-CREATE TABLE item (section TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+CREATE TABLE entry (line INTEGER PRIMARY KEY, reference TEXT, amount TEXT, currency TEXT,
+    status TEXT, settled_at TEXT, reason TEXT);
+CREATE TABLE found (section TEXT NOT NULL, seq INTEGER NOT NULL, line INTEGER, payout INTEGER,
     PRIMARY KEY (section, seq)) WITHOUT ROWID;
 """
-_ENTRY = "INSERT INTO entry (line, reference, amount, currency, status, settled_at, reason) "
-_ENTRY += "VALUES (?, ?, ?, ?, ?, ?, ?)"
+_ENTRY = "INSERT INTO entry VALUES (?, ?, ?, ?, ?, ?, ?)"
+_ENTRIES = "SELECT * FROM entry ORDER BY line"
+_FOUND = (
+    "SELECT found.payout, entry.* FROM found LEFT JOIN entry ON entry.line = found.line "
+    "WHERE found.section = ? ORDER BY found.seq"
+)
 
 
 class Scratch:
-    """`with Scratch() as scratch:` load the entries, tally them into items, read the items."""
+    """`with Scratch() as scratch:` load the entries, tally them into findings, read those."""
 
     def __init__(self) -> None:
         self._directory = tempfile.TemporaryDirectory(prefix="ledger-reconcile-")
         path = Path(self._directory.name) / "scratch.db"
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
-        self._db.execute("BEGIN")
-        self._pending: list[tuple[str, int, str]] = []
+        self._db.execute("BEGIN")  # one transaction, never committed: the file goes at the end
+        self._pending: list[tuple[str, int, int | None, int | None]] = []
         self._seq = 0
 
     def __enter__(self) -> Scratch:
@@ -80,23 +84,22 @@ class Scratch:
 
     def entries(self) -> Iterator[Entry]:
         """The entries `load` kept, in file order."""
-        for row in self._db.execute("SELECT * FROM entry ORDER BY seq"):
+        for row in self._db.execute(_ENTRIES):
             yield _entry(row)
 
-    def add(self, section: str, item: dict[str, Any]) -> None:
+    def add(self, section: str, entry: Entry | None, payout: int | None) -> None:
         self._seq += 1
-        self._pending.append((section, self._seq, json.dumps(item, ensure_ascii=False)))
+        self._pending.append((section, self._seq, None if entry is None else entry.line, payout))
         if len(self._pending) >= BATCH:
             self._flush()
 
-    def items(self, section: str) -> Iterator[dict[str, Any]]:
+    def found(self, section: str) -> Iterator[tuple[Entry | None, int | None]]:
         self._flush()
-        query = "SELECT body FROM item WHERE section = ? ORDER BY seq"
-        for (body,) in self._db.execute(query, (section,)):
-            yield json.loads(body)
+        for payout, *entry in self._db.execute(_FOUND, (section,)):
+            yield (None if entry[0] is None else _entry(tuple(entry))), payout
 
     def _flush(self) -> None:
-        self._db.executemany("INSERT INTO item VALUES (?, ?, ?)", self._pending)
+        self._db.executemany("INSERT INTO found VALUES (?, ?, ?, ?)", self._pending)
         self._pending.clear()
 
 
@@ -109,7 +112,7 @@ def _entry_row(entry: Entry) -> tuple[Any, ...]:
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
-    _, line, reference, amount, currency, status, settled_at, reason = row
+    line, reference, amount, currency, status, settled_at, reason = row
     if reason is not None:
         return Malformed(line, reason, reference)
     settled = None if settled_at is None else datetime.fromisoformat(settled_at)

@@ -15,7 +15,7 @@ from typing import Any
 from ledger.app.period import Period
 from ledger.input_files.lines import text_lines
 from ledger.reconcile.matching import LedgerPayout, Matcher
-from ledger.reconcile.report import sections, tally
+from ledger.reconcile.report import items, sections, tally
 from ledger.reconcile.scratch import Scratch
 from ledger.reconcile.settlements import WHAT, settlement_entries
 
@@ -26,13 +26,14 @@ class Report:
 
     summary: dict[str, Any]
     scratch: Scratch
+    matcher: Matcher
 
     def sections(self) -> Iterator[tuple[str, Any]]:
         """("summary", summary), then (section, an iterator of its items), in output order."""
-        return sections(self.summary, self.scratch)
+        return sections(self.summary, self.scratch, self.matcher)
 
     def items(self, section: str) -> Iterator[dict[str, Any]]:
-        return self.scratch.items(section)
+        return items(section, self.scratch, self.matcher)
 
 
 @contextmanager
@@ -46,5 +47,6 @@ def reconcile_file(
     with Scratch() as scratch:
         with text_lines(path, WHAT, max_bytes) as lines:
             scratch.load(settlement_entries(lines, scratch))
-        summary = tally(scratch.entries(), Matcher(payouts(), period), scratch)
-        yield Report(summary, scratch)
+        matcher = Matcher(payouts(), period)
+        summary = tally(scratch.entries(), matcher, scratch)
+        yield Report(summary, scratch, matcher)
