@@ -13,7 +13,7 @@ from api.deps import Services
 from api.idempotency import Idempotency
 from api.middleware import Authenticate, BodyLimit, RequestLog
 from api.replays import ReplayStore
-from api.routes import commands, operations, reads, reports
+from api.routes import commands, operations, orders, reads, reports
 from ledger.access.tokens import TokenStore
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
@@ -37,7 +37,7 @@ def create_app(ledger: RefundLedger) -> FastAPI:
         separate_input_output_schemas=False,
     )
     api.state.services = Services(ledger, views)
-    routers = (commands.router, reads.router, reports.router, operations.router)
+    routers = (commands.router, orders.router, reads.router, reports.router, operations.router)
     for router in routers:
         api.include_router(router)
     _handle_errors(api)

@@ -35,7 +35,7 @@ class RefundRequestBody(Body):
     customer_id: Ident
     amount: Decimal_ | None = None
     currency: Annotated[str, Field(min_length=1, max_length=10)]
-    order_total: Decimal_
+    order_total: Decimal_ | None = None
     reason: Ident
     channel: Ident = "api"
     purchased_on: Annotated[str, Field(max_length=40, description="YYYY-MM-DD")] | None = None

@@ -14,6 +14,7 @@ TYPE_PREFIX = "urn:refund-ledger:problem:"
 # Domain errors by HTTP status; a subclass not listed takes its nearest listed base's status.
 STATUS_BY_ERROR: tuple[tuple[type[errors.LedgerError], int], ...] = (
     (errors.RefundNotFound, 404),
+    (errors.OrderNotFound, 404),
     (errors.RoleNotAllowed, 403),
     (errors.AuthorityExceeded, 403),
     (errors.SeparationOfDuties, 403),

@@ -27,7 +27,7 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "Malformed body or Idempotency-Key",
         401: "Missing, malformed, unknown, expired or revoked bearer token",
         403: "The actor's role, authority or a separation-of-duties rule forbids it",
-        404: "No such refund (or, to a customer, not theirs)",
+        404: "No such refund or order (or, to a customer, not theirs)",
         409: "The refund's state forbids it, or the Idempotency-Key was used otherwise",
         413: "The body is over 64 KiB",
         415: "The body's media type is not accepted",

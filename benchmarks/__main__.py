@@ -20,13 +20,15 @@ Group = Callable[[Stack], Iterator[Row]]
 def groups() -> dict[str, Group]:
     """Each group measures some rows; imported here so `--only` loads only what it runs."""
     found: dict[str, Group] = {}
-    from benchmarks import commands, delivery, http, reads, views
+    from benchmarks import commands, delivery, files, http, imports, reads, views
 
     found["W1,W2"] = commands.run
     found["W3"] = http.run
     found["P1,A1,S1"] = views.run
     found["R1,C1,S1"] = delivery.run
     found["H1,S1"] = reads.run
+    found["M1"] = files.run
+    found["M2"] = imports.run
     return found
 
 

@@ -171,6 +171,10 @@ def tour(summary: DemoSummary) -> list[tuple[str, str]]:
             f"history {p['verification_failed']}",
         ),
         ("two partial refunds on one order", f"list --order {shared_order}"),
+        (
+            "... and the order itself: captured by the storefront, what is left to refund",
+            f"order show {shared_order}",
+        ),
         ("the escalated request has now waited at finance past the SLA too", "sla sweep"),
         ("the rules behind every decision, and their version hash", "policy show"),
     ]

@@ -11,11 +11,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from ledger.app.orders import OrderCapture
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.domain.actor import Actor
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import date, datetime
 
     from ledger.app.service import RefundLedger
 
@@ -75,30 +76,44 @@ class Demo:
         address: str | None = None,
     ) -> UUID:
         """Customer `n` (or the channel's agent) asks for a refund; `bought` days ago."""
+        purchased = None if bought is None else (self.clock() - timedelta(days=bought)).date()
+        shipped_to = address or f"{10 + n} {STREETS[n % len(STREETS)]}, Flat {self.tag}, Leeds"
         if same_order:
             order = self.orders_of[n][-1]
         else:
             order = f"O-{self.tag}-{len(self.orders) + 1:03d}"
             self.orders.append(order)
             self.orders_of.setdefault(n, []).append(order)
-        purchased = None if bought is None else (self.clock() - timedelta(days=bought)).date()
+            self.capture(order, n, total, currency, purchased, shipped_to)
         form = RequestForm(
             order_id=order,
             customer_id=self.customer(n),
             amount=amount,
             currency=currency,
-            order_total=total,
+            order_total=None,  # the storefront captured the order: its facts come from there
             reason=reason,
             channel=channel,
             method=method,
-            purchased_on=None if purchased is None else purchased.isoformat(),
             items=(f"SKU-{4100 + 7 * len(self.refunds)}:{1 + len(self.refunds) % 3}",),
-            address=address or f"{10 + n} {STREETS[n % len(STREETS)]}, Flat {self.tag}, Leeds",
         )
         refund = self.app.request(BY_CHANNEL.get(channel, self.as_customer(n)), _parse(form))
         self.refunds.append(refund.id)
         self.order_of[refund.id] = order
         return refund.id
+
+    def capture(
+        self, order: str, n: int, total: str, currency: str, bought: date | None, address: str
+    ) -> None:
+        """The storefront records the order when it is placed (`order capture`)."""
+        facts = OrderCapture.parse(
+            order,
+            self.customer(n),
+            total,
+            currency,
+            None if bought is None else str(bought),
+            address,
+        )
+        self.app.capture_order(SHOP, facts)
 
     def status(self, refund_id: UUID) -> str:
         return self.app.get(refund_id).status

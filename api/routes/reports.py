@@ -16,7 +16,7 @@ from ledger.domain.errors import InvalidInput
 from ledger.projections import kpis, queries
 from ledger.reconcile.matching import LedgerPayout
 from ledger.reconcile.report import reconcile
-from ledger.reconcile.settlements import COLUMNS, parse_settlements
+from ledger.reconcile.settlements import COLUMNS, parse_settlement_bytes
 
 router = APIRouter(tags=["reports"], responses=READ_PROBLEMS)
 CSV_TYPES = ("text/csv", "text/plain", "application/csv")
@@ -75,11 +75,7 @@ def reconciliation(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in CSV_TYPES:
         raise UnsupportedMediaType(media)
-    try:
-        text = request.state.body.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(f"the settlement file is not UTF-8 (byte {error.start + 1})") from None
-    settlements = parse_settlements(text)
+    settlements = parse_settlement_bytes(request.state.body)
     rows = queries.referenced_payouts(views.fresh("payouts"))
     return reconcile(settlements, [LedgerPayout.from_row(row) for row in rows], period)
 

@@ -20,7 +20,11 @@ from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 @click.option("--customer", "customer_id", required=True, help="The customer's id.")
 @click.option("--amount", help="Amount to refund (optional for goodwill and credit notes).")
 @click.option("--currency", required=True, help="ISO 4217 currency code, e.g. EUR.")
-@click.option("--order-total", required=True, help="The order's captured total.")
+@click.option(
+    "--order-total",
+    help="The order's captured total: needed only to declare an order not on record "
+    "(see `ledger order capture`); on a recorded order it must agree.",
+)
 @click.option("--reason", required=True, help=f"Reason code: {', '.join(REASONS)}.")
 @actor_option
 @click.option("--purchased-on", help="Purchase date, YYYY-MM-DD.")
@@ -39,7 +43,7 @@ def request(
     customer_id: str,
     amount: str | None,
     currency: str,
-    order_total: str,
+    order_total: str | None,
     reason: str,
     actor: str,
     purchased_on: str | None,

@@ -31,7 +31,7 @@ def reader_option(function: F) -> F:
 
 
 def _reader(actor: str | None) -> Actor | None:
-    return None if actor is None else Actor.parse(actor)
+    return None if actor is None else Actor.acting(actor)
 
 
 @click.command(short_help="Show one refund.")

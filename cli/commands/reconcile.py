@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +15,17 @@ from cli import render
 from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.errors import EXIT_REFUSED
+from cli.json_stream import emit_json_object
 from cli.options import json_option
 from ledger.app.period import Period
+from ledger.input_files.opening import MAX_BYTES
 from ledger.projections import queries
 from ledger.reconcile.matching import CATEGORIES, LedgerPayout
-from ledger.reconcile.report import reconcile as build_report
-from ledger.reconcile.settlements import COLUMNS, read_settlements
+from ledger.reconcile.settlements import COLUMNS
+from ledger.reconcile.streamed import Report, reconcile_file
+
+#: The human report shows at most this many rows per table; --json lists every one.
+SHOWN = 200
 
 
 class Discrepancies(click.ClickException):
@@ -46,6 +53,13 @@ class Discrepancies(click.ClickException):
     help="Only payouts the ledger settled at or before this time count as missing at the provider.",
 )
 @click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=MAX_BYTES,
+    metavar="N",
+    help=f"Refuse a settlement file over N bytes (default {MAX_BYTES}: 256 MiB).",
+)
+@click.option(
     "--fail-on-mismatch",
     is_flag=True,
     help="Exit 1 after the report when it holds a discrepancy: any finding but matched and "
@@ -58,6 +72,7 @@ def reconcile(
     path: str,
     since: str | None,
     until: str | None,
+    max_bytes: int,
     fail_on_mismatch: bool,
     as_json: bool,
 ) -> None:
@@ -67,25 +82,28 @@ def reconcile(
     ledger, rows the provider failed but the ledger settled, and payouts settled in the ledger
     but missing from the file (all of them, or those settled between --since and --until).
     Malformed rows are listed with their line numbers; the rest of the file still counts.
-    Nothing is changed. Exit 0 with the report (1 with --fail-on-mismatch and a discrepancy);
-    2 when the file cannot be read as a whole.
+    Nothing is changed. The file is streamed: memory stays flat whatever its size. Exit 0 with
+    the report (1 with --fail-on-mismatch and a discrepancy); 2 when the file cannot be read
+    as a whole (not a regular file, over --max-bytes, not UTF-8, no usable header).
     """
     period = Period.parse(since, until)
-    settlements = read_settlements(Path(path))
-    store = fresh_views(ledger, "payouts").store
-    payouts = [LedgerPayout.from_row(row) for row in queries.referenced_payouts(store)]
-    report = build_report(settlements, payouts, period)
-    if as_json:
-        render.emit_json(report)
-    else:
-        _print(report)
-    found = report["summary"]["discrepancies"]
+
+    def payouts() -> list[LedgerPayout]:
+        store = fresh_views(ledger, "payouts").store
+        return [LedgerPayout.from_row(row) for row in queries.referenced_payouts(store)]
+
+    with reconcile_file(Path(path), period, payouts, max_bytes) as report:
+        if as_json:
+            emit_json_object(report.sections())
+        else:
+            _print(report)
+        found = report.summary["discrepancies"]
     if fail_on_mismatch and found:
         raise Discrepancies(f"reconciliation found {found} discrepancy(ies)")
 
 
-def _print(report: dict[str, Any]) -> None:
-    summary = report["summary"]
+def _print(report: Report) -> None:
+    summary = report.summary
     out = render.console()
     table = Table(title=f"reconciliation of {summary['rows']} row(s)")
     for column in ("category", "count", "total"):
@@ -97,19 +115,30 @@ def _print(report: dict[str, Any]) -> None:
     table.add_row("ledger settled", "", _money(summary["ledger_settled"]))
     out.print(table)
     for category in CATEGORIES:
-        if report[category]:
-            out.print(_findings(category, report[category]))
-    if report["malformed"]:
-        bad = Table(title=f"malformed ({len(report['malformed'])})")
+        count = summary["counts"][category]
+        if count:
+            out.print(_findings(f"{category} ({count})", islice(report.items(category), SHOWN)))
+            _more(count, category)
+    count = summary["counts"]["malformed"]
+    if count:
+        bad = Table(title=f"malformed ({count})")
         for column in ("line", "reference", "refund", "reason"):
             bad.add_column(column, no_wrap=column == "refund")
-        for row in report["malformed"]:
+        for row in islice(report.items("malformed"), SHOWN):
             bad.add_row(*_cells(row["line"], row["reference"], row["refund_id"], row["reason"]))
         out.print(bad)
+        _more(count, "malformed")
 
 
-def _findings(category: str, items: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"{category} ({len(items)})")
+def _more(count: int, section: str) -> None:
+    if count > SHOWN:
+        render.console().print(
+            f"... and {count - SHOWN} more {section} row(s) not shown: --json lists every one"
+        )
+
+
+def _findings(title: str, items: Iterable[dict[str, Any]]) -> Table:
+    table = Table(title=title)
     for column in ("line", "reference", "refund", "ledger", "provider"):
         table.add_column(column, no_wrap=column == "refund")
     for item in items:

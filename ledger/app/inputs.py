@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 from ledger.domain.errors import InvalidInput, InvalidRefundId
 from ledger.domain.events import Item
+from ledger.domain.money import parse_amount
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$"
@@ -93,3 +95,11 @@ def item(value: str) -> Item:
     if not (quantity.isascii() and quantity.isdigit()) or not 0 < int(quantity) <= 100_000:
         raise InvalidInput(f"invalid item {value!r}: the quantity must be a whole number 1-100000")
     return Item(sku=sku, quantity=int(quantity))
+
+
+def amount(value: str, currency: str, what: str = "amount") -> Decimal:
+    """A positive amount exact to the currency's minor unit, named `what` in the message."""
+    try:
+        return parse_amount(value, currency)
+    except InvalidInput as error:
+        raise InvalidInput(error.message.replace("invalid amount", f"invalid {what}", 1)) from None

@@ -13,9 +13,9 @@ from ledger.app.requests import RefundRequestIn
 from ledger.domain import events as e
 from ledger.domain import fraud, verification
 from ledger.domain.actor import SYSTEM_POLICY, Actor
-from ledger.domain.errors import InvalidInput
+from ledger.domain.errors import InvalidInput, OrderNotFound
 from ledger.domain.history import AddressHistory, CustomerHistory
-from ledger.domain.order import OrderBalance
+from ledger.domain.order import DECLARED, OrderBalance, OrderFacts
 from ledger.domain.policy import Policy
 from ledger.domain.refund import Refund
 
@@ -37,37 +37,49 @@ class Intake:
             found.append(AddressHistory.id_for(form.address))
         return found
 
+    @staticmethod
+    def more_lookups(form: RefundRequestIn, find: Find) -> list[UUID]:
+        """What `open` will also look up once the order is loaded: the history of the order's
+        shipping address, when the request names none."""
+        order = find(OrderBalance.id_for(form.order_id))
+        if form.address or not isinstance(order, OrderBalance) or not order.address:
+            return []
+        return [AddressHistory.id_for(order.address)]
+
     def open(
         self, refund_id: UUID, actor: Actor, form: RefundRequestIn, fingerprint: str, at: datetime
     ) -> tuple[Refund, list[Aggregate | None]]:
+        # who may ask comes first: a refusal must not tell them about the order
+        Refund.check_requester(actor, form.customer_id, self.policy)
         if form.purchased_on is not None and form.purchased_on > at.date():
             raise InvalidInput(f"purchase date {form.purchased_on} is in the future")
+        order = self._order(actor, form, at)
         amount = form.amount
         if amount is None:
             if form.reason != "goodwill" and form.method != "credit_note":
-                raise InvalidInput("--amount is required (only goodwill and credit notes default)")
-            amount = self.policy.standard_goodwill(form.order_total, form.currency)
+                raise InvalidInput(
+                    "the amount is required (only goodwill and credit notes default)"
+                )
+            amount = self.policy.standard_goodwill(order.captured_total, order.currency)
         payload = e.RefundRequested(
             actor=str(actor),
             order_id=form.order_id,
             customer_id=form.customer_id,
             amount=amount,
             currency=form.currency,
-            order_total=form.order_total,
+            order_total=order.captured_total,
             reason=form.reason,
             channel=form.channel,
             method=form.method,
-            purchased_on=form.purchased_on,
+            purchased_on=order.purchased_on,
             items=form.items,
-            address=form.address,
+            address=form.address or order.address,
             note=form.note,
             idempotency_key=form.idempotency_key,
             fingerprint=fingerprint,
             policy_version=self.policy.version,
         )
-        # who may ask comes first: a refusal must not tell them about the order (its total)
         refund = Refund.open(refund_id, actor, payload, self.policy, at)
-        order = self._order(form, at)
         refundable_before = order.refundable()
         order.hold(str(refund_id), amount, at)
         customer, address = self._remember(refund, at)
@@ -77,11 +89,32 @@ class Intake:
             order.hold(str(refund_id), refund.reserved_amount(), at)
         return refund, [order, customer, address]
 
-    def _order(self, form: RefundRequestIn, at: datetime) -> OrderBalance:
+    def _order(self, actor: Actor, form: RefundRequestIn, at: datetime) -> OrderBalance:
+        """The request's order, its facts checked against what the request states; on an
+        order not on record a staff member's stated total declares it. A customer refunds
+        only a recorded order of their own, and learns nothing about anyone else's: an
+        unknown order and another customer's get the same answer."""
         order: OrderBalance | None = self.find(OrderBalance.id_for(form.order_id))
+        if actor.role == "customer" and (order is None or not order.belongs_to(actor.name)):
+            raise OrderNotFound(form.order_id, f"{actor} can refund only its own recorded orders")
         if order is None:
-            return OrderBalance.open(form.order_id, form.currency, form.order_total, at)
-        order.check_matches(form.currency, form.order_total)
+            if form.order_total is None:
+                raise OrderNotFound(
+                    form.order_id,
+                    "capture it first (ledger order capture), or state the order's total "
+                    "to declare it",
+                )
+            facts = OrderFacts(
+                customer_id=form.customer_id,
+                total=form.order_total,
+                currency=form.currency,
+                purchased_on=form.purchased_on,
+                address=form.address,
+            )
+            return OrderBalance.record(form.order_id, facts, actor, DECLARED, at)
+        order.check_request(
+            form.customer_id, form.currency, form.order_total, form.purchased_on, form.address
+        )
         return order
 
     def _remember(

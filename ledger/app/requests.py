@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.app import inputs
-from ledger.domain.errors import InvalidInput
 from ledger.domain.events import Item
 from ledger.domain.money import parse_amount, parse_currency
 
@@ -22,7 +21,7 @@ class RequestForm:
     customer_id: str
     amount: str | None
     currency: str
-    order_total: str
+    order_total: str | None
     reason: str
     channel: str = "portal"
     method: str = "original_payment"
@@ -41,7 +40,7 @@ class RefundRequestIn:
     customer_id: str
     amount: Decimal | None
     currency: str
-    order_total: Decimal
+    order_total: Decimal | None
     reason: str
     channel: str
     method: str
@@ -59,7 +58,9 @@ class RefundRequestIn:
             customer_id=inputs.identifier(form.customer_id, "customer id"),
             amount=None if form.amount is None else parse_amount(form.amount, currency),
             currency=currency,
-            order_total=_order_total(form.order_total, currency),
+            order_total=None
+            if form.order_total is None
+            else inputs.amount(form.order_total, currency, "order total"),
             reason=inputs.reason(form.reason),
             channel=inputs.channel(form.channel),
             method=inputs.method(form.method),
@@ -93,10 +94,3 @@ class RefundRequestIn:
         }
         encoded = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(encoded.encode()).hexdigest()
-
-
-def _order_total(text: str, currency: str) -> Decimal:
-    try:
-        return parse_amount(text, currency)
-    except InvalidInput as error:
-        raise InvalidInput(error.message.replace("invalid amount", "invalid order total")) from None

@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.app.intake import Intake
 from ledger.app.loading import LoadsMany, OrderOfRefund, project
+from ledger.app.order_commands import OrderCommands
 from ledger.app.requests import RefundRequestIn
 from ledger.app.retry import attempts
 from ledger.app.schema import CreatesSchemaSafely
@@ -29,8 +30,9 @@ from ledger.domain.errors import (
     RefundNotFound,
 )
 from ledger.domain.events import NoteVisibility
+from ledger.domain.ids import LEDGER_NAMESPACE
 from ledger.domain.money import parse_amount
-from ledger.domain.order import LEDGER_NAMESPACE, OrderBalance
+from ledger.domain.order import OrderBalance
 from ledger.domain.policy import Policy
 from ledger.domain.refund import Refund
 from ledger.domain.refund_events import Requested
@@ -43,7 +45,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class RefundLedger(CreatesSchemaSafely, LoadsMany):
+class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
     """The refund ledger application, on whichever event store the environment names."""
 
     name = "RefundLedger"
@@ -69,6 +71,9 @@ class RefundLedger(CreatesSchemaSafely, LoadsMany):
         fingerprint = form.fingerprint(str(actor))
         for attempt in attempts():
             loaded = self._load(*([refund_id] if key else []), *Intake.lookups(form))
+            more = Intake.more_lookups(form, loaded.get)
+            if more:
+                loaded.update(self._load(*more))
             if key:
                 existing = loaded.get(refund_id)
                 if isinstance(existing, Refund):

@@ -60,6 +60,16 @@ class RefundNotFound(LedgerError):
         super().__init__(f"refund {refund_id} not found")
 
 
+class OrderNotFound(LedgerError):
+    """No order of that id on record (or, to a customer, none of theirs: the same answer)."""
+
+    code = "order-not-found"
+
+    def __init__(self, order_id: str, hint: str = "") -> None:
+        super().__init__(f"order {order_id} is not on record" + (f"; {hint}" if hint else ""))
+        self.order_id = order_id
+
+
 # --- Refused by a domain rule (exit code 1, nothing stored) ---
 
 

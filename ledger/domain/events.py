@@ -176,6 +176,29 @@ class OrderOpened(Payload):
     captured_total: Decimal
 
 
+class OrderRecorded(ActorPayload):
+    """An order's facts, captured by a trusted source or declared by staff in a request."""
+
+    order_id: str
+    source: str  # "captured" or "declared"
+    customer_id: str
+    total: Decimal
+    currency: str
+    purchased_on: date | None = None
+    address: str | None = None
+
+
+class OrderConfirmed(ActorPayload):
+    """A trusted source's capture of an order first declared (or lacking some facts)."""
+
+    order_id: str
+    customer_id: str
+    total: Decimal
+    currency: str
+    purchased_on: date | None = None
+    address: str | None = None
+
+
 class OrderReservationChanged(Payload):
     refund_id: str
     amount: Decimal
@@ -221,6 +244,8 @@ ALL_PAYLOADS: tuple[type[Payload], ...] = REFUND_PAYLOADS + (
     Item,
     Finding,
     OrderOpened,
+    OrderRecorded,
+    OrderConfirmed,
     OrderReservationChanged,
     CustomerRefundRecorded,
     AddressUsed,

@@ -17,6 +17,7 @@ ACTION_WORDS: dict[Action, str] = {
     "dispute_open": "open a dispute",
     "dispute_resolve": "resolve a dispute",
     "note": "add a note",
+    "order_capture": "capture an order",
 }
 
 

@@ -10,7 +10,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from ledger.domain import events as e
-from ledger.domain.order import LEDGER_NAMESPACE
+from ledger.domain.ids import LEDGER_NAMESPACE
 
 
 class CustomerHistory(Aggregate):

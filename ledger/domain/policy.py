@@ -24,6 +24,7 @@ Action = Literal[
     "dispute_open",
     "dispute_resolve",
     "note",
+    "order_capture",
 ]
 Amount = Annotated[Decimal, Field(ge=0)]
 Percent = Annotated[Decimal, Field(ge=0, le=100)]

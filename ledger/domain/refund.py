@@ -53,13 +53,19 @@ class Refund(ApprovalVerbs, PaymentVerbs, Aggregate):
         cls, refund_id: UUID, actor: Actor, payload: e.RefundRequested, policy: Policy, at: datetime
     ) -> Refund:
         """Record a request by `actor` (who must be allowed to request for this customer)."""
-        require_role(actor, "request", policy)
-        require_own_customer(actor, payload.customer_id, "request")
+        cls.check_requester(actor, payload.customer_id, policy)
         if payload.actor != str(actor):
             raise RefundError(f"the request names {payload.actor} but {actor} is acting")
         return cls._create(
             ev.Requested, id=refund_id, payload=payload, timestamp=at, prev_hash=GENESIS
         )
+
+    @staticmethod
+    def check_requester(actor: Actor, customer_id: str, policy: Policy) -> None:
+        """Whether `actor` may request a refund for `customer_id` (asked before anything about
+        the order is looked at, so that a refusal tells nothing about it)."""
+        require_role(actor, "request", policy)
+        require_own_customer(actor, customer_id, "request")
 
     def flag(self, rule: str, detail: str, policy: Policy, at: datetime) -> None:
         """Record a fraud flag raised by the policy."""
@@ -121,6 +127,8 @@ class Refund(ApprovalVerbs, PaymentVerbs, Aggregate):
             return "auto_approval.excluded_reason"
         if self.request.amount > rules.max_amount:
             return "auto_approval.max_amount"
+        if self.request.purchased_on is None and policy.goods_come_back(self.request.reason):
+            return "auto_approval.purchase_date_unknown"
         return None
 
     def cancel(self, actor: Actor, reason: str, policy: Policy, at: datetime) -> None:

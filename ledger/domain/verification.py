@@ -65,9 +65,10 @@ def assess(
 def _return_window(request: RefundRequested, requested_on: date, policy: Policy) -> Finding:
     days = policy.return_window_days(request.reason)
     if request.purchased_on is None:
-        return Finding(
-            check="return_window", passed=True, detail="no purchase date given; not checked"
-        )
+        detail = "purchase date unknown; not checked"
+        if policy.goods_come_back(request.reason):
+            detail += " (goods come back: a person decides, never the automatic approval)"
+        return Finding(check="return_window", passed=True, detail=detail)
     deadline = request.purchased_on + timedelta(days=days)
     passed = requested_on <= deadline
     return Finding(

@@ -7,14 +7,14 @@ optionally, when it fails); a pending payout has none yet, so a provider row for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ledger.app.period import Period
-from ledger.reconcile.settlements import SettlementFile, SettlementRow
+from ledger.reconcile.settlements import Malformed, SettlementFile, SettlementRow
 
 #: Every category, in report order. A row or payout lands in exactly one.
 CATEGORIES = (
@@ -94,24 +94,66 @@ class Item:
         }
 
 
+class Matcher:
+    """The ledger's side, held in memory (its size is the ledger's), matched one row at a time.
+
+    Only the references of the ledger's payouts that the file named are remembered, so the
+    file's side never accumulates here.
+    """
+
+    def __init__(self, payouts: Iterable[LedgerPayout], period: Period) -> None:
+        self.payouts = list(payouts)
+        self.period = period
+        self.by_reference: dict[str, list[LedgerPayout]] = {}
+        for payout in self.payouts:
+            self.by_reference.setdefault(payout.reference, []).append(payout)
+        self.refund_of = {payout.reference: payout.refund_id for payout in self.payouts}
+        self._index = {payout: index for index, payout in enumerate(self.payouts)}
+        self._named: set[str] = set()
+
+    def index(self, payout: LedgerPayout | None) -> int | None:
+        """Where `payout` is among the ledger's: what a scratch store keeps of it."""
+        return None if payout is None else self._index[payout]
+
+    def payout(self, index: int | None) -> LedgerPayout | None:
+        return None if index is None else self.payouts[index]
+
+    def findings(self, row: SettlementRow) -> list[Item]:
+        """The findings of one well-formed row of the file."""
+        found = self.by_reference.get(row.reference, [])
+        if found:
+            self._named.add(row.reference)
+        return _findings(row, found)
+
+    def malformed(self, bad: Malformed) -> None:
+        """A malformed row that names a payout's reference: that payout is not missing."""
+        if bad.reference is not None and bad.reference in self.by_reference:
+            self._named.add(bad.reference)
+
+    def missing_at_provider(self) -> Iterator[Item]:
+        """Once the whole file is read: payouts settled (within the period) it did not name."""
+        for payout in self.payouts:
+            if (
+                payout.status == "settled"
+                and payout.reference not in self._named
+                and self.period.holds(payout.finished_at)
+            ):
+                yield Item("missing_at_provider", None, payout)
+
+    def ledger_settled(self) -> Iterator[tuple[Decimal, str]]:
+        """The amounts the ledger settled within the period."""
+        for payout in self.payouts:
+            if payout.status == "settled" and self.period.holds(payout.finished_at):
+                yield payout.amount, payout.currency
+
+
 def match(file: SettlementFile, payouts: Iterable[LedgerPayout], period: Period) -> list[Item]:
     """Every finding: file rows in file order, then payouts missing at the provider."""
-    payouts = list(payouts)
-    by_reference: dict[str, list[LedgerPayout]] = {}
-    for payout in payouts:
-        by_reference.setdefault(payout.reference, []).append(payout)
-    items: list[Item] = []
-    for row in file.rows:
-        items.extend(_findings(row, by_reference.get(row.reference, [])))
-    in_file = {row.reference for row in file.rows}
-    in_file |= {bad.reference for bad in file.malformed if bad.reference is not None}
-    items.extend(
-        Item("missing_at_provider", None, payout)
-        for payout in payouts
-        if payout.status == "settled"
-        and payout.reference not in in_file
-        and period.holds(payout.finished_at)
-    )
+    matcher = Matcher(payouts, period)
+    for bad in file.malformed:
+        matcher.malformed(bad)
+    items = [item for row in file.rows for item in matcher.findings(row)]
+    items.extend(matcher.missing_at_provider())
     return items
 
 

@@ -2,27 +2,32 @@
 
 The file is UTF-8 (a byte-order mark is allowed) with a header line naming the columns
 `reference, amount, currency, status, settled_at` in any order, any case; other columns (fees,
-batch ids, ...) are ignored. A problem with the file as a whole is one InvalidInput; a problem
-with one row is a `Malformed` entry with the row's line number, and the other rows still count.
+batch ids, ...) are ignored (the rules of `ledger.input_files.csv_rows`). A problem with the
+file as a whole is one InvalidInput; a problem with one row is a `Malformed` entry with the
+row's line number, and the other rows still count. Rows come out one at a time
+(`settlement_entries`), so a file of any size is read in constant memory.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ledger.app import inputs
 from ledger.domain.errors import InvalidInput
 from ledger.domain.money import parse_amount, parse_currency
+from ledger.input_files.csv_rows import BadRecord, Columns, csv_records
+from ledger.input_files.lines import decoded_lines, text_lines
+from ledger.input_files.opening import MAX_BYTES
 
 COLUMNS = ("reference", "amount", "currency", "status", "settled_at")
 STATUSES = ("settled", "failed")
+WHAT = "settlement file"
 T = TypeVar("T")
 
 
@@ -47,97 +52,75 @@ class Malformed:
     reference: str | None = None
 
 
+Entry = SettlementRow | Malformed
+
+
 @dataclass(frozen=True)
 class SettlementFile:
+    """A whole settlement file in memory: for a small one (an HTTP body, a test)."""
+
     rows: tuple[SettlementRow, ...]
     malformed: tuple[Malformed, ...]
 
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> SettlementFile:
+        found = list(entries)
+        return cls(
+            tuple(e for e in found if isinstance(e, SettlementRow)),
+            tuple(e for e in found if isinstance(e, Malformed)),
+        )
 
-def read_settlements(path: Path) -> SettlementFile:
-    """Read and parse the file at `path`; InvalidInput when it cannot be read as a whole."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InvalidInput(f"cannot read settlement file {str(path)!r}: {error.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(
-            f"settlement file {str(path)!r} is not UTF-8 (byte {error.start + 1})"
-        ) from None
-    return parse_settlements(text)
+
+class FirstLines(Protocol):
+    """Where each reference was first seen: in memory for a small file, on disk for a big one."""
+
+    def first_line(self, reference: str, line: int) -> int:
+        """The line `reference` was first seen on; `line` (now recorded) when it is new."""
+        ...
+
+
+class FirstLinesInMemory:
+    def __init__(self) -> None:
+        self._lines: dict[str, int] = {}
+
+    def first_line(self, reference: str, line: int) -> int:
+        return self._lines.setdefault(reference, line)
+
+
+def settlement_entries(lines: Iterable[str], seen: FirstLines) -> Iterator[Entry]:
+    """Each row of the file whose `lines` are given (with their line breaks), in file order."""
+    for record in csv_records(lines, Columns(COLUMNS), WHAT):
+        if isinstance(record, BadRecord):
+            yield Malformed(record.line, record.reason)
+        else:
+            yield _row(record.line, record.fields, seen)
 
 
 def parse_settlements(text: str) -> SettlementFile:
     """Parse the text of a settlement file (a leading byte-order mark is dropped)."""
-    records = _records(text.removeprefix("\ufeff"))
-    header = next(records, None)
-    while header is not None and header[1] == []:
-        header = next(records, None)  # blank lines before the header
-    if header is None:
-        raise InvalidInput("the settlement file is empty: it needs a header line and rows")
-    if isinstance(header[1], str):
-        raise InvalidInput(f"the settlement file's header (line {header[0]}) is not CSV")
-    where = _columns(header[1])
-    rows: list[SettlementRow] = []
-    malformed: list[Malformed] = []
-    first_seen: dict[str, int] = {}
-    for line, record in records:
-        if record == []:
-            continue  # blank line
-        if isinstance(record, str):
-            malformed.append(Malformed(line, f"not valid CSV: {record}"))
-            continue
-        parsed = _row(line, record, where, len(header[1]), first_seen)
-        if isinstance(parsed, SettlementRow):
-            rows.append(parsed)
-        else:
-            malformed.append(parsed)
-    return SettlementFile(tuple(rows), tuple(malformed))
+    lines = io.StringIO(text.removeprefix("\ufeff"), newline="")
+    return SettlementFile.of(settlement_entries(lines, FirstLinesInMemory()))
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str] | str]]:
-    """(first line, fields) of each CSV record, or (first line, error) for a broken one."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    start = 1
-    while True:
-        try:
-            record: list[str] | str = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            record = str(error)
-        yield start, record
-        start = reader.line_num + 1
+def parse_settlement_bytes(data: bytes) -> SettlementFile:
+    """Parse a small settlement file given as bytes (an HTTP body), as a file on disk is."""
+    lines = decoded_lines(io.BytesIO(data), f"the {WHAT}", max_bytes=len(data))
+    return SettlementFile.of(settlement_entries(lines, FirstLinesInMemory()))
 
 
-def _columns(header: list[str]) -> dict[str, int]:
-    names = [name.strip().lower() for name in header]
-    missing = [column for column in COLUMNS if column not in names]
-    if missing:
-        raise InvalidInput(
-            f"the settlement file's header lacks {', '.join(missing)}: the first line must name "
-            f"the columns {', '.join(COLUMNS)}"
-        )
-    repeated = sorted({name for name in names if name in COLUMNS and names.count(name) > 1})
-    if repeated:
-        raise InvalidInput(f"the settlement file's header repeats {', '.join(repeated)}")
-    return {column: names.index(column) for column in COLUMNS}
+def read_settlements(path: Path, max_bytes: int = MAX_BYTES) -> SettlementFile:
+    """Read and parse a small file whole; `ledger reconcile` streams it instead."""
+    with text_lines(path, WHAT, max_bytes) as lines:
+        return SettlementFile.of(settlement_entries(lines, FirstLinesInMemory()))
 
 
-def _row(
-    line: int, record: list[str], where: dict[str, int], width: int, first_seen: dict[str, int]
-) -> SettlementRow | Malformed:
-    if len(record) != width:
-        return Malformed(line, f"has {len(record)} field(s); the header has {width}")
-    field = {column: record[index].strip() for column, index in where.items()}
+def _row(line: int, field: dict[str, str], seen: FirstLines) -> Entry:
     problems: list[str] = []
     reference = _check(problems, lambda: inputs.text(field["reference"], "the reference"))
     if reference is not None:
-        if reference in first_seen:
-            problems.append(f"duplicate reference (first on line {first_seen[reference]})")
-        else:
-            first_seen[reference] = line
+        first = seen.first_line(reference, line)
+        if first != line:
+            problems.append(f"duplicate reference (first on line {first})")
     currency = _check(problems, lambda: parse_currency(field["currency"]))
     amount = None
     if currency is not None:

@@ -25,7 +25,8 @@ INTAKE, APPROVER, PAYER = "agent:ivy", "manager:max", "finance:flo"
 @dataclass(frozen=True)
 class Call:
     """How to exercise an endpoint: the state its refund is brought into first (`new`: no
-    refund; `shared`: the one refund every read looks at), and the body to send."""
+    refund, a request on a newly captured order; `order`: a new order to capture; `shared`:
+    the one refund every read looks at), and the body to send."""
 
     state: str
     json: dict[str, Any] | None = None
@@ -84,6 +85,16 @@ class Desk:
             "reason": reason,
         }
 
+    @staticmethod
+    def order_of(request: dict[str, Any]) -> dict[str, Any]:
+        """The order a request body is about, as `POST /orders` takes it."""
+        return {
+            "order_id": request["order_id"],
+            "customer_id": request["customer_id"],
+            "total": request["order_total"],
+            "currency": request["currency"],
+        }
+
     def act(self, actor: str, path: str, body: dict[str, Any], status: int = 200) -> Any:
         """A set-up step that must succeed."""
         response = self.client(actor).post(path, json=body)
@@ -116,12 +127,17 @@ class Desk:
         method, path = endpoint.split(" ", 1)
         path = path.replace("{id}", refund or "")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = call.json
+        if call.state == "new":  # a request on an order the shop captured (customers need one)
+            body = self.request_body()
+            self.act(INTAKE, "/orders", self.order_of(body), 201)
+        elif call.state == "order":
+            body = self.order_of(self.request_body())
         before = self.newest_event()
         if call.csv is not None:
             headers["Content-Type"] = "text/csv"
             response = self.client(actor).request(method, path, content=call.csv, headers=headers)
         else:
-            body = self.request_body() if call.state == "new" else call.json
             response = self.client(actor).request(method, path, json=body, headers=headers)
         return Answer(response, self.newest_event() > before)
 

@@ -47,6 +47,8 @@ STAFF = ("agent", "verifier", "manager", "finance", "disputes", "auditor", "syst
 ROLES: dict[str, tuple[str, ...]] = {
     "POST /refunds":                                 ("agent", "customer", "system"),
     "GET /refunds":                                  ("customer", *STAFF),
+    "POST /orders":                                  ("agent", "finance", "system"),
+    "GET /orders/{order_id}":                        ("customer", *STAFF),
     "POST /refunds/{refund_id}/verification":        ("verifier", "system"),
     "POST /refunds/{refund_id}/approvals":           ("manager", "finance"),
     "POST /refunds/{refund_id}/rejection":           ("manager", "finance"),
@@ -113,6 +115,13 @@ GROUNDING: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "method": st.sampled_from(sorted(METHODS)),
         "purchased_on": st.none(),
         "items": st.just([]),
+    },
+    "POST /orders": {
+        "order_id": _ID,
+        "customer_id": _ID,
+        "currency": st.sampled_from(["EUR", "USD"]),
+        "total": st.sampled_from(["1000.00", "0.01", "1e3"]),
+        "purchased_on": st.sampled_from([None, "2026-11-01", "2026-02-30"]),
     },
     "POST /refunds/{refund_id}/approvals": {"amount": st.sampled_from([None, "10.00"])},
     "POST /refunds/{refund_id}/disputes/resolution": {"amount": st.sampled_from([None, "5.00"])},

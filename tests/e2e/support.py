@@ -94,7 +94,7 @@ class Ledger:
         assert outcome.stderr == "", outcome.describe()
         return outcome.json()
 
-    def request(self, *extra: str, **options: str) -> dict[str, Any]:
+    def request(self, *extra: str, **options: str | None) -> dict[str, Any]:
         """`ledger request` with BASE_REQUEST, options overridden (order_total -> --order-total)."""
         return dict(self.ok("request", *request_args(**options), *extra))
 
@@ -105,11 +105,12 @@ class Ledger:
         return dict(self.ok("show", refund_id))
 
 
-def request_args(**options: str) -> list[str]:
-    """`--name=value` arguments of a request: BASE_REQUEST with `options` merged over it."""
-    fields = dict(BASE_REQUEST)
+def request_args(**options: str | None) -> list[str]:
+    """`--name=value` arguments of a request: BASE_REQUEST with `options` merged over it (an
+    option given as None is left out)."""
+    fields: dict[str, str | None] = dict(BASE_REQUEST)
     fields.update({key.replace("_", "-"): value for key, value in options.items()})
-    return [f"--{key}={value}" for key, value in fields.items()]
+    return [f"--{key}={value}" for key, value in fields.items() if value is not None]
 
 
 def stored_event_count(database_url: str) -> int:

@@ -37,6 +37,7 @@ MATRIX_ROWS: dict[str, tuple[int, ...]] = {
     #                                         cust. cust.                                           no    mal-  un-   re-   ex-
     #                                         own   other agent verif mgr   fin   disp. audit sys   token formd known voked pired
     "POST /refunds":                         (201,  403,  201,  403,  403,  403,  403,  403,  201,  401,  401,  401,  401,  401),
+    "POST /orders":                          (403,  403,  201,  403,  403,  201,  403,  403,  201,  401,  401,  401,  401,  401),
     "POST /refunds/{id}/verification":       (403,  404,  403,  200,  403,  403,  403,  403,  200,  401,  401,  401,  401,  401),
     "POST /refunds/{id}/approvals":          (403,  404,  403,  403,  200,  200,  403,  403,  403,  401,  401,  401,  401,  401),
     "POST /refunds/{id}/rejection":          (403,  404,  403,  403,  200,  200,  403,  403,  403,  401,  401,  401,  401,  401),
@@ -69,6 +70,7 @@ UPHELD = {"outcome": "upheld", "rationale": "the decision stands"}
 # fmt: off
 CALLS: dict[str, Call] = {  # the state each endpoint's fresh refund is brought into, the body
     "POST /refunds":                          Call("new"),  # a new order each time
+    "POST /orders":                           Call("order"),  # a new order each time
     "POST /refunds/{id}/verification":        Call("requested", {"condition": "as new"}),
     "POST /refunds/{id}/approvals":           Call("pending_approval", {}),
     "POST /refunds/{id}/rejection":           Call("pending_approval", {"reason": "not covered"}),
@@ -180,14 +182,14 @@ def _matrix(desk: Desk, shared: str) -> list[str]:
             else:
                 token = desk.bad_token(principal, would_be)
                 answer = desk.send(None, endpoint, call, refund, token)
-            mutates = endpoint.startswith("POST /refunds")
+            mutates = endpoint.startswith(("POST /refunds", "POST /orders"))
             where = f"{endpoint} as {principal}"
             failures += mismatches(where, answer, status, CODES.get(status), mutates)
     return failures
 
 
 def _refund_for(desk: Desk, call: Call, shared: str) -> str | None:
-    if call.state == "new":
+    if call.state in ("new", "order"):
         return None
     return shared if call.state == "shared" else desk.fresh(call.state)
 

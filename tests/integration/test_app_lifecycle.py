@@ -203,7 +203,9 @@ def test_cancellation_releases_the_order_balance(app: RefundLedger, clock: FakeC
 
     assert cancelled.status == "cancelled"
     assert refundable(app) == Decimal("100.00")
-    assert app.request(AGENT, form(amount="50.00", customer_id="C-2")).status == "approved"
+    again = app.request(AGENT, form(amount="50.00"))  # flagged: C-1's refunds are 110% of it
+    assert (again.status, again.flags) == ("pending_approval", ["fraud.refund_to_order_ratio"])
+    assert refundable(app) == Decimal("50.00")
 
 
 def test_payout_fails_then_retry_settles(app: RefundLedger, clock: FakeClock) -> None:

@@ -173,7 +173,7 @@ def test_demo_spreads_its_events_over_the_past_month(demo: Any) -> None:
 def test_demo_tour_names_ids_of_this_run(demo: Any) -> None:
     summary, lines, _ = demo
     commands = [line.strip() for line in lines if line.strip().startswith("ledger ")]
-    assert 8 <= len(commands) <= 12
+    assert 8 <= len(commands) <= 13
     ids = re.findall(r"[0-9a-f]{8}-[0-9a-f-]{27}", "\n".join(commands))
     assert ids and set(ids) <= set(summary.refund_ids)
 

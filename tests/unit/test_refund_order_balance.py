@@ -75,20 +75,21 @@ def test_unchanged_hold_records_nothing() -> None:
 def test_order_refuses_another_currency() -> None:
     balance = order()
 
-    with refused(balance, OrderMismatch, "refunded in EUR, not USD; one currency per order"):
-        balance.check_matches("USD", Decimal("100.00"))
+    with refused(balance, OrderMismatch, "recorded with currency EUR, not USD"):
+        balance.check_request("c-1", "USD", Decimal("100.00"), None, None)
 
 
 def test_order_refuses_a_different_captured_total() -> None:
     balance = order()
 
-    with refused(balance, OrderMismatch, "captured total of 100.00 EUR, not 120.00"):
-        balance.check_matches("EUR", Decimal("120.00"))
+    with refused(balance, OrderMismatch, "recorded with order total 100.00 EUR, not 120.00"):
+        balance.check_request("c-1", "EUR", Decimal("120.00"), None, None)
 
 
 def test_order_accepts_its_own_currency_and_total() -> None:
     balance = order()
 
-    balance.check_matches("EUR", Decimal("100.00"))
+    balance.check_request("c-1", "EUR", Decimal("100.00"), None, None)
+    balance.check_request("c-1", "EUR", None, None, None)
 
     assert balance.version == 1

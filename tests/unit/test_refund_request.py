@@ -126,7 +126,10 @@ def test_excluded_reasons_are_never_approved_automatically(reason: str) -> None:
 
 
 def test_change_of_mind_auto_approval_takes_restocking_fee() -> None:
-    refund = verify(new_refund("40.00", reason="change_of_mind"), by="verifier:vic")
+    bought = T0.date() - timedelta(days=3)
+    refund = verify(
+        new_refund("40.00", reason="change_of_mind", purchased_on=bought), by="verifier:vic"
+    )
 
     assert refund.status == "approved"
     assert refund.approved_amount == Decimal("34.00")
@@ -165,11 +168,23 @@ def test_change_of_mind_window_is_14_days() -> None:
     assert "window 14 days" in refund.findings[0].detail
 
 
-def test_missing_purchase_date_skips_the_window_check() -> None:
+def test_goods_return_without_a_purchase_date_waits_for_a_person() -> None:
     refund = verify(new_refund("20.00", reason="damaged"), by="verifier:vic")
 
     assert refund.findings[0].passed
-    assert refund.findings[0].detail == "no purchase date given; not checked"
+    assert refund.findings[0].detail == (
+        "purchase date unknown; not checked "
+        "(goods come back: a person decides, never the automatic approval)"
+    )
+    assert refund.status == "pending_approval"
+    assert refund.last_rule == "auto_approval.purchase_date_unknown"
+
+
+def test_a_refund_without_goods_and_without_a_purchase_date_may_still_approve_itself() -> None:
+    refund = verify(new_refund("20.00", reason="late_delivery"))
+
+    assert refund.findings[0].detail == "purchase date unknown; not checked"
+    assert refund.status == "approved"
 
 
 def test_amount_above_what_is_still_refundable_is_rejected() -> None:

@@ -1,0 +1,64 @@
+"""Orders: capture an order's facts from a trusted source, and read one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from api.deps import Ledger, Who, in_thread
+from api.models import Body, Ident, Text
+from api.responses import COMMAND_PROBLEMS, READ_PROBLEMS
+from ledger.app import access, inputs
+from ledger.app.orders import OrderCapture, order_for
+
+router = APIRouter(tags=["orders"])
+
+
+class OrderIn(Body):
+    order_id: Ident
+    customer_id: Ident
+    total: Annotated[str, Field(min_length=1, max_length=40, description='e.g. "59.90"')]
+    currency: Annotated[str, Field(min_length=1, max_length=10)]
+    purchased_on: Annotated[str, Field(max_length=40, description="YYYY-MM-DD")] | None = None
+    address: Text | None = None
+
+
+class OrderOut(BaseModel):
+    """An order, as `ledger order show --json` prints it."""
+
+    order_id: str
+    customer_id: str | None
+    total: str
+    currency: str
+    purchased_on: str | None
+    address: str | None
+    refundable: str
+    refunds: list[str]
+    recorded_by: str | None
+    source: str
+    version: int
+    recorded_at: str
+    updated_at: str
+
+
+@router.post("/orders", name="order_capture", response_model=OrderOut, responses=COMMAND_PROBLEMS)
+@in_thread
+def capture_order(body: OrderIn, response: Response, ledger: Ledger, who: Who) -> dict[str, Any]:
+    """Record an order's facts from a trusted source (201 when stored, 200 when the same facts
+    were already on record); different facts for a known order are refused."""
+    order = OrderCapture.parse(**body.model_dump())
+    found, changed = ledger.capture_order(who, order)
+    response.status_code = 201 if changed and found.version == 1 else 200
+    response.headers["Location"] = f"/orders/{found.order_id}"
+    return order_for(who, found)
+
+
+@router.get("/orders/{order_id}", name="order_show", response_model=OrderOut,
+            responses=READ_PROBLEMS)  # fmt: skip
+@in_thread
+def show_order(order_id: str, ledger: Ledger, who: Who) -> dict[str, Any]:
+    """The order; a customer sees only their own orders (anything else is 404)."""
+    access.require_reader(who, "refunds")
+    return order_for(who, ledger.get_order(inputs.identifier(order_id, "order id")))
