@@ -5,7 +5,10 @@ the facts the ledger guards, tried again and refused."""
 from __future__ import annotations
 
 import os
+import pty
 import stat
+import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import pytest
 
 from .http_paths import assert_problem, fresh, fresh_request, get, post
 from .http_support import Server
-from .support import Ledger, days_ago, stored_event_count
+from .support import LEDGER, TIMEOUT_SECONDS, Ledger, clean_env, days_ago, stored_event_count
 
 CAPTURE = ("--total", "48.00", "--currency", "EUR", "--actor", "system:shop")
 
@@ -286,3 +289,43 @@ def test_a_customer_cannot_choose_an_order_s_facts_over_http(
     assert get(clients["system:shop"], f"/orders/{order['order_id']}")["refunds"] == []
     listed = get(clients["agent:ann"], "/refunds", customer="mallory")
     assert listed == []
+
+
+def test_order_import_shows_a_progress_bar_on_a_terminal(ledger: Ledger, tmp_path: Path) -> None:
+    orders = write_csv(
+        tmp_path / "orders.csv",
+        "order_id,customer_id,total,currency\n"
+        + "".join(f"O-{n},C-{n},10.00,EUR\n" for n in range(1200)),
+    )
+    leader, follower = pty.openpty()
+    shown: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(leader, shown), daemon=True)
+    reader.start()  # read as it comes, so that a full terminal buffer never blocks the writer
+    try:
+        finished = subprocess.run(
+            [*LEDGER, "--db", ledger.database_url, "order", "import", str(orders), "--actor",
+             "system:shop"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower,
+            env=clean_env(TERM="xterm"), timeout=TIMEOUT_SECONDS, check=False, text=True,
+        )  # fmt: skip
+    finally:
+        os.close(follower)  # the reader then sees the end of the terminal's output
+        reader.join(timeout=TIMEOUT_SECONDS)
+        os.close(leader)
+    terminal = b"".join(shown).decode("utf-8", "replace")
+
+    assert finished.returncode == 0, terminal
+    assert finished.stdout.startswith("imported ")
+    assert "recording orders" in terminal
+
+
+def _drain(fd: int, into: list[bytes]) -> None:
+    """Everything written to the terminal, until its last writer closes it."""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: every writer closed its side
+            return
+        if not chunk:
+            return
+        into.append(chunk)
