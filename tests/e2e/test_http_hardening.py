@@ -127,6 +127,8 @@ def test_the_api_documents_load_every_file_from_the_server_itself(
         html = anonymous.get(page)
         assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
         assert "http://" not in html.text and "https://" not in html.text, html.text
+        policy = html.headers["content-security-policy"]  # what the scripts fetch stays here too
+        assert "img-src 'self' data:" in policy and "connect-src 'self'" in policy, policy
         files = re.findall(r'(?:src|href|spec-url)="([^"]+)"', html.text)
         files += re.findall(r"\burl: '([^']+)'", html.text)  # Swagger UI's OpenAPI document
         answers = {path: anonymous.get(path) for path in files}
