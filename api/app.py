@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from api import problems
 from api.deps import Services
+from api.docs import add_docs
 from api.idempotency import Idempotency
 from api.middleware import Authenticate, BodyLimit, RequestLog
 from api.replays import ReplayStore
@@ -21,30 +24,41 @@ from ledger.config import Settings
 from ledger.domain.errors import LedgerError
 from ledger.projections.runner import Projections
 
-DESCRIPTION = """The refund ledger's JSON API. Every request but `/healthz`, `/metrics` and
-the documents needs `Authorization: Bearer TOKEN` (from `ledger tokens issue`); the token
-decides who acts. Every POST takes an `Idempotency-Key` header. Errors are RFC 9457
-`application/problem+json` documents whose `type` is `urn:refund-ledger:problem:CODE`."""
+PUBLIC_METRICS = "LEDGER_PUBLIC_METRICS"  # "1": `serve --public-metrics`, for the workers
+
+DESCRIPTION = """The refund ledger's JSON API. Every request but `/healthz` and the documents
+needs `Authorization: Bearer TOKEN` (from `ledger tokens issue`); the token decides who acts
+(`/metrics` needs an auditor or system token unless the server runs with `--public-metrics`).
+Every POST takes an `Idempotency-Key` header. Errors are RFC 9457 `application/problem+json`
+documents whose `type` is `urn:refund-ledger:problem:CODE`."""
 
 
-def create_app(ledger: RefundLedger) -> FastAPI:
-    """The API on an open application (closed by the caller)."""
+def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
+    """The API on an open application (closed by the caller); `public_metrics` serves
+    /metrics without a token."""
     views = Projections(ledger)
     api = FastAPI(
         title="Refund ledger",
         version="1",
         description=DESCRIPTION,
         separate_input_output_schemas=False,
+        docs_url=None,  # api.docs serves /docs and /redoc with files of its own
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     api.state.services = Services(ledger, views)
+    api.state.public_metrics = public_metrics
     routers = (commands.router, orders.router, reads.router, reports.router, operations.router)
     for router in routers:
         api.include_router(router)
+    documents = add_docs(api)
     _handle_errors(api)
     # added innermost first: RequestLog ends up outermost
     api.add_middleware(Idempotency, replays=ReplayStore(views.store, ledger.clock))
     api.add_middleware(
-        Authenticate, tokens=TokenStore(views.store, ledger.clock), public=_public_paths(api)
+        Authenticate,
+        tokens=TokenStore(views.store, ledger.clock),
+        public=_public_paths(api, documents, public_metrics),
     )
     api.add_middleware(BodyLimit)
     api.add_middleware(RequestLog, routes=[route for r in routers for route in r.routes])
@@ -53,14 +67,17 @@ def create_app(ledger: RefundLedger) -> FastAPI:
 
 def from_environment() -> FastAPI:
     """For uvicorn's workers (`--factory`): settings from LEDGER_* variables."""
-    return create_app(bootstrap(Settings.from_env()))
+    public_metrics = os.environ.get(PUBLIC_METRICS) == "1"
+    return create_app(bootstrap(Settings.from_env()), public_metrics=public_metrics)
 
 
-def _public_paths(api: FastAPI) -> frozenset[str]:
-    """What answers without a token: the operators' routes and the API's documents."""
-    documents = (api.openapi_url, api.docs_url, api.redoc_url, api.swagger_ui_oauth2_redirect_url)
-    operators = (route.path for route in operations.router.routes if isinstance(route, APIRoute))
-    return frozenset(path for path in (*documents, *operators) if path)
+def _public_paths(api: FastAPI, documents: frozenset[str], public_metrics: bool) -> frozenset[str]:
+    """What answers without a token: the API's documents and their files, /healthz, and
+    /metrics when it is public."""
+    operators = {route.path for route in operations.router.routes if isinstance(route, APIRoute)}
+    if not public_metrics:
+        operators.discard("/metrics")
+    return frozenset(path for path in (api.openapi_url, *documents, *operators) if path)
 
 
 def _handle_errors(api: FastAPI) -> None:

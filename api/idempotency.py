@@ -1,9 +1,12 @@
 """`Idempotency-Key` on every POST: the first response is kept and replayed; the same key with
 another body is refused with 409.
 
-Keys are scoped by the authenticated actor. A response is kept when the command ran: done, or
-refused by a rule (403, 404, 409). Input errors (400, 413, 415, 422) and server failures are
-not kept, so the client may correct the request, or retry, with the same key.
+Keys are scoped by the authenticated actor. Only the answers of commands the actor was allowed
+to run are kept: done (2xx), or refused by the refund's state or a concurrent change (409).
+Refusals of the actor are not kept (401, 403, and 404, which to a customer is also another
+customer's refund), so that refused callers cannot fill the store, nor are input errors
+(400, 413, 415, 422), unknown routes or methods (404, 405) or server failures: the client
+may correct the request, or retry, with the same key.
 
 The response is held until it is kept (or released): once a client has the answer, a retry
 with the same key replays it, never finding the key still in progress.
@@ -32,8 +35,12 @@ from ledger.domain.errors import InvalidInput
 
 logger = logging.getLogger("ledger.api")
 KEPT_HEADERS = (b"content-type", b"location")
-NOT_KEPT = frozenset({400, 413, 415, 422})
 PURGE_EVERY = 3600.0  # seconds between removals of responses past their retention
+
+
+def kept_status(status: int) -> bool:
+    """Whether an answer with this status is kept for its key (allowed by list)."""
+    return 200 <= status < 300 or status == 409
 
 
 class Idempotency:
@@ -107,7 +114,7 @@ class Idempotency:
             await to_thread.run_sync(self.replays.release, actor, key)
             raise
         try:
-            if status >= 500 or status in NOT_KEPT:
+            if not kept_status(status):
                 await to_thread.run_sync(self.replays.release, actor, key)
             else:
                 kept = StoredResponse(status=status, headers=tuple(headers), body=bytes(body))

@@ -1,8 +1,8 @@
 """The layers every request passes through, outermost first:
 
-RequestLog (request id, log line, metrics, last-resort 500) -> BodyLimit (64 KiB, 413) ->
-Authenticate (bearer token -> actor) -> Idempotency (replays POSTs by Idempotency-Key) ->
-the routes. They are plain ASGI, so a response is never buffered twice.
+RequestLog (request id, log line, metrics, Cache-Control, last-resort 500) -> BodyLimit
+(64 KiB, 413) -> Authenticate (bearer token -> actor) -> Idempotency (replays POSTs by
+Idempotency-Key) -> the routes. They are plain ASGI, so a response is never buffered twice.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics, problems
+from api.logs import escape
 from ledger.access.tokens import InvalidToken, TokenStore
 from ledger.domain.actor import Actor
 
@@ -27,6 +28,7 @@ logger = logging.getLogger("ledger.api")
 
 MAX_BODY = 64 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+NO_STORE = (b"cache-control", b"no-store")  # on every answer: none may be cached or shared
 NO_TOKEN = "missing bearer token: send 'Authorization: Bearer TOKEN'"
 
 
@@ -43,8 +45,9 @@ def state(scope: Scope) -> dict[str, Any]:
 
 
 class RequestLog:
-    """Give every request an id (the client's X-Request-Id when sane), log one line for it,
-    count it, and answer any unexpected failure with a problem that names the id."""
+    """Give every request an id (the client's X-Request-Id when sane), log one line for it
+    (the client's values escaped), count it, mark every answer `Cache-Control: no-store`,
+    and answer any unexpected failure with a problem that names the id."""
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
@@ -64,7 +67,8 @@ class RequestLog:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answered.append(message["status"])
-                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                kept = [h for h in message.get("headers", []) if h[0].lower() != b"cache-control"]
+                headers = [*kept, (b"x-request-id", request_id.encode()), NO_STORE]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -86,15 +90,26 @@ class RequestLog:
         metrics.observe(
             scope["method"], template, status, seconds, command, bool(notes.get("replayed"))
         )
+        actor, replayed = notes.get("actor"), bool(notes.get("replayed"))
+        fields = {
+            "request_id": notes["request_id"],
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "actor": actor,
+            "replayed": replayed,
+        }
         logger.info(
             "%s %s %s %d %.1fms actor=%s%s",
             notes["request_id"],
-            scope["method"],
-            scope["path"],
+            escape(scope["method"]),
+            escape(scope["path"]),
             status,
             seconds * 1000,
-            notes.get("actor", "-"),
-            " replayed" if notes.get("replayed") else "",
+            escape(actor or "-"),
+            " replayed" if replayed else "",
+            extra={"http": fields},
         )
 
 

@@ -2,7 +2,8 @@
 
 For a POST with the header, the HTTP layer reserves (scope, key) with a fingerprint of the
 request before it runs the command, then completes the row with the response it sent, or
-releases it when the command failed with a server error. A retry of the same request gets
+releases it when that response is not one to keep (a refusal of the actor, an input error,
+a server failure: `api.idempotency.kept_status`). A retry of the same request gets
 the stored response byte for byte; the same key on another request is a Mismatch; a retry
 while the first request is still running is InProgress. A pending row older than
 `stale_after` was left by a process that died mid-request and is taken over; a row older

@@ -1,13 +1,22 @@
-"""For operators: health and metrics (no token needed; expose them only where you mean to)."""
+"""For operators: health (no token needed) and metrics (an auditor or system token, unless
+the server runs with `--public-metrics`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from psycopg import sql
 
 from api import metrics, problems
-from api.deps import Views, in_thread
+from api.deps import Views, bearer, in_thread
+from api.middleware import NO_TOKEN
 from api.models import Health
+from api.responses import READ_PROBLEMS
+from ledger.access.tokens import InvalidToken
+from ledger.app.access import require_reader
+from ledger.domain.actor import Actor
 
 router = APIRouter(tags=["operations"])
 
@@ -30,8 +39,28 @@ def health(views: Views) -> Response | Health:
     return Health(status="ok", database="ok")
 
 
-@router.get("/metrics", name="metrics", response_class=Response)
+async def metrics_reader(
+    request: Request,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Let the request through when the metrics are public or its actor may read them."""
+    if request.app.state.public_metrics:
+        return
+    found = getattr(request.state, "auth", None)
+    if not isinstance(found, Actor):
+        raise InvalidToken(NO_TOKEN)  # Authenticate answers first: /metrics is not public
+    require_reader(found, "metrics")
+
+
+@router.get(
+    "/metrics",
+    name="metrics",
+    response_class=Response,
+    dependencies=[Depends(metrics_reader)],
+    responses={status: READ_PROBLEMS[status] for status in (401, 403)},
+)
 @in_thread
 def prometheus() -> Response:
-    """Requests, latencies and commands by outcome, in the Prometheus text format."""
+    """Requests, latencies and commands by outcome, in the Prometheus text format; needs an
+    auditor or system token unless the server runs with `--public-metrics`."""
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)

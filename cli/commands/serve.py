@@ -13,6 +13,8 @@ from cli.context import LedgerContext, pass_ledger
 from cli.running import LOG_FORMAT
 
 LEVELS = ("critical", "error", "warning", "info", "debug")
+LOG_FORMATS = ("plain", "json")
+KEEP_ALIVE = 5  # seconds, uvicorn's default
 
 
 class CannotListen(click.ClickException):
@@ -30,14 +32,23 @@ def check_address(host: str, port: int) -> None:
         raise CannotListen(f"cannot listen on {host}:{port}: {why}") from None
 
 
-def log_config(level: str) -> dict[str, Any]:
-    """One plain line per record on stderr, in every worker; uvicorn's access log is off, as
-    the API logs each request itself (with its request id, actor and time)."""
-    handler = {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
+def log_config(level: str, log_format: str = "plain") -> dict[str, Any]:
+    """One line per record on stderr, in every worker: plain text, or a JSON object
+    (`api.logs.JsonFormatter`). uvicorn's access log is off, as the API logs each request
+    itself (with its request id, actor and time, the client's values escaped)."""
+    formatters: dict[str, dict[str, Any]] = {
+        "plain": {"format": LOG_FORMAT},
+        "json": {"()": "api.logs.JsonFormatter"},
+    }
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": log_format,
+        "stream": "ext://sys.stderr",
+    }
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": LOG_FORMAT}},
+        "formatters": {log_format: formatters[log_format]},
         "handlers": {"stderr": handler},
         "loggers": {
             name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
@@ -46,14 +57,23 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
-def uvicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:
+def uvicorn_options(
+    host: str,
+    port: int,
+    log_level: str,
+    log_format: str = "plain",
+    timeout_keep_alive: int = KEEP_ALIVE,
+    limit_concurrency: int | None = None,
+) -> dict[str, Any]:
     """How `ledger serve` runs uvicorn (the benchmark's baseline server runs the same way)."""
     return {
         "host": host,
         "port": port,
-        "log_config": log_config(log_level),
+        "log_config": log_config(log_level, log_format),
         "access_log": False,
         "server_header": False,
+        "timeout_keep_alive": timeout_keep_alive,
+        "limit_concurrency": limit_concurrency,
     }
 
 
@@ -76,28 +96,70 @@ def uvicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:
     show_default=True,
     help="Log records from this level up (info logs one line per request).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="plain",
+    show_default=True,
+    help="One plain text line per record, or one JSON object per line.",
+)
+@click.option(
+    "--timeout-keep-alive",
+    type=click.IntRange(1, 3600),
+    default=KEEP_ALIVE,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a kept-alive connection after this long without a new request.",
+)
+@click.option(
+    "--limit-concurrency",
+    type=click.IntRange(min=2),
+    default=None,
+    metavar="N",
+    help="Per worker, answer 503 to a request that arrives while N connections are open "
+    "(its own included) or N requests are in progress. Default: no limit.",
+)
+@click.option(
+    "--public-metrics",
+    is_flag=True,
+    help="Serve /metrics to anyone; without it, /metrics needs an auditor or system token.",
+)
 @pass_ledger
-def serve(ledger: LedgerContext, host: str, port: int, workers: int, log_level: str) -> None:
+def serve(
+    ledger: LedgerContext,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    log_format: str,
+    timeout_keep_alive: int,
+    limit_concurrency: int | None,
+    public_metrics: bool,
+) -> None:
     """Serve the API of SPEC 7 on the configured database until stopped (SIGINT or SIGTERM).
 
-    Every request but /healthz, /metrics and the OpenAPI documents (/openapi.json, /docs)
-    needs a bearer token from `ledger tokens issue`.
+    Every request but /healthz, the OpenAPI documents (/openapi.json, /docs, /redoc and
+    their assets) and, with --public-metrics, /metrics needs a bearer token from
+    `ledger tokens issue`.
     """
     import uvicorn
 
-    from api.app import create_app
+    from api.app import PUBLIC_METRICS, create_app
 
     check_address(host, port)
     app = ledger.app  # opened (and its tables made) before any worker starts: errors come first
-    options = uvicorn_options(host, port, log_level)
+    settings = uvicorn_options(
+        host, port, log_level, log_format, timeout_keep_alive, limit_concurrency
+    )
     try:
         if workers == 1:
-            uvicorn.run(create_app(app), **options)
+            uvicorn.run(create_app(app, public_metrics=public_metrics), **settings)
             return
         os.environ["LEDGER_DATABASE_URL"] = ledger.settings.database_url
+        os.environ[PUBLIC_METRICS] = "1" if public_metrics else "0"
         with tempfile.TemporaryDirectory(prefix="ledger-metrics-") as samples:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = samples  # read as the workers import it
-            uvicorn.run("api.app:from_environment", factory=True, workers=workers, **options)
+            uvicorn.run("api.app:from_environment", factory=True, workers=workers, **settings)
     except SystemExit as stopped:  # uvicorn's start-up failures; the reason is logged above
         if stopped.code not in (0, None):
             raise CannotListen("the server could not start (see the log above)") from None

@@ -9,7 +9,7 @@ from ledger.domain.actor import Actor
 from ledger.domain.errors import RefundNotFound, RoleNotAllowed
 from ledger.domain.refund import Refund
 
-Read = Literal["refunds", "audit_search", "kpis", "reconcile"]
+Read = Literal["refunds", "audit_search", "kpis", "reconcile", "metrics"]
 
 STAFF = ("agent", "verifier", "manager", "finance", "disputes", "auditor", "system")
 READERS: dict[Read, tuple[str, ...]] = {
@@ -18,12 +18,14 @@ READERS: dict[Read, tuple[str, ...]] = {
     "audit_search": ("manager", "finance", "disputes", "auditor"),
     "kpis": ("manager", "finance", "auditor"),
     "reconcile": ("finance", "auditor"),
+    "metrics": ("auditor", "system"),  # unless the server runs with --public-metrics
 }
 READ_WORDS: dict[Read, str] = {
     "refunds": "read refunds",
     "audit_search": "search the audit trail",
     "kpis": "read the KPI report",
     "reconcile": "reconcile settlements",
+    "metrics": "read the server's metrics",
 }
 
 

@@ -66,7 +66,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "GET /reports/kpis":                             ("manager", "finance", "auditor"),
     "POST /reconciliations":                         ("finance", "auditor"),
     "GET /healthz":                                  (),  # open: no token needed
-    "GET /metrics":                                  (),
+    "GET /metrics":                                  ("auditor", "system"),
 }
 # fmt: on
 SECURED = [label for label, roles in ROLES.items() if roles]

@@ -1,7 +1,8 @@
 """Issue 5: every endpoint against every principal, on a real `ledger serve`, on both back ends.
 
 `MATRIX` is the one table of expected statuses. Its command rows restate the policy's
-[permissions] (ledger/default_policy.toml), its read rows `ledger.app.access.READERS`.
+[permissions] (ledger/default_policy.toml), its read rows `ledger.app.access.READERS`
+(/metrics too: the server runs without --public-metrics).
 Every command cell acts on a fresh refund of customer C-1, brought through the API into the
 state in which that command is legal, so the answer is about who acts, never about the
 state: done (2xx, stored), refused for the role (403), or, to another customer, a refund that
@@ -56,7 +57,7 @@ MATRIX_ROWS: dict[str, tuple[int, ...]] = {
     "GET /reports/kpis":                     (403,  403,  403,  403,  200,  200,  403,  200,  403,  401,  401,  401,  401,  401),
     "POST /reconciliations":                 (403,  403,  403,  403,  403,  200,  403,  200,  403,  401,  401,  401,  401,  401),
     "GET /healthz":                          (200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
-    "GET /metrics":                          (200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    "GET /metrics":                          (403,  403,  403,  403,  403,  403,  403,  200,  200,  401,  401,  401,  401,  401),
     "GET /openapi.json":                     (200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
 }
 # fmt: on

@@ -44,7 +44,7 @@ SPEC_ROUTES = {
     ("get", "/healthz"),
     ("get", "/metrics"),
 }
-OPEN_ROUTES = {"/healthz", "/metrics"}
+OPEN_ROUTES = {"/healthz"}
 BIG = 64 * 1024 + 1
 JSON = {"Content-Type": "application/json"}
 
@@ -235,7 +235,8 @@ def test_metrics_count_requests_latencies_and_commands_by_outcome(server: Server
         assert manager.post(f"/refunds/{rid}/approvals", json={}, headers=key).status_code == 200
         replay = manager.post(f"/refunds/{rid}/approvals", json={}, headers=key)
         assert replay.headers["idempotent-replayed"] == "true"
-        response = agent.get("/metrics")
+    with server.client("auditor:aud") as auditor:
+        response = auditor.get("/metrics")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -337,7 +338,7 @@ def _healthy_again(client: httpx.Client) -> bool:
 
 
 def test_two_workers_serve_and_metrics_sum_both(sqlite_url: str, tmp_path: Path) -> None:
-    with running_server(sqlite_url, tmp_path, "--workers", "2") as server:
+    with running_server(sqlite_url, tmp_path, "--workers", "2", "--public-metrics") as server:
         for _ in range(20):  # a connection each, so that both workers take some
             with server.client() as client:
                 assert_problem(client.get("/refunds"), 401, "invalid-token")

@@ -9,6 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from psycopg import sql
+
+from api.replays import TABLE
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
+from ledger.projections.store import open_store
 
 from .http_paths import (
     assert_problem,
@@ -108,6 +114,49 @@ def test_a_refused_command_is_refused_again_on_retry(server: Server) -> None:
     assert (again.status_code, again.content) == (409, first.content)
     assert again.headers["idempotent-replayed"] == "true"
     assert last_event_id(server.database_url) == stored
+
+
+def kept_keys(server: Server, keys: list[str]) -> list[str]:
+    """Which of `keys` have a row in the store of Idempotency-Keys."""
+    app = bootstrap(Settings(database_url=server.database_url))
+    try:
+        with open_store(app).reading() as db:
+            rows = db.rows(sql.SQL("SELECT idempotency_key FROM {}").format(sql.Identifier(TABLE)))
+    finally:
+        app.close()
+    return [row["idempotency_key"] for row in rows if row["idempotency_key"] in keys]
+
+
+def test_refused_requests_with_distinct_keys_leave_nothing_in_the_store(server: Server) -> None:
+    keys = [fresh("K") for _ in range(5)]
+    with server.client("auditor:aud") as auditor:  # auditors may not request refunds
+        stored = last_event_id(server.database_url)
+        answers = [keyed(auditor, "/refunds", key, fresh_request()) for key in keys]
+
+    for answer in answers:
+        assert_problem(answer, 403, "role-not-allowed")
+    assert kept_keys(server, keys) == []
+    assert last_event_id(server.database_url) == stored
+
+
+def test_a_refusal_of_the_actor_is_not_replayed_but_refused_afresh(server: Server) -> None:
+    """403 (the role) and a customer's 404 (another customer's refund) keep no key: a retry
+    runs the command again, so a key never holds an answer its actor was not allowed."""
+    with server.client("agent:ann") as agent:
+        rid = agent.post("/refunds", json=fresh_request()).json()["id"]
+    key = fresh("K")
+    with server.client("verifier:vic") as verifier, server.client("customer:c-x") as customer:
+        refused = [keyed(verifier, f"/refunds/{rid}/cancellation", key, {"reason": "no"})]
+        refused.append(keyed(verifier, f"/refunds/{rid}/cancellation", key, {"reason": "no"}))
+        hidden = [keyed(customer, f"/refunds/{rid}/notes", key, {"text": "x"}) for _ in "12"]
+
+    for answer in refused:
+        assert_problem(answer, 403, "role-not-allowed")
+    for answer in hidden:
+        assert_problem(answer, 404, "refund-not-found")
+    assert all("idempotent-replayed" not in a.headers for a in (*refused, *hidden))
+    assert refused[0].json()["request_id"] != refused[1].json()["request_id"]
+    assert kept_keys(server, [key]) == []
 
 
 def test_an_input_error_is_not_kept_so_the_corrected_body_can_use_the_key(

@@ -249,3 +249,35 @@ def test_the_answer_leaves_only_once_it_is_kept(replays: ReplayStore) -> None:
     assert watched.sent_when_kept == [0]
     assert len(sent) == 2
     assert isinstance(replays.reserve(BOB, "K-1", fingerprint("POST", "/refunds", b"")), Replay)
+
+
+@pytest.mark.parametrize(
+    ("status", "kept"),
+    [(200, True), (201, True), (409, True)]
+    + [(status, False) for status in (400, 401, 403, 404, 405, 413, 415, 422, 500, 503)],
+)
+def test_only_the_answers_of_commands_the_actor_may_run_keep_their_key(
+    replays: ReplayStore, status: int, kept: bool
+) -> None:
+    """Refusals of the actor (401, 403, a customer's 404) are released like input errors and
+    failures, so that refused callers cannot fill the store; a retry runs afresh."""
+    sent: list[object] = []
+
+    async def command(scope: object, receive: object, send: Callable[..., object]) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": []})  # type: ignore[misc]
+        await send({"type": "http.response.body", "body": b"{}"})  # type: ignore[misc]
+
+    async def client(message: object) -> None:
+        sent.append(message)
+
+    async def nothing() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/refunds", "query_string": b"",
+             "headers": [(b"idempotency-key", b"K-1")], "state": {"actor": BOB}}  # fmt: skip
+    anyio.run(Idempotency(command, replays), scope, nothing, client)  # type: ignore[arg-type]
+
+    assert len(sent) == 2  # the answer went out either way
+    assert stored_keys(replays) == ([(BOB, "K-1")] if kept else [])
+    again = replays.reserve(BOB, "K-1", fingerprint("POST", "/refunds", b""))
+    assert isinstance(again, Replay if kept else Reserved)

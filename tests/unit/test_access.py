@@ -15,6 +15,7 @@ EXPECTED = {
     "audit_search": {"manager", "finance", "disputes", "auditor"},
     "kpis": {"manager", "finance", "auditor"},
     "reconcile": {"finance", "auditor"},
+    "metrics": {"auditor", "system"},
 }
 
 
