@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from .support import Ledger, seed_pending_refund, stored_event_count
@@ -85,13 +87,15 @@ def test_reads_as_a_customer_hide_what_staff_read(ledger: Ledger, refund: str) -
     assert "tier" not in shown and "approvals_required" not in shown
     assert listed == [shown]
     assert ledger.ok("show", refund, "--actor", "manager:mia") == staff
+    now = datetime.now(UTC).isoformat()
+    assert ledger.ok("show", refund, "--as-of", now, "--actor", "customer:c-1") == shown
 
 
-@pytest.mark.parametrize("command", ["show", "history"])
+@pytest.mark.parametrize("command", [("show",), ("show", "--as-of", "2999-01-01"), ("history",)])
 def test_reads_as_another_customer_find_no_refund(
-    ledger: Ledger, refund: str, command: str
+    ledger: Ledger, refund: str, command: tuple[str, ...]
 ) -> None:
-    outcome = ledger.run(command, refund, "--actor", "customer:c-2")
+    outcome = ledger.run(command[0], refund, *command[1:], "--actor", "customer:c-2")
 
     assert outcome.code == 1, outcome.describe()
     assert outcome.stderr == f"error: refund {refund} not found\n"
