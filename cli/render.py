@@ -51,7 +51,9 @@ def refund(data: dict[str, Any], as_json: bool) -> None:
         "version",
         "updated_at",
     ):
-        value = data.get(key)
+        if key not in data:
+            continue  # a view without it (a customer's) does not show it
+        value = data[key]
         if key.endswith("_amount") or key == "order_total":
             value = f"{value} {data['currency']}" if value is not None else "-"
         elif isinstance(value, list):

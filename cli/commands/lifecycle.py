@@ -9,7 +9,7 @@ from cli.context import LedgerContext, pass_ledger
 from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
 from ledger.app.requests import RefundRequestIn, RequestForm
-from ledger.app.views import refund_out, refund_view
+from ledger.app.views import refund_view
 from ledger.domain.actor import Actor
 from ledger.domain.events import NOTE_VISIBILITIES, NoteVisibility
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
@@ -74,7 +74,7 @@ def request(
         )
     )
     who = Actor.acting(actor)
-    render.refund(refund_out(ledger.app.request(who, form)), as_json)
+    render.refund(refund_view(ledger.app.request(who, form), who), as_json)
 
 
 @click.command(short_help="Record receipt and condition of returned goods.")
@@ -96,7 +96,7 @@ def verify(
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     condition = inputs.optional_text(condition, "--condition")
     failure = inputs.optional_text(failure, "--fail")
-    render.refund(refund_out(ledger.app.verify(refund_id, who, condition, failure)), as_json)
+    render.refund(refund_view(ledger.app.verify(refund_id, who, condition, failure), who), as_json)
 
 
 @click.command(short_help="Approve a pending refund.")
@@ -117,7 +117,7 @@ def approve(
     """Approve within your authority; large refunds need a second, different approver."""
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     note = inputs.optional_text(note, "--note")
-    render.refund(refund_out(ledger.app.approve(refund_id, who, amount, note)), as_json)
+    render.refund(refund_view(ledger.app.approve(refund_id, who, amount, note), who), as_json)
 
 
 def _reasoned(name: str, short_help: str, doc: str) -> click.Command:
@@ -133,7 +133,7 @@ def _reasoned(name: str, short_help: str, doc: str) -> click.Command:
         refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
         text = inputs.text(reason, "--reason")
         action = getattr(ledger.app, name)
-        render.refund(refund_out(action(refund_id, who, text)), as_json)
+        render.refund(refund_view(action(refund_id, who, text), who), as_json)
 
     return command
 

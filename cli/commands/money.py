@@ -8,7 +8,7 @@ from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
-from ledger.app.views import refund_out
+from ledger.app.views import refund_view
 from ledger.domain.actor import Actor
 from ledger.domain.vocabulary import METHODS
 
@@ -30,7 +30,7 @@ def payout_start(
     """Pay out what is approved and not yet paid; on a failed payout this is the retry."""
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     chosen = None if method is None else inputs.method(method)
-    render.refund(refund_out(ledger.app.start_payout(refund_id, who, chosen)), as_json)
+    render.refund(refund_view(ledger.app.start_payout(refund_id, who, chosen), who), as_json)
 
 
 @payout.command(name="settle", short_help="Record a settled payout.")
@@ -45,7 +45,7 @@ def payout_settle(
     """The provider paid the payout in flight."""
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     ref = inputs.text(reference, "--reference")
-    render.refund(refund_out(ledger.app.settle_payout(refund_id, who, ref)), as_json)
+    render.refund(refund_view(ledger.app.settle_payout(refund_id, who, ref), who), as_json)
 
 
 @payout.command(name="fail", short_help="Record a failed payout.")
@@ -67,7 +67,7 @@ def payout_fail(
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     why = inputs.text(reason, "--reason")
     ref = inputs.optional_text(reference, "--reference")
-    render.refund(refund_out(ledger.app.fail_payout(refund_id, who, why, ref)), as_json)
+    render.refund(refund_view(ledger.app.fail_payout(refund_id, who, why, ref), who), as_json)
 
 
 @click.group(short_help="Open or resolve a dispute.")
@@ -87,7 +87,7 @@ def dispute_open(
     """Dispute a rejected, approved or paid refund."""
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     text = inputs.text(reason, "--reason")
-    render.refund(refund_out(ledger.app.open_dispute(refund_id, who, text)), as_json)
+    render.refund(refund_view(ledger.app.open_dispute(refund_id, who, text), who), as_json)
 
 
 @dispute.command(name="resolve", short_help="Resolve a dispute: upheld or overturned.")
@@ -112,4 +112,4 @@ def dispute_resolve(
     result = inputs.choice(outcome, "outcome", ("upheld", "overturned"))
     why = inputs.text(rationale, "--rationale")
     resolved = ledger.app.resolve_dispute(refund_id, who, result, amount, why)
-    render.refund(refund_out(resolved), as_json)
+    render.refund(refund_view(resolved, who), as_json)
