@@ -10,6 +10,7 @@ import threading
 import click
 
 from cli.context import LedgerContext
+from ledger.delivery.security import ClientOptions
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -40,3 +41,9 @@ def kafka_bootstrap(ledger: LedgerContext, given: str | None) -> str:
     if not bootstrap:
         raise MissingBroker("no Kafka broker: pass --kafka HOST:PORT or set LEDGER_KAFKA_BOOTSTRAP")
     return bootstrap
+
+
+def kafka_client_options(ledger: LedgerContext) -> ClientOptions:
+    """The LEDGER_KAFKA_* security options, checked before any connection: a setting that
+    cannot work is one line and exit 2 (InvalidKafkaSettings)."""
+    return ledger.settings.kafka_security.client_options()

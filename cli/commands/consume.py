@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from cli.context import LedgerContext, pass_ledger
-from cli.running import kafka_bootstrap, log_to_stderr, stop_on_signals
+from cli.running import kafka_bootstrap, kafka_client_options, log_to_stderr, stop_on_signals
 from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
@@ -47,6 +47,7 @@ def consumer_options(function: F) -> F:
 def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any) -> None:
     """Run `handler` under a ConsumerRunner until SIGTERM/SIGINT (or idle, with --once)."""
     bootstrap = kafka_bootstrap(ledger, options["bootstrap"])
+    security = kafka_client_options(ledger)
     from kafka.errors import KafkaError  # the Kafka client loads only when a consumer runs
 
     from consumers.runner import ConsumerRunner
@@ -65,6 +66,7 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
             idle_seconds=options["idle"],
             session_timeout_ms=session_ms,
             heartbeat_interval_ms=max(100, session_ms // 6),
+            client_options=security,
         )
         try:
             counts = runner.run(stop, once=options["once"])
