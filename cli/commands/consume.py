@@ -52,7 +52,7 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
 
     from consumers.runner import ConsumerRunner
 
-    log_to_stderr(kafka_level=logging.WARNING)
+    connections = log_to_stderr(kafka_level=logging.WARNING, client_options=security)
     stop = stop_on_signals()
     session_ms = options["session_timeout_ms"]
     with consumer_store(options["storage_url"] or ledger.settings.database_url) as store:
@@ -71,7 +71,8 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
         try:
             counts = runner.run(stop, once=options["once"])
         except KafkaError as error:
-            raise click.ClickException(f"Kafka at {bootstrap}: {error}") from None
+            message = connections.explain(f"Kafka at {bootstrap}: {error}")
+            raise click.ClickException(message) from None
     click.echo(
         f"{handler.name}: applied {counts.applied}, skipped {counts.duplicates} duplicate(s), "
         f"dead-lettered {counts.dead_lettered}"

@@ -95,7 +95,7 @@ def run(
     from ledger.delivery.producer import Publisher
     from ledger.delivery.relay import Relay
 
-    log_to_stderr()
+    connections = log_to_stderr(client_options=security)
     attempt = min(max(timeout / 3, 1), request_timeout) if once else request_timeout
     topic = topic or ledger.settings.relay_topic
     publisher = Publisher(bootstrap, topic, partitions, attempt, client_options=security)
@@ -110,7 +110,7 @@ def run(
         relay.follow(stop, poll)
         click.echo(f"stopped; {_summary(relay)}")
     except BrokerUnavailable as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(connections.explain(str(error))) from None
     finally:
         relay.close()
 

@@ -62,9 +62,32 @@ def test_without_the_ca_file_the_relay_fails_in_one_line_and_publishes_nothing(
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert errors == [stderr.splitlines()[-1]]
     assert errors[0].startswith(f"error: Kafka at {kafka.bootstrap} failed for ")
-    assert errors[0].endswith("nothing published past position 0")
+    assert "nothing published past position 0; last connection error: " in errors[0]
+    assert "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed" in errors[0]
     with Watch(ledger.database_url, topic) as watch:
         assert watch()[0] == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_broker_certificate_from_another_ca_is_refused(ledger: Ledger, kafka: TlsKafka) -> None:
+    seed(ledger.database_url, 1)
+    env = {**kafka.env(), "LEDGER_KAFKA_SSL_CAFILE": str(kafka.files.other_ca)}
+    code, _, stderr = relay_once(ledger, kafka, fresh_topic(), **env)
+    assert code == 1, stderr
+    assert "[SSL: CERTIFICATE_VERIFY_FAILED]" in stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_consumer_without_the_ca_file_fails_in_one_line(ledger: Ledger, kafka: TlsKafka) -> None:
+    outcome = ledger.run(
+        *("consume", "compliance", "--once", "--idle", "0.5", "--kafka", kafka.bootstrap),
+        *("--topic", fresh_topic()),
+        env=clean_env(LEDGER_KAFKA_SECURITY_PROTOCOL="SSL"),
+    )
+    assert outcome.code == 1, outcome.describe()
+    last = outcome.stderr.splitlines()[-1]
+    assert last.startswith(f"error: Kafka at {kafka.bootstrap}: ")
+    assert "[SSL: CERTIFICATE_VERIFY_FAILED]" in last
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
