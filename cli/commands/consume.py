@@ -81,7 +81,10 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
 
 @click.group(short_help="Run a downstream consumer of refunds.events.")
 def consume() -> None:
-    """Consumers of the relay's CloudEvents: each in its own group, with its own tables."""
+    """Consumers of the relay's CloudEvents: each in its own group, with its own tables.
+
+    TLS and SASL come from LEDGER_KAFKA_SECURITY_PROTOCOL, LEDGER_KAFKA_SSL_* and
+    LEDGER_KAFKA_SASL_* (see the README), checked before any connection."""
 
 
 @consume.command(name="finance", short_help="Post payouts to the finance journal.")

@@ -89,7 +89,10 @@ def run(
     request_timeout: float,
 ) -> None:
     """Publish every stored refund event after the relay's position, then follow new ones
-    until stopped (SIGINT or SIGTERM). Broker trouble is logged and retried, never fatal."""
+    until stopped (SIGINT or SIGTERM). Broker trouble is logged and retried, never fatal.
+
+    TLS and SASL come from LEDGER_KAFKA_SECURITY_PROTOCOL, LEDGER_KAFKA_SSL_* and
+    LEDGER_KAFKA_SASL_* (see the README), checked before any connection."""
     bootstrap = kafka_bootstrap(ledger, kafka)
     security = kafka_client_options(ledger)
     from ledger.delivery.producer import Publisher

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
@@ -166,3 +168,18 @@ def test_settings_read_the_kafka_security_but_check_it_only_when_a_client_starts
     assert settings.kafka_security.ssl_cafile == "/etc/kafka/ca.pem"
     with pytest.raises(InvalidKafkaSettings):
         settings.kafka_security.client_options()
+
+
+def test_a_logged_connection_failure_is_kept_without_the_password() -> None:
+    from cli.running import ConnectionErrors
+
+    connections = ConnectionErrors(KafkaSecurity.from_env(SCRAM).client_options())
+    logger = logging.getLogger("test.kafka.connections")
+    logger.addHandler(connections)
+    logger.propagate = False
+    assert connections.explain("Kafka at k:9093 failed") == "Kafka at k:9093 failed"
+    logger.error("Connection failed: %s", f"refused\n {PASSWORD} for ledger-relay")
+    logger.error("Bootstrap failed: timed out")  # not a connection failure: not kept
+    assert connections.explain("Kafka at k:9093 failed") == (
+        "Kafka at k:9093 failed; last connection error: refused <hidden> for ledger-relay"
+    )
