@@ -4,8 +4,8 @@ proxy (tests/tls_proxy.py) that only speaks TLS, with a test CA made for the tes
 With LEDGER_KAFKA_SECURITY_PROTOCOL=SSL and the CA file the relay publishes every refund
 event and `consume finance` posts them; without the CA file (the system's CAs do not trust
 the test CA) and as a plaintext client, the relay fails with one line and exit 1, having
-published nothing. A consumer over TLS also shows the admin client (topic creation) and the
-dead-letter producer speaking TLS, since the consumer opens both first.
+published nothing. The consumers' three clients speak TLS too: the admin client (it
+creates the topics), the group consumer, and the producer (a dead letter acknowledged).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kafka import KafkaProducer
 
 from .relay_support import Watch, delivered, fresh_topic, read_topic, seed, stored
 from .support import Ledger, clean_env
@@ -118,3 +119,22 @@ def test_the_finance_consumer_reads_the_relayed_events_over_tls(
     assert outcome.stdout == (
         f"finance: applied {len(events)}, skipped 0 duplicate(s), dead-lettered 0\n"
     )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_consumer_dead_letters_over_tls(ledger: Ledger, kafka: TlsKafka) -> None:
+    topic = fresh_topic()
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, **kafka.options)
+    try:
+        producer.send(topic, key=b"junk", value=b"not a cloudevent").get(timeout=30)
+    finally:
+        producer.close()
+    outcome = ledger.run(
+        *("consume", "finance", "--once", "--idle", "0.5", "--session-timeout-ms", "2000"),
+        *("--kafka", kafka.bootstrap, "--topic", topic, "--dlq-topic", f"{topic}.dlq"),
+        *("--group", f"finance-{topic}"),
+        env=clean_env(**kafka.env()),
+    )
+    assert outcome.code == 0, outcome.describe()
+    # the dead letter is sent and acknowledged (over TLS) before the offsets are committed
+    assert outcome.stdout == "finance: applied 0, skipped 0 duplicate(s), dead-lettered 1\n"
