@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from consumers.inbox import dead_letter, first_deliveries, inbox_schema
 from consumers.messages import Delivered, Undeliverable
 from consumers.refusals import Refused, apply_guarded
 from consumers.topics import caught_up, create_topics
+from ledger.delivery.security import PLAINTEXT
 from ledger.projections.store import PostgresViews, ViewStore
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class Counts:
 
 
 class ConsumerRunner:
-    """One handler, its consumer group on `topic`, and its tables in `store`."""
+    """One handler, its consumer group on `topic`, and its tables in `store`; every Kafka
+    client it opens (consumer, producer of dead letters and alerts, admin) gets
+    `client_options`, the security options of `KafkaSecurity.client_options()`."""
 
     def __init__(
         self,
@@ -65,6 +68,7 @@ class ConsumerRunner:
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
         partitions: int = 3,
+        client_options: Mapping[str, Any] = PLAINTEXT,
     ) -> None:
         self.handler, self.store, self.bootstrap = handler, store, bootstrap
         self.topic, self.dlq_topic = topic, dlq_topic
@@ -75,6 +79,7 @@ class ConsumerRunner:
             "heartbeat_interval_ms": heartbeat_interval_ms,
         }
         self.partitions = partitions
+        self.client_options = client_options
         self.pause_after_commit = float(os.environ.get(PAUSE_HOOK) or 0)
         self.counts = Counts()
         postgres = isinstance(store, PostgresViews)
@@ -82,7 +87,8 @@ class ConsumerRunner:
 
     def run(self, stop: threading.Event, once: bool = False) -> Counts:
         """Consume until `stop` is set (or, with `once`, until idle and caught up)."""
-        create_topics(self.bootstrap, {self.topic: self.partitions, self.dlq_topic: 1})
+        topics = {self.topic: self.partitions, self.dlq_topic: 1}
+        create_topics(self.bootstrap, topics, self.client_options)
         consumer = KafkaConsumer(
             self.topic,
             bootstrap_servers=self.bootstrap,
@@ -91,8 +97,11 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             max_poll_records=self.max_poll_records,
             **self.session,
+            **self.client_options,
         )
-        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        producer = KafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", linger_ms=5, **self.client_options
+        )
         try:
             self.handler.after_commit(self.store, producer)  # what a crash left unpublished
             idle_since = time.monotonic()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from ledger.delivery.security import PLAINTEXT
 
-def create_topics(bootstrap: str, wanted: dict[str, int]) -> None:
+
+def create_topics(
+    bootstrap: str, wanted: dict[str, int], client_options: Mapping[str, Any] = PLAINTEXT
+) -> None:
     """Create the topics (name -> partitions) that do not exist yet."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **client_options)
     try:
         existing = set(admin.list_topics())
         missing = [NewTopic(name, n, 1) for name, n in wanted.items() if name not in existing]

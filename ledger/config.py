@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ledger.delivery.cloudevents import DEFAULT_SOURCE
+from ledger.delivery.security import KafkaSecurity
 from ledger.domain.errors import InvalidInput
 
 DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
@@ -37,11 +38,13 @@ class Settings:
     kafka_bootstrap: str | None = None
     relay_topic: str = DEFAULT_RELAY_TOPIC
     event_source: str = DEFAULT_EVENT_SOURCE
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         """Explicit values win over LEDGER_DATABASE_URL and LEDGER_POLICY; the relay reads
-        LEDGER_KAFKA_BOOTSTRAP, LEDGER_RELAY_TOPIC and LEDGER_EVENT_SOURCE."""
+        LEDGER_KAFKA_BOOTSTRAP, LEDGER_RELAY_TOPIC and LEDGER_EVENT_SOURCE; the relay and the
+        consumers the LEDGER_KAFKA_* security settings (checked when a Kafka client starts)."""
         environ = os.environ
         return cls(
             # an explicit but empty --db is a mistake to report, not a request for the default
@@ -52,6 +55,7 @@ class Settings:
             kafka_bootstrap=environ.get("LEDGER_KAFKA_BOOTSTRAP") or None,
             relay_topic=environ.get("LEDGER_RELAY_TOPIC") or DEFAULT_RELAY_TOPIC,
             event_source=environ.get("LEDGER_EVENT_SOURCE") or DEFAULT_EVENT_SOURCE,
+            kafka_security=KafkaSecurity.from_env(environ),
         )
 
     @property

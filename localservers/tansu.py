@@ -3,6 +3,11 @@
 Tansu keeps everything in memory, so a stop loses topics, offsets and consumer groups: a
 test that stops its broker starts from an empty one. It is ready in milliseconds; a broker
 counts as started once it answers a metadata request on its loopback port.
+
+Tansu speaks plaintext only (its `--cert` option does not make this build speak TLS). A
+test puts a TLS-terminating proxy in front of it and starts it with `advertised` set to the
+proxy's address, so that clients come back through the proxy; the readiness check then goes
+through the proxy too, with `client_options` (the kafka-python security options).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -70,9 +75,17 @@ def free_port() -> int:
 class TansuBroker:
     """One Tansu process on a fixed loopback port; stop and start it again on the same port."""
 
-    def __init__(self, port: int, log_dir: Path) -> None:
+    def __init__(
+        self,
+        port: int,
+        log_dir: Path,
+        advertised: str | None = None,
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.port = port
         self.log_path = log_dir / f"tansu-{port}.log"
+        self.advertised = advertised or self.bootstrap  # host:port told to clients
+        self.client_options = dict(client_options or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -88,9 +101,10 @@ class TansuBroker:
         """Start the broker and return once it answers a metadata request."""
         if self.running:
             raise BrokerError(f"the broker on {self.bootstrap} is already running")
-        url = f"tcp://127.0.0.1:{self.port}"
+        url, advertised = f"tcp://127.0.0.1:{self.port}", f"tcp://{self.advertised}"
         command = [str(tansu_binary()), "broker", "--listener-url", url]
-        command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+        command += ["--advertised-listener-url", advertised]
+        command += ["--storage-engine", "memory://tansu/"]
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -133,14 +147,14 @@ class TansuBroker:
         while True:
             if not self.running:
                 raise BrokerError(f"tansu exited on {self.bootstrap}:\n{self.log_tail()}")
-            if _answers_metadata(self.bootstrap):
+            if _answers_metadata(self.advertised, self.client_options):
                 return
             if time.monotonic() > deadline:
                 raise BrokerError(f"tansu not ready on {self.bootstrap}:\n{self.log_tail()}")
             time.sleep(0.01)
 
 
-def _answers_metadata(bootstrap: str) -> bool:
+def _answers_metadata(bootstrap: str, client_options: Mapping[str, Any]) -> bool:
     host, port = bootstrap.rsplit(":", 1)
     try:
         socket.create_connection((host, int(port)), timeout=0.5).close()
@@ -148,7 +162,10 @@ def _answers_metadata(bootstrap: str) -> bool:
         return False  # not listening yet: cheaper than a client's bootstrap timeout
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap, bootstrap_timeout_ms=2000, request_timeout_ms=2000
+            bootstrap_servers=bootstrap,
+            bootstrap_timeout_ms=2000,
+            request_timeout_ms=2000,
+            **client_options,
         )
     except KafkaError:
         return False

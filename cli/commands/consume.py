@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from cli.context import LedgerContext, pass_ledger
-from cli.running import kafka_bootstrap, log_to_stderr, stop_on_signals
+from cli.running import kafka_bootstrap, kafka_client_options, log_to_stderr, stop_on_signals
 from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
@@ -47,11 +47,12 @@ def consumer_options(function: F) -> F:
 def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any) -> None:
     """Run `handler` under a ConsumerRunner until SIGTERM/SIGINT (or idle, with --once)."""
     bootstrap = kafka_bootstrap(ledger, options["bootstrap"])
+    security = kafka_client_options(ledger)
     from kafka.errors import KafkaError  # the Kafka client loads only when a consumer runs
 
     from consumers.runner import ConsumerRunner
 
-    log_to_stderr(kafka_level=logging.WARNING)
+    connections = log_to_stderr(kafka_level=logging.WARNING, client_options=security)
     stop = stop_on_signals()
     session_ms = options["session_timeout_ms"]
     with consumer_store(options["storage_url"] or ledger.settings.database_url) as store:
@@ -65,11 +66,13 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
             idle_seconds=options["idle"],
             session_timeout_ms=session_ms,
             heartbeat_interval_ms=max(100, session_ms // 6),
+            client_options=security,
         )
         try:
             counts = runner.run(stop, once=options["once"])
         except KafkaError as error:
-            raise click.ClickException(f"Kafka at {bootstrap}: {error}") from None
+            message = connections.explain(f"Kafka at {bootstrap}: {error}")
+            raise click.ClickException(message) from None
     click.echo(
         f"{handler.name}: applied {counts.applied}, skipped {counts.duplicates} duplicate(s), "
         f"dead-lettered {counts.dead_lettered}"
@@ -78,7 +81,10 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
 
 @click.group(short_help="Run a downstream consumer of refunds.events.")
 def consume() -> None:
-    """Consumers of the relay's CloudEvents: each in its own group, with its own tables."""
+    """Consumers of the relay's CloudEvents: each in its own group, with its own tables.
+
+    TLS and SASL come from LEDGER_KAFKA_SECURITY_PROTOCOL, LEDGER_KAFKA_SSL_* and
+    LEDGER_KAFKA_SASL_* (see the README), checked before any connection."""
 
 
 @consume.command(name="finance", short_help="Post payouts to the finance journal.")

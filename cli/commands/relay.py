@@ -10,7 +10,7 @@ import click
 from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
-from cli.running import kafka_bootstrap, log_to_stderr, stop_on_signals
+from cli.running import kafka_bootstrap, kafka_client_options, log_to_stderr, stop_on_signals
 from ledger.delivery.defaults import BATCH, DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
 from ledger.delivery.retry import BrokerUnavailable
 
@@ -89,14 +89,19 @@ def run(
     request_timeout: float,
 ) -> None:
     """Publish every stored refund event after the relay's position, then follow new ones
-    until stopped (SIGINT or SIGTERM). Broker trouble is logged and retried, never fatal."""
+    until stopped (SIGINT or SIGTERM). Broker trouble is logged and retried, never fatal.
+
+    TLS and SASL come from LEDGER_KAFKA_SECURITY_PROTOCOL, LEDGER_KAFKA_SSL_* and
+    LEDGER_KAFKA_SASL_* (see the README), checked before any connection."""
     bootstrap = kafka_bootstrap(ledger, kafka)
+    security = kafka_client_options(ledger)
     from ledger.delivery.producer import Publisher
     from ledger.delivery.relay import Relay
 
-    log_to_stderr()
+    connections = log_to_stderr(client_options=security)
     attempt = min(max(timeout / 3, 1), request_timeout) if once else request_timeout
-    publisher = Publisher(bootstrap, topic or ledger.settings.relay_topic, partitions, attempt)
+    topic = topic or ledger.settings.relay_topic
+    publisher = Publisher(bootstrap, topic, partitions, attempt, client_options=security)
     relay = Relay(ledger.app, publisher, ledger.settings.event_source, batch)
     stop = stop_on_signals()
     try:
@@ -108,7 +113,7 @@ def run(
         relay.follow(stop, poll)
         click.echo(f"stopped; {_summary(relay)}")
     except BrokerUnavailable as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(connections.explain(str(error))) from None
     finally:
         relay.close()
 

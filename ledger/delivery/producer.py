@@ -15,7 +15,7 @@ new one, which also creates the topic again on a broker that lost it.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -26,6 +26,7 @@ from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 from ledger.delivery.cloudevents import Headers
 from ledger.delivery.defaults import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
+from ledger.delivery.security import PLAINTEXT
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,10 @@ class Sent:
 
 
 class Publisher:
-    """Publish batches of messages to one topic and wait until the broker acknowledged them."""
+    """Publish batches of messages to one topic and wait until the broker acknowledged them.
+
+    `client_options` are the security options (`KafkaSecurity.client_options()`) given to
+    every Kafka client it opens."""
 
     def __init__(
         self,
@@ -110,8 +114,10 @@ class Publisher:
         topic: str,
         partitions: int = DEFAULT_PARTITIONS,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        client_options: Mapping[str, Any] = PLAINTEXT,
     ) -> None:
         self.bootstrap = bootstrap
+        self.client_options = client_options
         self.topic = topic
         self.partitions = partitions
         self.timeout_ms = max(int(timeout * 1000), 1000)
@@ -150,6 +156,7 @@ class Publisher:
                 bootstrap_servers=self.bootstrap,
                 partitioner=KeyPartitioner(),
                 **producer_settings(self.timeout_ms),
+                **self.client_options,
             )
         return self._producer
 
@@ -159,6 +166,7 @@ class Publisher:
             bootstrap_servers=self.bootstrap,
             bootstrap_timeout_ms=self.timeout_ms,
             request_timeout_ms=self.timeout_ms,
+            **self.client_options,
         )
         try:
             if self.topic in admin.list_topics():

@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,11 +100,18 @@ class Watch:
         self.app.close()
 
 
-def read_topic(bootstrap_servers: str, topic: str, expected: int) -> list[ConsumerRecord]:
+def read_topic(
+    bootstrap_servers: str,
+    topic: str,
+    expected: int,
+    client_options: Mapping[str, Any] | None = None,
+) -> list[ConsumerRecord]:
     """Every record of the topic, read until `expected` distinct events (by `ce_id`) came and
     then a poll brought nothing more. Not up to the end offsets: Tansu's lag behind the last
-    batch it holds."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    batch it holds. `client_options`: the security options of a TLS broker."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **(client_options or {})
+    )
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
