@@ -16,7 +16,7 @@ from ledger.app.period import Period
 from ledger.input_files.lines import text_lines
 from ledger.reconcile.matching import LedgerPayout, Matcher
 from ledger.reconcile.report import items, sections, tally
-from ledger.reconcile.scratch import Scratch
+from ledger.reconcile.scratch import Scratch, scratch_database
 from ledger.reconcile.settlements import WHAT, settlement_entries
 
 
@@ -44,7 +44,7 @@ def reconcile_file(
     max_bytes: int,
 ) -> Iterator[Report]:
     """The report of the file at `path` against `payouts()`, valid inside the `with`."""
-    with Scratch() as scratch:
+    with scratch_database() as scratch:
         with text_lines(path, WHAT, max_bytes) as lines:
             scratch.load(settlement_entries(lines, scratch))
         matcher = Matcher(payouts(), period)

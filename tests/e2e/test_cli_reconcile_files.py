@@ -140,3 +140,20 @@ def test_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     streamed = peak_rss_mb((*argv, str(big)), env)
 
     assert streamed - baseline < OVER_BASELINE_MB, (baseline, streamed)
+
+
+def test_the_scratch_database_is_removed_when_the_run_ends(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    good, latin = tmp_path / "good.csv", tmp_path / "latin.csv"
+    good.write_text(HEADER + "PAY-1,1.00,EUR,settled,2026-11-01\nPAY-2,x,EUR,settled,\n")
+    latin.write_bytes((HEADER + "PAY-1,1.00,EUR,settled,2026-11-01\nPAY-\xe9\n").encode("latin-1"))
+    cli = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
+    env = clean_env(TMPDIR=str(scratch))
+
+    done = cli.run("reconcile", "--settlements", str(good), env=env)
+    refused = cli.run("reconcile", "--settlements", str(latin), env=env)  # refused mid-file
+
+    assert done.code == 0, done.describe()
+    assert refused.code == 2 and "is not UTF-8 (byte 83)" in refused.stderr, refused.describe()
+    assert list(scratch.iterdir()) == []
