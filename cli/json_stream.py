@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from json.encoder import encode_basestring
 from typing import Any
 
 Write = Callable[[str], object]
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def emit_json_object(parts: Iterable[tuple[str, Any]]) -> None:
@@ -45,31 +45,10 @@ def _list(items: Iterator[Any], write: Write) -> None:
 def _dump(value: Any, level: int) -> str:
     """`value` as indented JSON, its inner lines indented `level` steps more (JSON strings
     never hold a raw line break, so every one is the layout's)."""
-    if _flat(value):
+    if isinstance(value, dict) and value and _SCALARS.issuperset(map(type, value.values())):
+        # A flat object (a report's item): the C encoder with the indented layout's
+        # separators gives the same text as the (pure Python) indenting encoder, far faster.
         pad = "\n" + "  " * (level + 1)
-        fields = f",{pad}".join(f"{_scalar(key)}: {_scalar(item)}" for key, item in value.items())
-        return f"{{{pad}{fields}\n{'  ' * level}}}"
+        inner = json.dumps(value, ensure_ascii=False, separators=("," + pad, ": "))
+        return f"{{{pad}{inner[1:-1]}\n{'  ' * level}}}"
     return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * level)
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, str):
-        return encode_basestring(value)
-    if value is None or isinstance(value, bool):
-        return {None: "null", True: "true", False: "false"}[value]
-    if isinstance(value, int):
-        return int.__repr__(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _flat(value: Any) -> bool:
-    """A non-empty object of text keys and scalar values: the shape of a report's item, which
-    is written without the (pure Python) indenting encoder, the same text ten times faster."""
-    return (
-        isinstance(value, dict)
-        and bool(value)
-        and all(
-            isinstance(key, str) and not isinstance(item, dict | list | tuple)
-            for key, item in value.items()
-        )
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -23,6 +23,9 @@ from ledger.projections import queries
 from ledger.reconcile.matching import CATEGORIES, LedgerPayout
 from ledger.reconcile.settlements import COLUMNS
 from ledger.reconcile.streamed import Report, reconcile_file
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: The human report shows at most this many rows per table; --json lists every one.
 SHOWN = 200
@@ -87,12 +90,7 @@ def reconcile(
     as a whole (not a regular file, over --max-bytes, not UTF-8, no usable header).
     """
     period = Period.parse(since, until)
-
-    def payouts() -> list[LedgerPayout]:
-        store = fresh_views(ledger, "payouts").store
-        return [LedgerPayout.from_row(row) for row in queries.referenced_payouts(store)]
-
-    with reconcile_file(Path(path), period, payouts, max_bytes) as report:
+    with reconcile_file(Path(path), period, lambda: _payouts(ledger), max_bytes) as report:
         if as_json:
             emit_json_object(report.sections())
         else:
@@ -100,6 +98,12 @@ def reconcile(
         found = report.summary["discrepancies"]
     if fail_on_mismatch and found:
         raise Discrepancies(f"reconciliation found {found} discrepancy(ies)")
+
+
+def _payouts(ledger: LedgerContext) -> list[LedgerPayout]:
+    """The ledger's payouts that carry a reference: asked for once the file is read."""
+    store = fresh_views(ledger, "payouts").store
+    return [LedgerPayout.from_row(row) for row in queries.referenced_payouts(store)]
 
 
 def _print(report: Report) -> None:
@@ -118,7 +122,7 @@ def _print(report: Report) -> None:
         count = summary["counts"][category]
         if count:
             out.print(_findings(f"{category} ({count})", islice(report.items(category), SHOWN)))
-            _more(count, category)
+            _more(out, count, category)
     count = summary["counts"]["malformed"]
     if count:
         bad = Table(title=f"malformed ({count})")
@@ -127,12 +131,12 @@ def _print(report: Report) -> None:
         for row in islice(report.items("malformed"), SHOWN):
             bad.add_row(*_cells(row["line"], row["reference"], row["refund_id"], row["reason"]))
         out.print(bad)
-        _more(count, "malformed")
+        _more(out, count, "malformed")
 
 
-def _more(count: int, section: str) -> None:
+def _more(out: Console, count: int, section: str) -> None:
     if count > SHOWN:
-        render.console().print(
+        out.print(
             f"... and {count - SHOWN} more {section} row(s) not shown: --json lists every one"
         )
 

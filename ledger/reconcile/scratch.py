@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from ledger.reconcile.settlements import Entry, Malformed, SettlementRow
@@ -36,29 +36,26 @@ _FOUND = (
 )
 
 
-class Scratch:
-    """`with Scratch() as scratch:` load the entries, tally them into findings, read those."""
+@contextmanager
+def scratch_database() -> Iterator[Scratch]:
+    """A fresh scratch database, removed with its directory when the `with` ends."""
+    with tempfile.TemporaryDirectory(prefix="ledger-reconcile-") as directory:
+        db = sqlite3.connect(Path(directory) / "scratch.db", isolation_level=None)
+        try:
+            yield Scratch(db)
+        finally:
+            db.close()
 
-    def __init__(self) -> None:
-        self._directory = tempfile.TemporaryDirectory(prefix="ledger-reconcile-")
-        path = Path(self._directory.name) / "scratch.db"
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
-        self._db.execute("BEGIN")  # one transaction, never committed: the file goes at the end
+
+class Scratch:
+    """Load the entries, tally them into findings, read those back."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
+        db.execute("BEGIN")  # one transaction, never committed: the file goes at the end
         self._pending: list[tuple[str, int, int | None, int | None]] = []
         self._seq = 0
-
-    def __enter__(self) -> Scratch:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._db.close()
-        self._directory.cleanup()
 
     def first_line(self, reference: str, line: int) -> int:
         """The line `reference` was first seen on; `line` (now recorded) when it is new."""

@@ -1,7 +1,8 @@
 """Reconcile a settlement file of any size: read once, held on disk, matched row by row.
 
-The file is opened and read whole (into the scratch database) before the ledger is asked for
-its payouts, so a file that cannot be read is refused before the ledger's database is opened.
+The file is opened first (what is not a regular file, or is too big, is refused before
+anything else), then read whole into the scratch database before the ledger is asked for its
+payouts: a file that cannot be read is refused before the ledger's database is opened.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ledger.app.period import Period
 from ledger.input_files.lines import text_lines
 from ledger.reconcile.matching import LedgerPayout, Matcher
 from ledger.reconcile.report import items, sections, tally
-from ledger.reconcile.scratch import Scratch
+from ledger.reconcile.scratch import Scratch, scratch_database
 from ledger.reconcile.settlements import WHAT, settlement_entries
 
 
@@ -44,9 +45,8 @@ def reconcile_file(
     max_bytes: int,
 ) -> Iterator[Report]:
     """The report of the file at `path` against `payouts()`, valid inside the `with`."""
-    with Scratch() as scratch:
-        with text_lines(path, WHAT, max_bytes) as lines:
-            scratch.load(settlement_entries(lines, scratch))
+    with text_lines(path, WHAT, max_bytes) as lines, scratch_database() as scratch:
+        scratch.load(settlement_entries(lines, scratch))
         matcher = Matcher(payouts(), period)
         summary = tally(scratch.entries(), matcher, scratch)
         yield Report(summary, scratch, matcher)

@@ -6,6 +6,7 @@ ones, a pending one, and settled ones the file does not list. Every test only re
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,12 +18,17 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from ledger.app.period import Period
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
+from ledger.projections import queries
 from ledger.projections.runner import Projections, all_views
+from ledger.reconcile.matching import LedgerPayout
+from ledger.reconcile.report import reconcile
+from ledger.reconcile.settlements import parse_settlements
 
 from .support import Ledger, stored_event_count
 
@@ -307,3 +313,23 @@ def test_a_payout_settled_after_the_last_run_is_matched_on_the_next(
 
     assert _found(after, "matched") == [("PAY-1", 2, refund)]
     assert after["summary"]["discrepancies"] == 0
+
+
+def test_the_streamed_json_report_is_byte_for_byte_the_in_memory_one_of_the_http_api(
+    seeded: Seeded,
+) -> None:
+    """The CLI streams the file through a scratch database and writes the JSON as it goes;
+    POST /reconciliations parses its body in memory: both give the same text."""
+    app = bootstrap(Settings(database_url=seeded.ledger.database_url))
+    try:
+        rows = queries.referenced_payouts(Projections(app).store)
+    finally:
+        app.close()
+    in_memory = reconcile(
+        parse_settlements(SETTLEMENTS), [LedgerPayout.from_row(row) for row in rows], Period()
+    )
+
+    outcome = seeded.ledger.run("reconcile", "--settlements", str(seeded.settlements), "--json")
+
+    assert outcome.code == 0, outcome.describe()
+    assert outcome.stdout == json.dumps(in_memory, indent=2, ensure_ascii=False) + "\n"
