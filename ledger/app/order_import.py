@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import IntegrityError
 
-from ledger.app.order_scratch import SeenOrders
+from ledger.app.order_scratch import seen_orders
 from ledger.app.orders import OrderCapture
 from ledger.app.retry import attempts
 from ledger.domain.actor import Actor
@@ -104,7 +104,7 @@ def _check(app: RefundLedger, actor: Actor, rows: Iterable[Row]) -> int:
     malformed: list[BadRecord] = []
     contradiction: ContradictedOrder | None = None
     count = 0
-    with SeenOrders() as seen:
+    with seen_orders() as seen:
         for batch in _batches(_checked(rows, malformed)):
             count += len(batch)
             if contradiction is not None:

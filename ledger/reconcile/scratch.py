@@ -10,14 +10,13 @@ run's working data; the ledger's own database is never touched here.
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+from ledger.input_files.scratch import scratch_sqlite
 from ledger.reconcile.settlements import Entry, Malformed, SettlementRow
 
 BATCH = 1000
@@ -39,12 +38,8 @@ _FOUND = (
 @contextmanager
 def scratch_database() -> Iterator[Scratch]:
     """A fresh scratch database, removed with its directory when the `with` ends."""
-    with tempfile.TemporaryDirectory(prefix="ledger-reconcile-") as directory:
-        db = sqlite3.connect(Path(directory) / "scratch.db", isolation_level=None)
-        try:
-            yield Scratch(db)
-        finally:
-            db.close()
+    with scratch_sqlite("ledger-reconcile-", _SCHEMA) as db:
+        yield Scratch(db)
 
 
 class Scratch:
@@ -52,8 +47,6 @@ class Scratch:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
-        db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
-        db.execute("BEGIN")  # one transaction, never committed: the file goes at the end
         self._pending: list[tuple[str, int, int | None, int | None]] = []
         self._seq = 0
 
