@@ -132,7 +132,7 @@ def _row(
         return Malformed(line, f"has {len(record)} field(s); the header has {width}")
     field = {column: record[index].strip() for column, index in where.items()}
     problems: list[str] = []
-    reference = _check(problems, lambda: inputs.text(field["reference"], "the reference"))
+    reference = _check(problems, lambda: inputs.single_line(field["reference"], "the reference"))
     if reference is not None:
         if reference in first_seen:
             problems.append(f"duplicate reference (first on line {first_seen[reference]})")
