@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+import click
 import pytest
 
+from cli.errors import run_guarded
 from cli.render import Table, cell
 from ledger.app import inputs
-from ledger.domain.errors import InvalidInput
+from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.text import json_escaped, visible
 
 C0_BUT_LAYOUT = [chr(c) for c in range(0x20) if chr(c) not in "\n\t"]
@@ -115,3 +118,30 @@ def test_a_table_shows_stored_controls_escaped_in_cells_and_title() -> None:
 
     assert table.title == "notes \\x1b[31m"
     assert list(table.columns[0].cells) == ["evil \\x9b2J \\u202eexe.pdf"]
+
+
+def raising(error: Exception) -> Callable[[], object]:
+    def command() -> object:
+        raise error
+
+    return command
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        LedgerError("refund O-\x1b[2J1 is \u202eexe.pdf \x9b31m"),
+        click.ClickException("cannot write O-\x1b[2J1 is \u202eexe.pdf \x9b31m"),
+        RuntimeError("O-\x1b[2J1 is \u202eexe.pdf \x9b31m"),
+    ],
+    ids=["ledger-error", "click-exception", "unexpected"],
+)
+def test_the_error_line_shows_control_characters_as_escapes(
+    error: Exception, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_guarded(raising(error))
+
+    line = capsys.readouterr().err
+    assert line.startswith("error: ") and line.count("\n") == 1
+    assert "O-\\x1b[2J1 is \\u202eexe.pdf \\x9b31m" in line
+    assert not any(char in line for char in ("\x1b", "\u202e", "\x9b"))
