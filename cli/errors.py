@@ -13,6 +13,7 @@ from eventsourcing.persistence import PersistenceError
 
 from ledger.audit.errors import IntegrityFailure
 from ledger.domain.errors import InvalidInput, LedgerError, PolicyError
+from ledger.text import visible
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTEGRITY = 0, 1, 2, 3
 
@@ -65,7 +66,8 @@ def _one_line(text: str) -> str:
 
 
 def _fail(message: str, code: int) -> int:
-    click.echo(f"error: {message}", err=True)
+    # the last line of defence: a message quoting stored or typed text stays one inert line
+    click.echo(f"error: {visible(message)}", err=True)
     return code
 
 

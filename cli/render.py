@@ -1,4 +1,9 @@
-"""Output: rich tables for people, JSON for machines."""
+"""Output: rich tables for people, JSON for machines; stored text never reaches a terminal raw.
+
+Inputs refuse control and bidi characters, but older rows (or rows written straight to the
+database) may hold them: every table of the CLI is a `render.Table`, which shows them as
+escapes (`\\x1b`, `\\u202e`), and `emit_json` writes them as JSON escapes.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,40 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
+import rich.table
+from rich.console import Console, RenderableType
+from rich.style import StyleType
 
 from ledger.app.views import event_summary
+from ledger.text import json_escaped, visible
+
+
+def cell(value: object) -> str:
+    """A value as table text: controls, newlines and bidi characters shown as escapes."""
+    return visible(str(value))
+
+
+class Table(rich.table.Table):
+    """A rich table whose text cells, title and caption are shown through `cell`.
+
+    Anything other than a string (a rich `Text`, another table) is passed as it is: build
+    cells from data as strings.
+    """
+
+    def __init__(self, *columns: Any, **options: Any) -> None:
+        for name in ("title", "caption"):
+            if isinstance(options.get(name), str):
+                options[name] = cell(options[name])
+        super().__init__(*columns, **options)
+
+    def add_row(
+        self,
+        *renderables: RenderableType | None,
+        style: StyleType | None = None,
+        end_section: bool = False,
+    ) -> None:
+        shown = [cell(r) if isinstance(r, str) else r for r in renderables]
+        super().add_row(*shown, style=style, end_section=end_section)
 
 
 def console() -> Console:
@@ -22,7 +57,8 @@ def console() -> Console:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    """JSON on stdout; C0 controls are escaped by json.dumps, DEL, C1 and bidi here."""
+    click.echo(json_escaped(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 def refund(data: dict[str, Any], as_json: bool) -> None:

@@ -10,12 +10,14 @@ from eventsourcing.application import Application
 
 from ledger.config import persistence_env
 from ledger.projections.store import ViewStore, open_store
+from ledger.sqlite_file import create_private
 
 
 @contextmanager
 def consumer_store(database_url: str) -> Iterator[ViewStore]:
     """A store on `database_url` for consumer tables; the ledger's event tables are not made."""
     env = persistence_env(database_url)
+    create_private(env)
     env.pop("APPLICATION_RECORDER_TOPIC", None)
     env["CREATE_TABLE"] = "n"  # only the tracking table and the consumer's own tables
     app: Application[UUID] = Application(env=env)

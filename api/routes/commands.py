@@ -137,7 +137,7 @@ def start_payout(refund_id: str, body: PayoutIn, ledger: Ledger, who: Who) -> Ou
 @in_thread
 def settle_payout(refund_id: str, body: SettlementIn, ledger: Ledger, who: Who) -> Out:
     """The provider paid the payout in flight."""
-    reference = inputs.text(body.reference, "reference")
+    reference = inputs.single_line(body.reference, "reference")
     return refund_view(ledger.settle_payout(_refund(ledger, who, refund_id), who, reference), who)
 
 
@@ -146,7 +146,7 @@ def settle_payout(refund_id: str, body: SettlementIn, ledger: Ledger, who: Who) 
 def fail_payout(refund_id: str, body: FailureIn, ledger: Ledger, who: Who) -> Out:
     """The provider refused the payout in flight."""
     reason = inputs.text(body.reason, "reason")
-    reference = inputs.optional_text(body.reference, "reference")
+    reference = inputs.optional_single_line(body.reference, "reference")
     found = _refund(ledger, who, refund_id)
     return refund_view(ledger.fail_payout(found, who, reason, reference), who)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli import render
+from cli import files, render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.app import inputs
@@ -43,17 +43,20 @@ def _conclude(report: Report, as_json: bool) -> None:
 
 
 @audit.command(name="export", short_help="Write an audit bundle (JSON Lines) to verify offline.")
-@click.option("--out", required=True, metavar="FILE", help="Where to write the bundle.")
+@click.option("--out", required=True, metavar="FILE", help="Where to write the bundle (mode 0600).")
+@files.force_option()
 @click.argument("refunds", nargs=-1, metavar="[ID]...")
 @pass_ledger
-def export(ledger: LedgerContext, out: str, refunds: tuple[str, ...]) -> None:
+def export(ledger: LedgerContext, out: str, force: bool, refunds: tuple[str, ...]) -> None:
     """Write the events of the given refunds (all when none), their hashes, the checkpoint and
-    the policy versions used to FILE; refuse (exit 3) when a chain is broken."""
+    the policy versions used to FILE; refuse (exit 3) when a chain is broken. An existing FILE
+    is kept (exit 1) unless --force; a symbolic link at FILE is never followed."""
     refund_ids = [inputs.refund_id(text) for text in refunds]
     path = Path(out)
     if not path.parent.is_dir():
         raise click.BadParameter(f"directory {path.parent} does not exist", param_hint="--out")
-    summary = export_bundle(ledger.app, refund_ids, path, ledger.app.policy)
+    with files.writing(path, force, private=True) as file:
+        summary = export_bundle(ledger.app, refund_ids, file, ledger.app.policy)
     versions = ", ".join(summary.policy_versions) or "none"
     click.echo(
         f"wrote {out}: {summary.refunds} refunds, {summary.events} events "

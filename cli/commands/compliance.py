@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from cli import render
 from cli.context import LedgerContext, pass_ledger
@@ -35,7 +34,7 @@ def alerts(ledger: LedgerContext, kind: str | None, refund: str | None, as_json:
     if as_json:
         render.emit_json(found)
         return
-    table = Table(title=f"{len(found)} alert(s)")
+    table = render.Table(title=f"{len(found)} alert(s)")
     for column in ("id", "raised (UTC)", "kind", "refund", "v", "published", "detail"):
         table.add_column(column, no_wrap=column == "refund")
     for row in found:
@@ -61,7 +60,7 @@ def archive(ledger: LedgerContext, refund: str | None, as_json: bool) -> None:
     if as_json:
         render.emit_json(found)
         return
-    table = Table(title=f"{len(found)} archived event(s)")
+    table = render.Table(title=f"{len(found)} archived event(s)")
     for column in ("id", "refund", "v", "type", "at", "hash", "ce source"):
         table.add_column(column, no_wrap=column in ("refund", "hash"))
     for row in found:

@@ -50,9 +50,10 @@ def journal(ledger: LedgerContext, as_json: bool, storage_url: str | None) -> No
         render.emit_json(entries)
         return
     for entry in entries:
+        # the memo quotes the provider's reference and reason: stored text, shown escaped
         click.echo(
             f"{entry['posted_at']}  {entry['refund_id']}  attempt {entry['attempt']}  "
-            f"{entry['kind']:<8} {entry['currency']}  {entry['memo']}"
+            f"{entry['kind']:<8} {entry['currency']}  {render.cell(entry['memo'])}"
         )
         for line in entry["lines"]:
             click.echo(f"    {line['account']:<16} Dr {line['debit']:>12}  Cr {line['credit']:>12}")

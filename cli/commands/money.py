@@ -44,7 +44,7 @@ def payout_settle(
 ) -> None:
     """The provider paid the payout in flight."""
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
-    ref = inputs.text(reference, "--reference")
+    ref = inputs.single_line(reference, "--reference")
     render.refund(refund_view(ledger.app.settle_payout(refund_id, who, ref), who), as_json)
 
 
@@ -66,7 +66,7 @@ def payout_fail(
     """The provider refused the payout in flight; `payout start` retries it."""
     refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
     why = inputs.text(reason, "--reason")
-    ref = inputs.optional_text(reference, "--reference")
+    ref = inputs.optional_single_line(reference, "--reference")
     render.refund(refund_view(ledger.app.fail_payout(refund_id, who, why, ref), who), as_json)
 
 

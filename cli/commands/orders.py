@@ -11,7 +11,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import Progress as RichProgress
-from rich.table import Table
 
 from cli import render
 from cli.commands.reads import reader_option
@@ -82,7 +81,7 @@ def show_order(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         render.emit_json(data)
         return
-    table = Table(show_header=False, box=None, pad_edge=False)
+    table = render.Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
     for key, value in data.items():

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 from rich.text import Text
 
 from cli import render
@@ -109,7 +108,7 @@ def _payouts(ledger: LedgerContext) -> list[LedgerPayout]:
 def _print(report: Report) -> None:
     summary = report.summary
     out = render.console()
-    table = Table(title=f"reconciliation of {summary['rows']} row(s)")
+    table = render.Table(title=f"reconciliation of {summary['rows']} row(s)")
     for column in ("category", "count", "total"):
         table.add_column(column)
     for category, count in summary["counts"].items():
@@ -125,7 +124,7 @@ def _print(report: Report) -> None:
             _more(out, count, category)
     count = summary["counts"]["malformed"]
     if count:
-        bad = Table(title=f"malformed ({count})")
+        bad = render.Table(title=f"malformed ({count})")
         for column in ("line", "reference", "refund", "reason"):
             bad.add_column(column, no_wrap=column == "refund")
         for row in islice(report.items("malformed"), SHOWN):
@@ -141,8 +140,8 @@ def _more(out: Console, count: int, section: str) -> None:
         )
 
 
-def _findings(title: str, items: Iterable[dict[str, Any]]) -> Table:
-    table = Table(title=title)
+def _findings(title: str, items: Iterable[dict[str, Any]]) -> render.Table:
+    table = render.Table(title=title)
     for column in ("line", "reference", "refund", "ledger", "provider"):
         table.add_column(column, no_wrap=column == "refund")
     for item in items:
@@ -156,13 +155,14 @@ def _findings(title: str, items: Iterable[dict[str, Any]]) -> Table:
 
 def _cells(*values: object) -> list[Text]:
     """Plain text: a provider's file may hold anything, including rich markup like [red]."""
-    return [Text("-" if value is None else str(value)) for value in values]
+    return [Text(render.cell("-" if value is None else value)) for value in values]
 
 
 def _side(item: dict[str, Any], side: str) -> Text:
     if item[f"{side}_status"] is None:
         return Text("-")
-    return Text(f"{item[f'{side}_status']} {item[f'{side}_amount']} {item[f'{side}_currency']}")
+    shown = f"{item[f'{side}_status']} {item[f'{side}_amount']} {item[f'{side}_currency']}"
+    return Text(render.cell(shown))
 
 
 def _money(totals: dict[str, str]) -> str:

@@ -6,14 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
-from cli import render
+from cli import files, render
 from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.app.period import Period
-from ledger.domain.errors import InvalidInput
 from ledger.projections import kpis, queries
 from ledger.reports import figures, kpi_html
 
@@ -31,8 +29,10 @@ def report() -> None:
     "--html",
     "html_file",
     metavar="FILE",
-    help="Write a self-contained HTML page with charts to FILE instead of printing tables.",
+    help="Write a self-contained HTML page with charts to FILE (mode 0600) instead of printing "
+    "tables.",
 )
+@files.force_option("the --html FILE")
 @pass_ledger
 def kpis_command(
     ledger: LedgerContext,
@@ -40,45 +40,31 @@ def kpis_command(
     until: str | None,
     as_json: bool,
     html_file: str | None,
+    force: bool,
 ) -> None:
     """KPIs of the refunds requested in the period (by request time, both ends included).
 
     Counts and amounts by reason and by channel, approval and automatic-approval rates, median
     and p90 hours to decision and to payout, SLA breaches. With --html FILE the page is
     written and `wrote FILE` printed instead of the tables (with --json, the JSON still goes
-    to stdout and `wrote FILE` to stderr).
+    to stdout and `wrote FILE` to stderr). An existing FILE is kept (exit 1) unless --force;
+    a symbolic link at FILE is never followed.
     """
     period = Period.parse(since, until)
-    target = None if html_file is None else _writable(html_file)
+    target = None if html_file is None else Path(html_file)
+    if target is not None:
+        files.check_target(target, force)  # before any work
     store = fresh_views(ledger, kpis.KpiView.name).store
     summary = kpis.summarise(queries.kpi_rows(store, period))
     if target is not None:
         page = kpi_html.page(summary, period.since, period.until, ledger.app.clock())
-        _write(target, page)
+        with files.writing(target, force, private=True) as file:
+            file.write(page.encode("utf-8"))
         click.echo(f"wrote {html_file}", err=as_json)
     if as_json:
         render.emit_json({**summary, "period": period.to_json()})
     elif target is None:
         _tables(summary, period)
-
-
-def _writable(name: str) -> Path:
-    """The page's path, refused before any work when its directory is missing."""
-    path = Path(name)
-    if not path.parent.exists():
-        raise InvalidInput(f"cannot write {name}: directory {path.parent} does not exist")
-    if not path.parent.is_dir():
-        raise InvalidInput(f"cannot write {name}: {path.parent} is not a directory")
-    if path.is_dir():
-        raise InvalidInput(f"cannot write {name}: it is a directory")
-    return path
-
-
-def _write(path: Path, page: str) -> None:
-    try:
-        path.write_text(page, encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _tables(summary: dict[str, Any], period: Period) -> None:
@@ -87,7 +73,7 @@ def _tables(summary: dict[str, Any], period: Period) -> None:
     if not summary["refunds"]:
         out.print(f"{heading}: {figures.NO_REFUNDS}")
         return
-    overview = Table(title=heading, show_header=False)
+    overview = render.Table(title=heading, show_header=False)
     overview.add_column(style="bold")
     overview.add_column()
     decision, payout = summary["hours_to_decision"], summary["hours_to_payout"]
@@ -114,8 +100,8 @@ def _pair(spread: dict[str, float | None]) -> str:
     return f"{figures.hours(spread['median'])} / {figures.hours(spread['p90'])}"
 
 
-def _groups(title: str, column: str, groups: dict[str, Any]) -> Table:
-    table = Table(title=title)
+def _groups(title: str, column: str, groups: dict[str, Any]) -> render.Table:
+    table = render.Table(title=title)
     for name in (column, "refunds", "requested", "approved", "paid", "SLA breaches"):
         table.add_column(name, justify="left" if name == column else "right")
     for name, group in groups.items():

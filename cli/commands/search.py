@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from cli import render
 from cli.commands.projections import fresh_views
@@ -39,7 +38,7 @@ def search(
     if as_json:
         render.emit_json(found)
         return
-    table = Table(title=f"{len(found)} event(s)")
+    table = render.Table(title=f"{len(found)} event(s)")
     for column in ("at (UTC)", "refund", "v", "event", "actor", "rule", "details"):
         table.add_column(column, no_wrap=column == "refund")
     for row in found:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import click
-from rich.table import Table
 
 from cli import render
 from cli.context import LedgerContext, pass_ledger
@@ -70,7 +69,7 @@ def list_tokens(ledger: LedgerContext, as_json: bool) -> None:
     if as_json:
         render.emit_json([info.to_json(now) for info in infos])
         return
-    table = Table(title=f"{len(infos)} token(s)")
+    table = render.Table(title=f"{len(infos)} token(s)")
     for column in ("id", "actor", "status", "created", "expires", "revoked"):
         table.add_column(column, no_wrap=column == "id")
     for info in infos:
@@ -102,7 +101,7 @@ def _print_info(info: TokenInfo, now: datetime, as_json: bool) -> None:
     if as_json:
         render.emit_json(data)
         return
-    table = Table(show_header=False, box=None, pad_edge=False)
+    table = render.Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
     for key, value in data.items():

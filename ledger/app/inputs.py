@@ -11,6 +11,7 @@ from ledger.domain.errors import InvalidInput, InvalidRefundId
 from ledger.domain.events import Item
 from ledger.domain.money import parse_amount
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
+from ledger.text import UNSAFE_IN_LINE, UNSAFE_IN_TEXT
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$"
 _ID = re.compile(ID_PATTERN)
@@ -35,18 +36,37 @@ def identifier(text: str, what: str) -> str:
 
 
 def text(value: str, what: str) -> str:
+    """Free text (a note, a reason, an address): newlines and tabs allowed, no controls."""
+    return _text(value, what, UNSAFE_IN_TEXT)
+
+
+def optional_text(value: str | None, what: str) -> str | None:
+    return None if value is None else text(value, what)
+
+
+def single_line(value: str, what: str) -> str:
+    """Text that is not free text (a payment reference): no newline or tab either."""
+    return _text(value, what, UNSAFE_IN_LINE)
+
+
+def optional_single_line(value: str | None, what: str) -> str | None:
+    return None if value is None else single_line(value, what)
+
+
+def _text(value: str, what: str, unsafe: re.Pattern[str]) -> str:
+    # checked before strip(), which would quietly drop a leading U+0085 or U+001C
+    found = unsafe.search(value)
+    if found:
+        raise InvalidInput(
+            f"{what} contains a control character (U+{ord(found.group()):04X}) "
+            f"at position {found.start() + 1}"
+        )
     cleaned = value.strip()
     if not cleaned:
         raise InvalidInput(f"{what} must not be empty")
     if len(cleaned) > MAX_TEXT:
         raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters")
-    if any(ord(ch) < 32 and ch not in "\t\n" for ch in cleaned):
-        raise InvalidInput(f"{what} contains control characters")
     return cleaned
-
-
-def optional_text(value: str | None, what: str) -> str | None:
-    return None if value is None else text(value, what)
 
 
 def choice(value: str, what: str, allowed: tuple[str, ...]) -> str:

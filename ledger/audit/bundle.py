@@ -13,8 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -53,8 +52,8 @@ def offline_mapper() -> Mapper[UUID]:
 
 
 class _Writer:
-    def __init__(self, path: Path) -> None:
-        self.file = path.open("wb")
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
         self.digest = hashlib.sha256()
 
     def line(self, data: dict[str, Any]) -> None:
@@ -63,24 +62,17 @@ class _Writer:
         self.file.write(raw)
 
 
-def export_bundle(app: Any, refund_ids: Sequence[UUID], out: Path, policy: Policy) -> BundleSummary:
-    """Write the bundle of the given refunds (all when none); refuse a broken ledger (exit 3)."""
+def export_bundle(
+    app: Any, refund_ids: Sequence[UUID], out: BinaryIO, policy: Policy
+) -> BundleSummary:
+    """Write the bundle of the given refunds (all when none) to `out`; refuse a broken ledger
+    (exit 3). The caller owns the file: on an error, it discards what was written."""
     checkpoint = checkpoint_of(app)
     if refund_ids:
         wanted = {str(i) for i in refund_ids}
         checkpoint = {k: v for k, v in checkpoint.items() if k in wanted}
     rows: Iterable[StoredEvent] = rows_of(app, refund_ids) if refund_ids else refund_rows(app)
-    partial = out.with_name(out.name + ".partial")
-    writer = _Writer(partial)
-    try:
-        summary = _write(writer, app, rows, checkpoint, refund_ids, policy)
-    except BaseException:
-        writer.file.close()
-        partial.unlink(missing_ok=True)
-        raise
-    writer.file.close()
-    partial.replace(out)
-    return summary
+    return _write(_Writer(out), app, rows, checkpoint, refund_ids, policy)
 
 
 def _write(

@@ -1,14 +1,13 @@
 """JSON Schemas of the CloudEvents bodies, one per event type and version, from the models.
 
-`ledger schemas export` writes them to `schemas/`; a test fails when the checked-in files
-differ from what the models generate now. Files of older versions stay for consumers that
-read older messages.
+`ledger schemas export --force` writes them to `schemas/` (the CLI writes the files); a test
+fails when the checked-in files differ from what the models generate now. Files of older
+versions stay for consumers that read older messages.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel
@@ -77,14 +76,3 @@ def generate() -> dict[str, str]:
         f"{event_type(cls)}.json": json.dumps(body_schema(cls), indent=2) + "\n"
         for cls in PUBLISHED_EVENTS
     }
-
-
-def export(directory: Path) -> list[Path]:
-    """Write every current schema to `directory` (created if missing); return the paths."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in generate().items():
-        path = directory / name
-        path.write_text(content, encoding="utf-8")
-        written.append(path)
-    return written

@@ -116,7 +116,7 @@ def read_settlements(path: Path, max_bytes: int = MAX_BYTES) -> SettlementFile:
 
 def _row(line: int, field: dict[str, str], seen: FirstLines) -> Entry:
     problems: list[str] = []
-    reference = _check(problems, lambda: inputs.text(field["reference"], "the reference"))
+    reference = _check(problems, lambda: inputs.single_line(field["reference"], "the reference"))
     if reference is not None:
         first = seen.first_line(reference, line)
         if first != line:

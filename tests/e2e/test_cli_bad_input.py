@@ -124,7 +124,9 @@ REQUEST_CASES: dict[str, Bad] = {
     "order-id-with-space": bad_request(USAGE, "invalid order id", order="O 1"),
     "customer-id-empty": bad_request(USAGE, "invalid customer id", customer=""),
     "note-too-long": bad_request(USAGE, "longer than", note="x" * 2001),
-    "note-control-character": bad_request(USAGE, "control characters", note="a\x01b"),
+    "note-control-character": bad_request(
+        USAGE, "note contains a control character (U+0001) at position 2", note="a\x01b"
+    ),
     "idempotency-key-with-space": bad_request(
         USAGE, "invalid idempotency key", idempotency_key="a key"
     ),

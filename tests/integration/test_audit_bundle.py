@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
+from cli.files import writing
 from ledger.app.service import RefundLedger
-from ledger.audit.bundle import export_bundle
+from ledger.audit.bundle import BundleSummary, export_bundle
 from ledger.audit.bundle_check import verify_bundle
 from ledger.audit.errors import IntegrityFailure, InvalidBundle
 from ledger.domain.errors import RefundNotFound
@@ -30,10 +31,16 @@ def refunds(app: RefundLedger) -> tuple[Any, Any]:
 @pytest.fixture
 def bundle(app: RefundLedger, refunds: tuple[Any, Any], tmp_path: Path) -> Path:
     path = tmp_path / "bundle.jsonl"
-    summary = export_bundle(app, [], path, app.policy)
+    summary = export_to(app, [], path)
     assert (summary.refunds, summary.events) == (2, 7)
     assert summary.policy_versions == (app.policy.version,)
     return path
+
+
+def export_to(app: RefundLedger, refund_ids: list[UUID], path: Path) -> BundleSummary:
+    """Export as `ledger audit export` does: nothing is left at `path` on a failure."""
+    with writing(path, force=False, private=True) as out:
+        return export_bundle(app, refund_ids, out, app.policy)
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -55,7 +62,7 @@ def test_bundle_of_chosen_refunds(
     app: RefundLedger, refunds: tuple[Any, Any], tmp_path: Path
 ) -> None:
     path = tmp_path / "one.jsonl"
-    summary = export_bundle(app, [refunds[1].id], path, app.policy)
+    summary = export_to(app, [refunds[1].id], path)
     assert (summary.refunds, summary.events) == (1, 3)
     assert verify_bundle(path).intact
 
@@ -66,7 +73,7 @@ def test_unknown_refund_is_not_exported(
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(RefundNotFound):
-        export_bundle(app, [uuid4()], out / "x.jsonl", app.policy)
+        export_to(app, [uuid4()], out / "x.jsonl")
     assert list(out.iterdir()) == []
 
 
@@ -77,7 +84,7 @@ def test_broken_ledger_is_not_exported(
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(IntegrityFailure, match=f"refund {refunds[0].id} version 2"):
-        export_bundle(app, [], out / "b.jsonl", app.policy)
+        export_to(app, [], out / "b.jsonl")
     assert list(out.iterdir()) == []
 
 

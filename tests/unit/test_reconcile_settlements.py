@@ -39,14 +39,27 @@ def test_rows_are_typed_with_columns_in_any_order_and_extra_columns_ignored() ->
 def test_line_numbers_count_blank_lines_and_quoted_line_breaks() -> None:
     parsed = parse_settlements(
         "\n"
-        + HEADER
-        + '"R-1\nsecond line",1.00,EUR,settled,2026-11-01\n\nR-2,x,EUR,settled,2026-11-01\n'
+        + HEADER.replace("\n", ",memo\n")
+        + 'R-1,1.00,EUR,settled,2026-11-01,"first\nsecond line"\n\n'
+        + "R-2,x,EUR,settled,2026-11-01,\n"
     )
 
-    assert [(row.line, row.reference) for row in parsed.rows] == [(3, "R-1\nsecond line")]
+    assert [(row.line, row.reference) for row in parsed.rows] == [(3, "R-1")]
     assert parsed.malformed == (
         Malformed(6, "invalid amount 'x': it is not a decimal number", "R-2"),
     )
+
+
+def test_a_reference_is_one_line_without_control_characters() -> None:
+    parsed = parse_settlements(
+        HEADER + '"R-1\nR-2",1.00,EUR,settled,2026-11-01\nR-\x1b[2J3,1.00,EUR,settled,2026-11-01\n'
+    )
+
+    assert parsed.rows == ()
+    assert [(bad.line, bad.reason) for bad in parsed.malformed] == [
+        (2, "the reference contains a control character (U+000A) at position 4"),
+        (4, "the reference contains a control character (U+001B) at position 3"),
+    ]
 
 
 @pytest.mark.parametrize(

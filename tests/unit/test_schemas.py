@@ -77,9 +77,9 @@ def one_event_of_each_type() -> list[Any]:
 def test_checked_in_schemas_match_the_models() -> None:
     for name, content in generate().items():
         path = SCHEMAS / name
-        assert path.is_file(), f"{path} is missing: run `ledger schemas export`"
+        assert path.is_file(), f"{path} is missing: run `ledger schemas export --force`"
         assert path.read_text(encoding="utf-8") == content, (
-            f"{path} differs from the models: run `ledger schemas export`"
+            f"{path} differs from the models: run `ledger schemas export --force`"
         )
 
 
