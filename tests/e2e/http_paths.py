@@ -45,6 +45,20 @@ def fresh_request(**overrides: Any) -> dict[str, Any]:
     return {**SMALL_REQUEST, "order_id": fresh("O"), "customer_id": fresh("C"), **overrides}
 
 
+def capture_order(client: httpx.Client, request: dict[str, Any]) -> None:
+    """The shop records the order a request body is about (a customer needs one on record)."""
+    order = {
+        "order_id": request["order_id"],
+        "customer_id": request["customer_id"],
+        "total": request["order_total"],
+        "currency": request["currency"],
+    }
+    if request.get("purchased_on"):
+        order["purchased_on"] = request["purchased_on"]
+    response = client.post("/orders", json=order)
+    assert response.status_code in (200, 201), response.text
+
+
 def days_ago(days: int) -> str:
     return (datetime.now(UTC).date() - timedelta(days=days)).isoformat()
 

@@ -82,7 +82,7 @@ REQUEST_CASES: dict[str, Bad] = {
     "amount-empty": bad_request(USAGE, "not a decimal number", amount=""),
     "amount-blank": bad_request(USAGE, "not a decimal number", amount="   "),
     "amount-thousands-separator": bad_request(USAGE, "not a decimal number", amount="1,000.00"),
-    "amount-missing-for-refund": bad_request(USAGE, "--amount is required", drop=["amount"]),
+    "amount-missing-for-refund": bad_request(USAGE, "the amount is required", drop=["amount"]),
     "order-total-abc": bad_request(USAGE, "invalid order total", order_total="abc"),
     "order-total-zero": bad_request(USAGE, "invalid order total", order_total="0"),
     # vocabularies
@@ -136,8 +136,12 @@ REQUEST_CASES: dict[str, Bad] = {
     "over-order-total": bad_request(
         REFUSED, "left to refund", order="O-9", amount="150.00", order_total="100.00"
     ),
-    "order-total-mismatch": bad_request(REFUSED, "captured total of 250.00", order_total="300.00"),
-    "order-currency-mismatch": bad_request(REFUSED, "one currency per order", currency="USD"),
+    "order-total-mismatch": bad_request(
+        REFUSED, "recorded with order total 250.00 EUR, not 300.00", order_total="300.00"
+    ),
+    "order-currency-mismatch": bad_request(
+        REFUSED, "recorded with currency EUR, not USD", currency="USD"
+    ),
 }
 
 COMMAND_CASES: dict[str, Bad] = {

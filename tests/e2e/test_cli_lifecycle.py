@@ -341,7 +341,7 @@ def test_history_lists_every_event_in_order_with_actor_time_and_fields(ledger: L
 def test_list_filters_by_status_customer_and_order(ledger: Ledger) -> None:
     small = ledger.request(amount="30.00", customer="C-1", order="O-1")
     large = pending(ledger, customer="C-2", order="O-2")
-    third = ledger.request(amount="20.00", customer="C-2", order="O-1")
+    third = ledger.request(amount="20.00", customer="C-2", order="O-3")
 
     def ids(*filters: str) -> list[str]:
         return [r["id"] for r in ledger.ok("list", *filters)]
@@ -350,8 +350,9 @@ def test_list_filters_by_status_customer_and_order(ledger: Ledger) -> None:
     assert ids("--status", "approved") == [small["id"], third["id"]]
     assert ids("--status", "pending_approval") == [large["id"]]
     assert ids("--customer", "C-2") == [large["id"], third["id"]]
-    assert ids("--order", "O-1") == [small["id"], third["id"]]
-    assert ids("--customer", "C-2", "--order", "O-1") == [third["id"]]
+    assert ids("--order", "O-1") == [small["id"]]
+    assert ids("--customer", "C-2", "--order", "O-3") == [third["id"]]
+    assert ids("--customer", "C-1", "--order", "O-3") == []
     assert ids("--status", "paid") == []
     assert all(REFUND_KEYS <= row.keys() for row in ledger.ok("list"))
 

@@ -55,7 +55,7 @@ def _seed(url: str) -> None:
         clock.set(day)
         fields = RequestForm(order_id=f"O-{day}", customer_id=f"C-{day}", amount=amount,
                              currency=currency, order_total="5000.00", reason=reason,
-                             channel=channel)  # fmt: skip
+                             channel=channel, purchased_on=str(clock().date()))  # fmt: skip
         return app.request(AGENT, RefundRequestIn.parse(fields)).id
 
     def later(day: int, hours: float, action: Callable[[], object]) -> None:

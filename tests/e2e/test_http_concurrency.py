@@ -105,8 +105,10 @@ def test_two_concurrent_requests_with_one_key_store_one_refund(server: Server) -
 def test_two_concurrent_requests_on_one_order_never_exceed_its_total(server: Server) -> None:
     with server.client("agent:ann") as ann, server.client("agent:amy") as amy:
         for _ in range(5):
-            order = fresh("O")
-            bodies = [fresh_request(order_id=order, amount="200.00") for _ in range(2)]
+            order, owner = fresh("O"), fresh("C")  # an order has one owner
+            bodies = [
+                fresh_request(order_id=order, customer_id=owner, amount="200.00") for _ in range(2)
+            ]
 
             answers = race(*(request(c, b) for c, b in zip((ann, amy), bodies, strict=True)))
 

@@ -188,14 +188,15 @@ def test_an_unusable_key_is_refused_with_400(server: Server, key: str) -> None:
 
 def test_every_post_route_replays_its_first_answer(server: Server) -> None:
     clients = {a: server.client(a) for a in ("agent:ann", "verifier:vic", "manager:bob")}
-    clients |= {a: server.client(a) for a in ("finance:fay", "disputes:dora")}
-    agent, finance = clients["agent:ann"], clients["finance:fay"]
+    clients |= {a: server.client(a) for a in ("finance:fay", "finance:flo", "disputes:dora")}
+    agent, approver = clients["agent:ann"], clients["finance:fay"]
+    finance = clients["finance:flo"]  # who approved does not pay out (separation of duties)
     try:
         rid = twice(server, agent, "/refunds", fresh_request(amount="200.00"), 201)["id"]
         path = f"/refunds/{rid}"
         twice(server, agent, f"{path}/notes", {"text": "called back"})
         twice(server, clients["manager:bob"], f"{path}/escalation", {"reason": "unsure"})
-        twice(server, finance, f"{path}/approvals", {"note": "fine"})
+        twice(server, approver, f"{path}/approvals", {"note": "fine"})
         twice(server, finance, f"{path}/payouts", {"method": "bank_transfer"})
         twice(server, finance, f"{path}/payouts/failure", {"reason": "card expired"})
         twice(server, finance, f"{path}/payouts", {})
