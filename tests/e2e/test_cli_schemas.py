@@ -18,7 +18,7 @@ def test_export_writes_one_schema_per_published_event_like_the_checked_in_ones(
     outcome = ledger.run("schemas", "export", "--out", "out/schemas", db=False)
 
     assert outcome.code == 0, outcome.describe()
-    assert outcome.stdout == "wrote 16 schemas to out/schemas\n"
+    assert outcome.stdout == "wrote 18 schemas to out/schemas\n"
     written = {path.name: path.read_text() for path in (tmp_path / "out/schemas").iterdir()}
     assert written == {path.name: path.read_text() for path in SCHEMAS.iterdir()}
     assert sorted(tmp_path.iterdir()) == [tmp_path / "out"]  # no ledger.db created
