@@ -49,7 +49,7 @@ class SeparationChecks(RefundState):
                 DECIDER_RESOLVES,
             )
         if policy.separation.participant_resolves:
-            self._require_not_requester(actor, "resolve its dispute", PARTICIPANT_RESOLVES)
+            self._require_not_requester(actor, "resolve the dispute on", PARTICIPANT_RESOLVES)
             if actor.person in self.openers:
                 raise SeparationOfDuties(
                     f"{actor} opened a dispute on this refund; somebody else must resolve it",
