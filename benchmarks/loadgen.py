@@ -28,6 +28,8 @@ PATHS = (
     ("billing_error", "30.00", None),  # verified and approved at once
     ("billing_error", "120.00", "manager"),  # a manager approves
 )
+#: Bought today: a goods return without a purchase date would wait for a person.
+TODAY = time.strftime("%Y-%m-%d", time.gmtime())
 ECHO = {"order_id": "O-1", "customer_id": "C-1", "amount": "30.00", "currency": "EUR"}
 
 
@@ -109,7 +111,7 @@ class Client:
             reason, amount, approver = PATHS[n % len(PATHS)]
             body = {"order_id": f"O-{self.plan.tag}-{n}", "customer_id": f"C-{self.plan.tag}-{n}",
                     "amount": amount, "currency": "EUR", "order_total": "250.00",
-                    "reason": reason}  # fmt: skip
+                    "reason": reason, "purchased_on": TODAY}  # fmt: skip
             refund = await self.call("POST", "/refunds", "agent", body)
             if refund is None:
                 continue
@@ -124,7 +126,7 @@ class Client:
     async def reads(self, first: int) -> None:
         body = {"order_id": f"O-{self.plan.tag}-{first}", "customer_id": f"C-{self.plan.tag}",
                 "amount": "30.00", "currency": "EUR", "order_total": "250.00",
-                "reason": "billing_error"}  # fmt: skip
+                "reason": "billing_error", "purchased_on": TODAY}  # fmt: skip
         refund = await self.call("POST", "/refunds", "agent", body)
         while refund is not None:
             await self.call("GET", f"/refunds/{refund['id']}", "agent")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -55,6 +56,7 @@ def script(tag: str, n: int) -> RefundScript:
         currency="EUR",
         order_total="1000.00",
         reason=reason,
+        purchased_on=datetime.now(UTC).date().isoformat(),  # goods returns approve themselves
         address=f"{n // 4} Main Street, {tag}" if n % 2 else None,
     )
     made: list[UUID] = []  # the refund's id, once requested
