@@ -43,7 +43,12 @@ class OrderOut(BaseModel):
     updated_at: str
 
 
-@router.post("/orders", name="order_capture", response_model=OrderOut, responses=COMMAND_PROBLEMS)
+@router.post(
+    "/orders",
+    name="order_capture",
+    response_model=OrderOut,
+    responses={**COMMAND_PROBLEMS, 201: {"model": OrderOut, "description": "The order, recorded"}},
+)
 @in_thread
 def capture_order(body: OrderIn, response: Response, ledger: Ledger, who: Who) -> dict[str, Any]:
     """Record an order's facts from a trusted source (201 when stored, 200 when the same facts
