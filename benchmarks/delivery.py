@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -38,6 +35,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.record import util as record_util
 
 from benchmarks.data import fill_events
+from benchmarks.rss import run_measured
 from benchmarks.stack import Stack
 from benchmarks.stats import rate
 from benchmarks.table import Row, Target
@@ -56,20 +54,6 @@ BASELINE_MESSAGES = 100_000
 MAX_POLL_RECORDS = 5000  # ConsumerRunner's default
 RELAY_PROCESS_TIMEOUT_SECONDS = 600
 
-
-#: `python -c PEAK_AT_EXIT ARGS...` runs `ledger ARGS...` and, as it exits, writes its VmHWM.
-PEAK_AT_EXIT = """
-import atexit, runpy, sys
-
-def peak():
-    with open("/proc/self/status") as status:
-        sys.stderr.write("".join(line for line in status if line.startswith("VmHWM:")))
-
-atexit.register(peak)
-sys.argv[0] = "ledger"
-runpy.run_module("cli.main", run_name="__main__")
-"""
-PEAK = re.compile(r"VmHWM:\s+(?P<kb>\d+) kB")
 
 #: The last line of `ledger relay run --once`.
 SUMMARY = re.compile(
@@ -244,29 +228,11 @@ def relay_process(url: str, kafka: str, command: Sequence[str]) -> Relayed:
     topic = fresh_topic("relay")
     env = {**os.environ, "LEDGER_DATABASE_URL": url, "LEDGER_KAFKA_BOOTSTRAP": kafka}
     env["LEDGER_RELAY_TOPIC"] = topic
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        try:
-            finished = subprocess.run(
-                [sys.executable, "-c", PEAK_AT_EXIT, *command],
-                env=env,
-                stdout=out,
-                stderr=err,
-                timeout=RELAY_PROCESS_TIMEOUT_SECONDS,
-                check=False,
-            )
-        finally:
-            out.seek(0)
-            err.seek(0)
-            said, logged = out.read(), err.read()
-    if finished.returncode:
-        raise RuntimeError(f"ledger {' '.join(command)} exited {finished.returncode}: {logged}")
-    peak = PEAK.search(logged)
-    if peak is None:
-        raise RuntimeError(f"ledger {' '.join(command)} did not report its peak RSS: {logged}")
-    summary = SUMMARY.search(said)
+    measured = run_measured(command, env, keep_output=True, timeout=RELAY_PROCESS_TIMEOUT_SECONDS)
+    summary = SUMMARY.search(measured.output)
     published, passed, seconds = (
         (int(summary["published"]), int(summary["passed"]), float(summary["seconds"]))
         if summary
         else (0, 0, 0.0)
     )
-    return Relayed(topic, published, passed, seconds, int(peak["kb"]) / 1024)
+    return Relayed(topic, published, passed, seconds, measured.peak_mb)

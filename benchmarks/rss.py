@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from benchmarks.table import Row, Target
 
@@ -31,25 +32,48 @@ PEAK = re.compile(r"VmHWM:\s+(?P<kb>\d+) kB")
 TIMEOUT_SECONDS = 1800
 
 
-def peak_rss_mb(argv: Sequence[str], env: Mapping[str, str] | None = None) -> float:
-    """The peak RSS (MB) of `ledger ARGV...`, its output thrown away; it must exit 0."""
-    with tempfile.TemporaryFile("w+") as err:
-        finished = subprocess.run(
-            [sys.executable, "-c", PEAK_AT_EXIT, *argv],
-            env=None if env is None else dict(env),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
-        err.seek(0)
-        logged = err.read()
+@dataclass(frozen=True)
+class Measured:
+    """What a measured `ledger` process printed (when kept) and its peak RSS in MB."""
+
+    output: str
+    peak_mb: float
+
+
+def run_measured(
+    argv: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    keep_output: bool = False,
+    timeout: float = TIMEOUT_SECONDS,
+) -> Measured:
+    """Run `ledger ARGV...` (it must exit 0) and return its peak RSS, and its standard output
+    if `keep_output` (otherwise it is thrown away)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        try:
+            finished = subprocess.run(
+                [sys.executable, "-c", PEAK_AT_EXIT, *argv],
+                env=None if env is None else dict(env),
+                stdout=out if keep_output else subprocess.DEVNULL,
+                stderr=err,
+                timeout=timeout,
+                check=False,
+            )
+        finally:
+            out.seek(0)
+            err.seek(0)
+            said, logged = out.read(), err.read()
     if finished.returncode:
         raise RuntimeError(f"ledger {' '.join(argv)} exited {finished.returncode}: {logged}")
     peak = PEAK.search(logged)
     if peak is None:
         raise RuntimeError(f"ledger {' '.join(argv)} did not report its peak RSS: {logged}")
-    return int(peak["kb"]) / 1024
+    return Measured(said, int(peak["kb"]) / 1024)
+
+
+def peak_rss_mb(argv: Sequence[str], env: Mapping[str, str] | None = None) -> float:
+    """The peak RSS (MB) of `ledger ARGV...`, its output thrown away; it must exit 0."""
+    return run_measured(argv, env).peak_mb
 
 
 def peak_rss_row(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -61,41 +62,53 @@ def emit_json(data: Any) -> None:
     click.echo(json_escaped(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
+def fields(pairs: Iterable[tuple[str, object]]) -> None:
+    """Key-value pairs as a two-column table: the key in bold with spaces for underscores,
+    a list joined by commas, `-` for none (and for an empty list)."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in pairs:
+        if isinstance(value, list):
+            value = ", ".join(str(item) for item in value) or None
+        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+    console().print(table)
+
+
+#: The keys `refund` shows, in order; a view without one (a customer's) does not show it.
+REFUND_FIELDS = (
+    "id",
+    "status",
+    "order_id",
+    "customer_id",
+    "reason",
+    "channel",
+    "method",
+    "requested_amount",
+    "approved_amount",
+    "paid_amount",
+    "order_total",
+    "tier",
+    "flags",
+    "last_rule",
+    "requested_by",
+    "version",
+    "updated_at",
+)
+
+
 def refund(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for key in (
-        "id",
-        "status",
-        "order_id",
-        "customer_id",
-        "reason",
-        "channel",
-        "method",
-        "requested_amount",
-        "approved_amount",
-        "paid_amount",
-        "order_total",
-        "tier",
-        "flags",
-        "last_rule",
-        "requested_by",
-        "version",
-        "updated_at",
-    ):
-        if key not in data:
-            continue  # a view without it (a customer's) does not show it
+
+    def shown(key: str) -> object:
         value = data[key]
-        if key.endswith("_amount") or key == "order_total":
-            value = f"{value} {data['currency']}" if value is not None else "-"
-        elif isinstance(value, list):
-            value = ", ".join(value) or "-"
-        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
-    console().print(table)
+        if (key.endswith("_amount") or key == "order_total") and value is not None:
+            return f"{value} {data['currency']}"
+        return value
+
+    fields((key, shown(key)) for key in REFUND_FIELDS if key in data)
 
 
 def refunds(rows: list[dict[str, Any]], as_json: bool) -> None:

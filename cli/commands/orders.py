@@ -81,16 +81,11 @@ def show_order(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         render.emit_json(data)
         return
-    table = render.Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in data.items():
-        if key in ("total", "refundable"):
-            value = f"{value} {data['currency']}"
-        elif isinstance(value, list):
-            value = ", ".join(value) or "-"
-        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
-    render.console().print(table)
+
+    def shown(key: str, value: object) -> object:
+        return f"{value} {data['currency']}" if key in ("total", "refundable") else value
+
+    render.fields((key, shown(key, value)) for key, value in data.items())
 
 
 @order.command(name="import", short_help="Record many orders from a CSV file.")

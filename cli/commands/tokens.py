@@ -101,12 +101,7 @@ def _print_info(info: TokenInfo, now: datetime, as_json: bool) -> None:
     if as_json:
         render.emit_json(data)
         return
-    table = render.Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in data.items():
-        table.add_row(key.replace("_", " "), "-" if value is None else str(value))
-    render.console().print(table)
+    render.fields(data.items())
 
 
 def _when(moment: datetime | None) -> str:
