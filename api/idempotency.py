@@ -9,12 +9,21 @@ customer's refund), so that refused callers cannot fill the store, nor are input
 may correct the request, or retry, with the same key.
 
 The response is held until it is kept (or released): once a client has the answer, a retry
-with the same key replays it, never finding the key still in progress.
+with the same key replays it, never finding the key still in progress. This store is a cache:
+the guard against running a command twice is the key the application records with the
+command's own events (`ledger.app.keys`), so a process that dies after the commit and before
+keeping the answer leaves nothing that a retry could run again.
+
+Test hook: LEDGER_TEST_PAUSE_AFTER_COMMIT=SECONDS holds each keyed command's answer that long
+after its commit, before it is kept or sent, and says `paused after commit` on stderr first,
+so that a test can SIGKILL the server in that window.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 
 from anyio import to_thread
@@ -36,6 +45,8 @@ from ledger.domain.errors import InvalidInput
 logger = logging.getLogger("ledger.api")
 KEPT_HEADERS = (b"content-type", b"location")
 PURGE_EVERY = 3600.0  # seconds between removals of responses past their retention
+PAUSE_HOOK = "LEDGER_TEST_PAUSE_AFTER_COMMIT"
+PAUSED = "paused after commit"
 
 
 def kept_status(status: int) -> bool:
@@ -48,6 +59,7 @@ class Idempotency:
         self.app = app
         self.replays = replays
         self.purged_at = float("-inf")
+        self.pause_after_commit = float(os.environ.get(PAUSE_HOOK) or 0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
@@ -113,6 +125,10 @@ class Idempotency:
         except BaseException:
             await to_thread.run_sync(self.replays.release, actor, key)
             raise
+        if self.pause_after_commit and 200 <= status < 300:
+            sys.stderr.write(f"{state(scope).get('request_id')} {PAUSED}\n")
+            sys.stderr.flush()
+            await to_thread.run_sync(time.sleep, self.pause_after_commit)
         try:
             if not kept_status(status):
                 await to_thread.run_sync(self.replays.release, actor, key)

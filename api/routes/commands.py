@@ -23,10 +23,12 @@ from api.models import (
 )
 from api.responses import COMMAND_PROBLEMS
 from ledger.app import access, inputs
+from ledger.app.keys import Keyed
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.app.views import refund_view
 from ledger.domain.actor import Actor
+from ledger.domain.refund import Refund
 
 router = APIRouter(tags=["commands"], responses=COMMAND_PROBLEMS)
 Out = dict[str, Any]
@@ -58,6 +60,17 @@ def _scoped(actor: Actor, key: str | None) -> str | None:
     return f"{key.strip()[:80]}#{digest}"
 
 
+def _keyed(key: str | None) -> Keyed | None:
+    return None if key is None else Keyed(inputs.identifier(key, "Idempotency-Key"))
+
+
+def _answer(refund: Refund, who: Actor, keyed: Keyed | None, response: Response) -> Out:
+    """The refund as `who` sees it; a result the key's first request got is marked so."""
+    if keyed is not None and keyed.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return refund_view(refund, who)
+
+
 @router.post("/refunds", name="request", status_code=201, response_model=RefundView)
 @in_thread
 def request_refund(
@@ -75,108 +88,193 @@ def request_refund(
             idempotency_key=_scoped(who, key),
         )
     )
-    refund = ledger.request(who, form)
+    keyed = _keyed(form.idempotency_key)
+    refund = ledger.request(who, form, keyed)
     response.headers["Location"] = f"/refunds/{refund.id}"
-    return refund_view(refund, who)
+    return _answer(refund, who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/verification", name="verify", response_model=RefundView)
 @in_thread
-def verify(refund_id: str, body: VerificationIn, ledger: Ledger, who: Who) -> Out:
+def verify(
+    refund_id: str,
+    body: VerificationIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Verify a request whose goods come back; `fail_reason` rejects it."""
     condition = inputs.optional_text(body.condition, "condition")
     failure = inputs.optional_text(body.fail_reason, "fail_reason")
-    found = _refund(ledger, who, refund_id)
-    return refund_view(ledger.verify(found, who, condition, failure), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    return _answer(ledger.verify(found, who, condition, failure, keyed), who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/approvals", name="approve", response_model=RefundView)
 @in_thread
-def approve(refund_id: str, body: ApprovalIn, ledger: Ledger, who: Who) -> Out:
+def approve(
+    refund_id: str,
+    body: ApprovalIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Approve within your authority; large refunds need a second, different approver."""
     note = inputs.optional_text(body.note, "note")
-    found = _refund(ledger, who, refund_id)
-    return refund_view(ledger.approve(found, who, body.amount, note), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    return _answer(ledger.approve(found, who, body.amount, note, keyed), who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/rejection", name="reject", response_model=RefundView)
 @in_thread
-def reject(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
+def reject(
+    refund_id: str,
+    body: ReasonIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Reject a requested or pending refund."""
     reason = inputs.text(body.reason, "reason")
-    return refund_view(ledger.reject(_refund(ledger, who, refund_id), who, reason), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    return _answer(ledger.reject(found, who, reason, keyed), who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/escalation", name="escalate", response_model=RefundView)
 @in_thread
-def escalate(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
+def escalate(
+    refund_id: str,
+    body: ReasonIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Move a pending refund up one approval tier."""
     reason = inputs.text(body.reason, "reason")
-    return refund_view(ledger.escalate(_refund(ledger, who, refund_id), who, reason), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    return _answer(ledger.escalate(found, who, reason, keyed), who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/cancellation", name="cancel", response_model=RefundView)
 @in_thread
-def cancel(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
+def cancel(
+    refund_id: str,
+    body: ReasonIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Cancel a refund before any payout starts."""
     reason = inputs.text(body.reason, "reason")
-    return refund_view(ledger.cancel(_refund(ledger, who, refund_id), who, reason), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    return _answer(ledger.cancel(found, who, reason, keyed), who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/payouts", name="payout_start", response_model=RefundView)
 @in_thread
-def start_payout(refund_id: str, body: PayoutIn, ledger: Ledger, who: Who) -> Out:
+def start_payout(
+    refund_id: str,
+    body: PayoutIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Start paying out what is approved and not yet paid (on a failed payout: the retry)."""
     method = None if body.method is None else inputs.method(body.method)
-    return refund_view(ledger.start_payout(_refund(ledger, who, refund_id), who, method), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    return _answer(ledger.start_payout(found, who, method, keyed), who, keyed, response)
 
 
 @router.post(
     "/refunds/{refund_id}/payouts/settlement", name="payout_settle", response_model=RefundView
 )
 @in_thread
-def settle_payout(refund_id: str, body: SettlementIn, ledger: Ledger, who: Who) -> Out:
+def settle_payout(
+    refund_id: str,
+    body: SettlementIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """The provider paid the payout in flight."""
     reference = inputs.single_line(body.reference, "reference")
-    return refund_view(ledger.settle_payout(_refund(ledger, who, refund_id), who, reference), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    return _answer(ledger.settle_payout(found, who, reference, keyed), who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/payouts/failure", name="payout_fail", response_model=RefundView)
 @in_thread
-def fail_payout(refund_id: str, body: FailureIn, ledger: Ledger, who: Who) -> Out:
+def fail_payout(
+    refund_id: str,
+    body: FailureIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """The provider refused the payout in flight."""
     reason = inputs.text(body.reason, "reason")
     reference = inputs.optional_single_line(body.reference, "reference")
-    found = _refund(ledger, who, refund_id)
-    return refund_view(ledger.fail_payout(found, who, reason, reference), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    failed = ledger.fail_payout(found, who, reason, reference, keyed)
+    return _answer(failed, who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/disputes", name="dispute_open", response_model=RefundView)
 @in_thread
-def open_dispute(refund_id: str, body: ReasonIn, ledger: Ledger, who: Who) -> Out:
+def open_dispute(
+    refund_id: str,
+    body: ReasonIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Dispute a rejected, approved or paid refund."""
     reason = inputs.text(body.reason, "reason")
-    return refund_view(ledger.open_dispute(_refund(ledger, who, refund_id), who, reason), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    return _answer(ledger.open_dispute(found, who, reason, keyed), who, keyed, response)
 
 
 @router.post(
     "/refunds/{refund_id}/disputes/resolution", name="dispute_resolve", response_model=RefundView
 )
 @in_thread
-def resolve_dispute(refund_id: str, body: ResolutionIn, ledger: Ledger, who: Who) -> Out:
+def resolve_dispute(
+    refund_id: str,
+    body: ResolutionIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Uphold the decision, or overturn it (only the difference is then paid out)."""
     rationale = inputs.text(body.rationale, "rationale")
-    found = _refund(ledger, who, refund_id)
-    return refund_view(
-        ledger.resolve_dispute(found, who, body.outcome, body.amount, rationale), who
-    )
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    resolved = ledger.resolve_dispute(found, who, body.outcome, body.amount, rationale, keyed)
+    return _answer(resolved, who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/notes", name="note", response_model=RefundView)
 @in_thread
-def add_note(refund_id: str, body: NoteIn, ledger: Ledger, who: Who) -> Out:
+def add_note(
+    refund_id: str,
+    body: NoteIn,
+    response: Response,
+    ledger: Ledger,
+    who: Who,
+    key: IdempotencyKey = None,
+) -> Out:
     """Add a note to the refund's history (it changes nothing else): `internal` by default,
     or `customer` to show it to the customer."""
     text = inputs.text(body.text, "text")
-    found = _refund(ledger, who, refund_id)
-    return refund_view(ledger.add_note(found, who, text, body.visibility), who)
+    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+    noted = ledger.add_note(found, who, text, body.visibility, keyed)
+    return _answer(noted, who, keyed, response)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 
-from cli import render
 from cli.context import LedgerContext, pass_ledger
+from cli.keys import answer, key_option, keyed
 from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
 from ledger.app.requests import RefundRequestIn, RequestForm
-from ledger.app.views import refund_view
 from ledger.domain.actor import Actor
 from ledger.domain.events import NOTE_VISIBILITIES, NoteVisibility
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
@@ -33,7 +32,7 @@ from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 @click.option("--item", "items", multiple=True, metavar="SKU:QTY", help="A returned item.")
 @click.option("--address", help="Shipping address (used by the fraud rules).")
 @click.option("--note", help="Free text from the requester.")
-@click.option("--idempotency-key", help="Retrying with the same key returns the first result.")
+@key_option
 @json_option
 @pass_ledger
 def request(
@@ -52,7 +51,7 @@ def request(
     items: tuple[str, ...],
     address: str | None,
     note: str | None,
-    idempotency_key: str | None,
+    key: str | None,
     as_json: bool,
 ) -> None:
     """Record a refund request; reasons without returned goods are verified at once."""
@@ -70,11 +69,11 @@ def request(
             items=items,
             address=address,
             note=note,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
         )
     )
-    who = Actor.acting(actor)
-    render.refund(refund_view(ledger.app.request(who, form), who), as_json)
+    who, first = Actor.acting(actor), keyed(form.idempotency_key)
+    answer(ledger.app.request(who, form, first), who, first, as_json)
 
 
 @click.command(short_help="Record receipt and condition of returned goods.")
@@ -82,6 +81,7 @@ def request(
 @actor_option
 @click.option("--condition", help="Condition of the goods as received.")
 @click.option("--fail", "failure", metavar="REASON", help="Verification failed, and why.")
+@key_option
 @json_option
 @pass_ledger
 def verify(
@@ -90,13 +90,14 @@ def verify(
     actor: str,
     condition: str | None,
     failure: str | None,
+    key: str | None,
     as_json: bool,
 ) -> None:
     """Verify a request whose goods come back; a failed verification rejects it."""
-    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
     condition = inputs.optional_text(condition, "--condition")
     failure = inputs.optional_text(failure, "--fail")
-    render.refund(refund_view(ledger.app.verify(refund_id, who, condition, failure), who), as_json)
+    answer(ledger.app.verify(refund_id, who, condition, failure, first), who, first, as_json)
 
 
 @click.command(short_help="Approve a pending refund.")
@@ -104,6 +105,7 @@ def verify(
 @actor_option
 @click.option("--amount", help="Approve this amount instead of the default.")
 @click.option("--note", help="Why, in a sentence.")
+@key_option
 @json_option
 @pass_ledger
 def approve(
@@ -112,12 +114,13 @@ def approve(
     actor: str,
     amount: str | None,
     note: str | None,
+    key: str | None,
     as_json: bool,
 ) -> None:
     """Approve within your authority; large refunds need a second, different approver."""
-    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
     note = inputs.optional_text(note, "--note")
-    render.refund(refund_view(ledger.app.approve(refund_id, who, amount, note), who), as_json)
+    answer(ledger.app.approve(refund_id, who, amount, note, first), who, first, as_json)
 
 
 def _reasoned(name: str, short_help: str, doc: str) -> click.Command:
@@ -127,13 +130,16 @@ def _reasoned(name: str, short_help: str, doc: str) -> click.Command:
     @refund_argument
     @actor_option
     @click.option("--reason", required=True, help="Why, in a sentence.")
+    @key_option
     @json_option
     @pass_ledger
-    def command(ledger: LedgerContext, refund: str, actor: str, reason: str, as_json: bool) -> None:
-        refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    def command(
+        ledger: LedgerContext, refund: str, actor: str, reason: str, key: str | None, as_json: bool
+    ) -> None:
+        refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
         text = inputs.text(reason, "--reason")
         action = getattr(ledger.app, name)
-        render.refund(refund_view(action(refund_id, who, text), who), as_json)
+        answer(action(refund_id, who, text, first), who, first, as_json)
 
     return command
 
@@ -157,6 +163,7 @@ cancel = _reasoned(
     help="internal (staff only; the default) or customer (the customer sees it too); a "
     "customer's own note is always customer.",
 )
+@key_option
 @json_option
 @pass_ledger
 def note(
@@ -165,10 +172,10 @@ def note(
     actor: str,
     text: str,
     visibility: NoteVisibility | None,
+    key: str | None,
     as_json: bool,
 ) -> None:
     """Add a note to the refund's history (it changes nothing else)."""
-    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
     body = inputs.text(text, "--text")
-    noted = ledger.app.add_note(refund_id, who, body, visibility)
-    render.refund(refund_view(noted, who), as_json)
+    answer(ledger.app.add_note(refund_id, who, body, visibility, first), who, first, as_json)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from cli import render
 from cli.context import LedgerContext, pass_ledger
+from cli.keys import answer, key_option, keyed
 from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
-from ledger.app.views import refund_view
 from ledger.domain.actor import Actor
 from ledger.domain.vocabulary import METHODS
 
@@ -22,30 +21,37 @@ def payout() -> None:
 @refund_argument
 @actor_option
 @click.option("--method", help=f"Settlement method: {', '.join(METHODS)} (default: requested).")
+@key_option
 @json_option
 @pass_ledger
 def payout_start(
-    ledger: LedgerContext, refund: str, actor: str, method: str | None, as_json: bool
+    ledger: LedgerContext,
+    refund: str,
+    actor: str,
+    method: str | None,
+    key: str | None,
+    as_json: bool,
 ) -> None:
     """Pay out what is approved and not yet paid; on a failed payout this is the retry."""
-    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
     chosen = None if method is None else inputs.method(method)
-    render.refund(refund_view(ledger.app.start_payout(refund_id, who, chosen), who), as_json)
+    answer(ledger.app.start_payout(refund_id, who, chosen, first), who, first, as_json)
 
 
 @payout.command(name="settle", short_help="Record a settled payout.")
 @refund_argument
 @actor_option
 @click.option("--reference", required=True, help="The payment provider's reference.")
+@key_option
 @json_option
 @pass_ledger
 def payout_settle(
-    ledger: LedgerContext, refund: str, actor: str, reference: str, as_json: bool
+    ledger: LedgerContext, refund: str, actor: str, reference: str, key: str | None, as_json: bool
 ) -> None:
     """The provider paid the payout in flight."""
-    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
     ref = inputs.single_line(reference, "--reference")
-    render.refund(refund_view(ledger.app.settle_payout(refund_id, who, ref), who), as_json)
+    answer(ledger.app.settle_payout(refund_id, who, ref, first), who, first, as_json)
 
 
 @payout.command(name="fail", short_help="Record a failed payout.")
@@ -53,6 +59,7 @@ def payout_settle(
 @actor_option
 @click.option("--reason", required=True, help="Why the provider refused the payout.")
 @click.option("--reference", help="The payment provider's reference, if any.")
+@key_option
 @json_option
 @pass_ledger
 def payout_fail(
@@ -61,13 +68,14 @@ def payout_fail(
     actor: str,
     reason: str,
     reference: str | None,
+    key: str | None,
     as_json: bool,
 ) -> None:
     """The provider refused the payout in flight; `payout start` retries it."""
-    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
     why = inputs.text(reason, "--reason")
     ref = inputs.optional_single_line(reference, "--reference")
-    render.refund(refund_view(ledger.app.fail_payout(refund_id, who, why, ref), who), as_json)
+    answer(ledger.app.fail_payout(refund_id, who, why, ref, first), who, first, as_json)
 
 
 @click.group(short_help="Open or resolve a dispute.")
@@ -79,15 +87,16 @@ def dispute() -> None:
 @refund_argument
 @actor_option
 @click.option("--reason", required=True, help="What the customer contests.")
+@key_option
 @json_option
 @pass_ledger
 def dispute_open(
-    ledger: LedgerContext, refund: str, actor: str, reason: str, as_json: bool
+    ledger: LedgerContext, refund: str, actor: str, reason: str, key: str | None, as_json: bool
 ) -> None:
     """Dispute a rejected, approved or paid refund."""
-    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
     text = inputs.text(reason, "--reason")
-    render.refund(refund_view(ledger.app.open_dispute(refund_id, who, text), who), as_json)
+    answer(ledger.app.open_dispute(refund_id, who, text, first), who, first, as_json)
 
 
 @dispute.command(name="resolve", short_help="Resolve a dispute: upheld or overturned.")
@@ -96,6 +105,7 @@ def dispute_open(
 @click.option("--outcome", required=True, help="upheld (decision stands) or overturned.")
 @click.option("--amount", help="The new approved amount (overturned only).")
 @click.option("--rationale", required=True, help="Why, for the record.")
+@key_option
 @json_option
 @pass_ledger
 def dispute_resolve(
@@ -105,11 +115,12 @@ def dispute_resolve(
     outcome: str,
     amount: str | None,
     rationale: str,
+    key: str | None,
     as_json: bool,
 ) -> None:
     """Uphold the decision, or overturn it; only the difference is then paid out."""
-    refund_id, who = inputs.refund_id(refund), Actor.acting(actor)
+    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
     result = inputs.choice(outcome, "outcome", ("upheld", "overturned"))
     why = inputs.text(rationale, "--rationale")
-    resolved = ledger.app.resolve_dispute(refund_id, who, result, amount, why)
-    render.refund(refund_view(resolved, who), as_json)
+    resolved = ledger.app.resolve_dispute(refund_id, who, result, amount, why, first)
+    answer(resolved, who, first, as_json)

@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from ledger.app.intake import Intake
+from ledger.app.keys import Keyed, KeyUse, key_use
 from ledger.app.loading import LoadsMany, OrderOfRefund, project
 from ledger.app.order_commands import OrderCommands
 from ledger.app.requests import RefundRequestIn
@@ -24,6 +25,7 @@ from ledger.app.schema import CreatesSchemaSafely
 from ledger.app.transcodings import register_payloads
 from ledger.domain import verification
 from ledger.domain.actor import Actor
+from ledger.domain.command_key import CommandKey
 from ledger.domain.errors import (
     ConcurrencyConflict,
     IdempotencyConflict,
@@ -62,38 +64,60 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
 
     # --- commands ---
 
-    def request(self, actor: Actor, form: RefundRequestIn) -> Refund:
-        """Record a refund request; verify it now when no goods come back."""
+    def request(self, actor: Actor, form: RefundRequestIn, key: Keyed | None = None) -> Refund:
+        """Record a refund request; verify it now when no goods come back.
+
+        With an idempotency key (the form's; `key` only carries back whether the first
+        result was returned) the refund's id comes from the key, and a retry gets the refund
+        as the first request left it."""
         # every command refuses system:policy too (the interfaces do already): defence in depth
         actor.require_acting()
-        key = form.idempotency_key
-        refund_id = uuid5(LEDGER_NAMESPACE, f"/idempotency/{key}") if key else uuid4()
+        name = form.idempotency_key
+        if key is not None and key.key != name:
+            raise ValueError("the key passed differs from the form's idempotency key")
+        keyed = key or (Keyed(name) if name else None)
+        refund_id = uuid5(LEDGER_NAMESPACE, f"/idempotency/{name}") if name else uuid4()
         fingerprint = form.fingerprint(str(actor))
+        use = None if keyed is None else KeyUse(keyed, actor, "request", fingerprint)
         for attempt in attempts():
-            loaded = self._load(*([refund_id] if key else []), *Intake.lookups(form))
+            mine = [refund_id, use.id] if use else []
+            loaded = self._load(*mine, *Intake.lookups(form))
             more = Intake.more_lookups(form, loaded.get)
             if more:
                 loaded.update(self._load(*more))
-            if key:
+            if use is not None:
                 existing = loaded.get(refund_id)
                 if isinstance(existing, Refund):
-                    if existing.request.fingerprint != fingerprint:
-                        raise IdempotencyConflict(key)
-                    return existing
+                    return self._requested_before(existing, loaded.get(use.id), use)
             at = self.clock()
             refund, others = Intake(self.policy, loaded.get).open(
                 refund_id, actor, form, fingerprint, at
             )
             try:
-                self.save(refund, *others)
+                self.save(refund, *others, _recorded(use, refund, at))
                 self._orders.remember(refund_id, OrderBalance.id_for(form.order_id))
                 return refund
             except IntegrityError:
                 attempt.failed()
         raise ConcurrencyConflict(refund_id)
 
+    def _requested_before(self, existing: Refund, recorded: Any, use: KeyUse) -> Refund:
+        """The first result of a request made before with this key (a request stored before
+        keys were recorded: the refund as it is now)."""
+        if existing.request.fingerprint != use.fingerprint:
+            raise IdempotencyConflict(use.keyed.key)
+        use.keyed.replayed = True
+        if isinstance(recorded, CommandKey):
+            return self.get(existing.id, version=recorded.version)
+        return existing
+
     def verify(
-        self, refund_id: UUID, actor: Actor, condition: str | None, failure: str | None
+        self,
+        refund_id: UUID,
+        actor: Actor,
+        condition: str | None,
+        failure: str | None,
+        key: Keyed | None = None,
     ) -> Refund:
         actor.require_acting()
 
@@ -108,10 +132,16 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
             )
             refund.verify(actor, outcome, self.policy, at)
 
-        return self._run(refund_id, command)
+        use = key_use(key, actor, "verify", refund_id, condition, failure)
+        return self._run(refund_id, command, use)
 
     def approve(
-        self, refund_id: UUID, actor: Actor, amount: str | None, note: str | None
+        self,
+        refund_id: UUID,
+        actor: Actor,
+        amount: str | None,
+        note: str | None,
+        key: Keyed | None = None,
     ) -> Refund:
         actor.require_acting()
 
@@ -119,44 +149,84 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
             value = None if amount is None else _amount(amount, refund.currency)
             refund.approve(actor, value, note, self.policy, at)
 
-        return self._run(refund_id, command)
-
-    def reject(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
-        actor.require_acting()
-        return self._run(refund_id, lambda r, o, at: r.reject(actor, reason, self.policy, at))
-
-    def escalate(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
-        actor.require_acting()
-        return self._run(refund_id, lambda r, o, at: r.escalate(actor, reason, self.policy, at))
-
-    def cancel(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
-        actor.require_acting()
-        return self._run(refund_id, lambda r, o, at: r.cancel(actor, reason, self.policy, at))
-
-    def start_payout(self, refund_id: UUID, actor: Actor, method: str | None) -> Refund:
-        actor.require_acting()
-        return self._run(refund_id, lambda r, o, at: r.start_payout(actor, method, self.policy, at))
-
-    def settle_payout(self, refund_id: UUID, actor: Actor, reference: str) -> Refund:
-        actor.require_acting()
         return self._run(
-            refund_id, lambda r, o, at: r.settle_payout(actor, reference, self.policy, at)
+            refund_id, command, key_use(key, actor, "approve", refund_id, amount, note)
+        )
+
+    def reject(
+        self, refund_id: UUID, actor: Actor, reason: str, key: Keyed | None = None
+    ) -> Refund:
+        actor.require_acting()
+        use = key_use(key, actor, "reject", refund_id, reason)
+        return self._run(refund_id, lambda r, o, at: r.reject(actor, reason, self.policy, at), use)
+
+    def escalate(
+        self, refund_id: UUID, actor: Actor, reason: str, key: Keyed | None = None
+    ) -> Refund:
+        actor.require_acting()
+        use = key_use(key, actor, "escalate", refund_id, reason)
+        return self._run(
+            refund_id, lambda r, o, at: r.escalate(actor, reason, self.policy, at), use
+        )
+
+    def cancel(
+        self, refund_id: UUID, actor: Actor, reason: str, key: Keyed | None = None
+    ) -> Refund:
+        actor.require_acting()
+        use = key_use(key, actor, "cancel", refund_id, reason)
+        return self._run(refund_id, lambda r, o, at: r.cancel(actor, reason, self.policy, at), use)
+
+    def start_payout(
+        self, refund_id: UUID, actor: Actor, method: str | None, key: Keyed | None = None
+    ) -> Refund:
+        actor.require_acting()
+        use = key_use(key, actor, "start_payout", refund_id, method)
+        return self._run(
+            refund_id, lambda r, o, at: r.start_payout(actor, method, self.policy, at), use
+        )
+
+    def settle_payout(
+        self, refund_id: UUID, actor: Actor, reference: str, key: Keyed | None = None
+    ) -> Refund:
+        actor.require_acting()
+        use = key_use(key, actor, "settle_payout", refund_id, reference)
+        return self._run(
+            refund_id, lambda r, o, at: r.settle_payout(actor, reference, self.policy, at), use
         )
 
     def fail_payout(
-        self, refund_id: UUID, actor: Actor, reason: str, reference: str | None
+        self,
+        refund_id: UUID,
+        actor: Actor,
+        reason: str,
+        reference: str | None,
+        key: Keyed | None = None,
     ) -> Refund:
         actor.require_acting()
+        use = key_use(key, actor, "fail_payout", refund_id, reason, reference)
         return self._run(
-            refund_id, lambda r, o, at: r.fail_payout(actor, reason, reference, self.policy, at)
+            refund_id,
+            lambda r, o, at: r.fail_payout(actor, reason, reference, self.policy, at),
+            use,
         )
 
-    def open_dispute(self, refund_id: UUID, actor: Actor, reason: str) -> Refund:
+    def open_dispute(
+        self, refund_id: UUID, actor: Actor, reason: str, key: Keyed | None = None
+    ) -> Refund:
         actor.require_acting()
-        return self._run(refund_id, lambda r, o, at: r.open_dispute(actor, reason, self.policy, at))
+        use = key_use(key, actor, "open_dispute", refund_id, reason)
+        return self._run(
+            refund_id, lambda r, o, at: r.open_dispute(actor, reason, self.policy, at), use
+        )
 
     def resolve_dispute(
-        self, refund_id: UUID, actor: Actor, outcome: str, amount: str | None, rationale: str
+        self,
+        refund_id: UUID,
+        actor: Actor,
+        outcome: str,
+        amount: str | None,
+        rationale: str,
+        key: Keyed | None = None,
     ) -> Refund:
         actor.require_acting()
 
@@ -164,14 +234,21 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
             value = None if amount is None else _amount(amount, refund.currency)
             refund.resolve_dispute(actor, outcome, value, rationale, self.policy, at)
 
-        return self._run(refund_id, command)
+        use = key_use(key, actor, "resolve_dispute", refund_id, outcome, amount, rationale)
+        return self._run(refund_id, command, use)
 
     def add_note(
-        self, refund_id: UUID, actor: Actor, text: str, visibility: NoteVisibility | None = None
+        self,
+        refund_id: UUID,
+        actor: Actor,
+        text: str,
+        visibility: NoteVisibility | None = None,
+        key: Keyed | None = None,
     ) -> Refund:
         actor.require_acting()
+        use = key_use(key, actor, "add_note", refund_id, text, visibility)
         return self._run(
-            refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at, visibility)
+            refund_id, lambda r, o, at: r.add_note(actor, text, self.policy, at, visibility), use
         )
 
     def sweep_sla(
@@ -190,37 +267,51 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
                 acted.append(refund)
         return acted
 
-    def _run(self, refund_id: UUID, command: Command) -> Refund:
-        """Load, decide, keep the order balance in step, save; retry when another writer won."""
+    def _run(self, refund_id: UUID, command: Command, use: KeyUse | None = None) -> Refund:
+        """Load, decide, keep the order balance in step, save (with the command's key, when
+        it has one); retry when another writer won. A key recorded before returns the first
+        result, and the command does not run again."""
         for attempt in attempts():
-            refund, order = self._refund_and_order(refund_id)
+            refund, order, recorded = self._refund_and_order(refund_id, use)
+            if use is not None and isinstance(recorded, CommandKey):
+                return self._run_before(recorded, use)
             at = self.clock()
             command(refund, order, at)
             order.hold(str(refund.id), refund.reserved_amount(), at)
             try:
-                self.save(refund, order)
+                self.save(refund, order, _recorded(use, refund, at))
                 return refund
             except IntegrityError:
                 attempt.failed()
         raise ConcurrencyConflict(refund_id)
 
-    def _refund_and_order(self, refund_id: UUID) -> tuple[Refund, OrderBalance]:
-        """The refund and its order's balance: one query once the order is known here."""
+    def _run_before(self, recorded: CommandKey, use: KeyUse) -> Refund:
+        """The refund as the command first run with this key left it."""
+        recorded.check(use.fingerprint)
+        use.keyed.replayed = True
+        return self.get(recorded.refund_id, version=recorded.version)
+
+    def _refund_and_order(
+        self, refund_id: UUID, use: KeyUse | None = None
+    ) -> tuple[Refund, OrderBalance, Any]:
+        """The refund, its order's balance, and the command's key as recorded (None: not
+        recorded, or no key): one query once the order is known here."""
+        key_ids = [] if use is None else [use.id]
         order_id = self._orders.get(refund_id)
         if order_id is None:
             refund = self.get(refund_id)
             order_id = OrderBalance.id_for(refund.request.order_id)
             self._orders.remember(refund_id, order_id)
-            loaded = self._load(order_id)
+            loaded = self._load(order_id, *key_ids)
         else:
-            loaded = self._load(refund_id, order_id)
+            loaded = self._load(refund_id, order_id, *key_ids)
             refund = loaded[refund_id]
             if not isinstance(refund, Refund):
                 raise RefundNotFound(refund_id)
         order = loaded[order_id]
         if not isinstance(order, OrderBalance):
             raise AggregateNotFoundError(f"order balance {order_id} of refund {refund_id}")
-        return refund, order
+        return refund, order, loaded.get(use.id) if use is not None else None
 
     # --- queries ---
 
@@ -277,6 +368,16 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
             and (customer is None or r.request.customer_id == customer)
             and (order is None or r.request.order_id == order)
         ]
+
+
+def _recorded(use: KeyUse | None, refund: Refund, at: datetime) -> CommandKey | None:
+    """The key of the command that just ran on `refund`, to save with its events."""
+    if use is None:
+        return None
+    key = use.keyed.key
+    return CommandKey.record(
+        use.actor, key, use.command, use.fingerprint, refund.id, refund.version, at
+    )
 
 
 def _amount(text: str, currency: str) -> Decimal:

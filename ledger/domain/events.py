@@ -219,6 +219,18 @@ class AddressUsed(Payload):
     customer_id: str
 
 
+class CommandKeyRecorded(ActorPayload):
+    """An idempotency key an actor gave a command, saved with the command's own events: which
+    command on which refund, a fingerprint of its content, and the refund's version after it
+    (the first result, which a retry with the key gets back)."""
+
+    key: str
+    command: str
+    fingerprint: str
+    refund_id: str
+    version: int
+
+
 REFUND_PAYLOADS: tuple[type[Payload], ...] = (
     RefundRequested,
     FraudFlagged,
@@ -249,4 +261,5 @@ ALL_PAYLOADS: tuple[type[Payload], ...] = REFUND_PAYLOADS + (
     OrderReservationChanged,
     CustomerRefundRecorded,
     AddressUsed,
+    CommandKeyRecorded,
 )
