@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from ledger.domain.actor import Actor
@@ -33,10 +33,10 @@ class KeyUse:
     actor: Actor
     command: str
     fingerprint: str
+    id: UUID = field(init=False)  # the key's aggregate, worked out once
 
-    @property
-    def id(self) -> UUID:
-        return CommandKey.id_for(self.actor, self.keyed.key)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", CommandKey.id_for(self.actor, self.keyed.key))
 
 
 def key_use(

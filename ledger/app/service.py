@@ -374,9 +374,9 @@ def _recorded(use: KeyUse | None, refund: Refund, at: datetime) -> CommandKey | 
     """The key of the command that just ran on `refund`, to save with its events."""
     if use is None:
         return None
-    key = use.keyed.key
+    key, command = use.keyed.key, use.command
     return CommandKey.record(
-        use.actor, key, use.command, use.fingerprint, refund.id, refund.version, at
+        use.actor, key, command, use.fingerprint, refund.id, refund.version, at, use.id
     )
 
 

@@ -48,7 +48,10 @@ class CommandKey(Aggregate):
         refund_id: UUID,
         version: int,
         at: datetime,
+        key_id: UUID | None = None,
     ) -> CommandKey:
+        """The key of a command that just ran; `key_id`, when the caller has it, is
+        `id_for(actor, key)`."""
         payload = e.CommandKeyRecorded(
             actor=str(actor),
             key=key,
