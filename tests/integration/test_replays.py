@@ -1,17 +1,24 @@
-"""The `Idempotency-Key` store on SQLite and PostgreSQL: reserve, complete, replay, expire."""
+"""The `Idempotency-Key` store on SQLite and PostgreSQL: reserve, complete, replay, expire,
+and take over the keys of owners that died."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from contextlib import ExitStack
+from datetime import UTC, timedelta
 
 import anyio
+import psycopg
 import pytest
+from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
 from api.idempotency import Idempotency
+from api.owners import Owner
 from api.replays import (
     TABLE,
     InProgress,
@@ -26,6 +33,7 @@ from api.replays import (
 from ledger.app.service import RefundLedger
 from ledger.projections.store import open_store
 
+from .owners_support import kill, owner_process, released
 from .support import FakeClock
 
 BOB, MIA = "manager:bob", "manager:mia"
@@ -40,8 +48,20 @@ RACERS = 8
 
 
 @pytest.fixture
-def replays(app: RefundLedger) -> ReplayStore:
-    return ReplayStore.open(app)
+def opened() -> Iterator[Callable[[ReplayStore], ReplayStore]]:
+    """Closes every store it is given after the test (each is an owner, with a thread)."""
+    with ExitStack() as stack:
+
+        def keep(store: ReplayStore) -> ReplayStore:
+            stack.callback(store.close)
+            return store
+
+        yield keep
+
+
+@pytest.fixture
+def replays(app: RefundLedger, opened: Callable[[ReplayStore], ReplayStore]) -> ReplayStore:
+    return opened(ReplayStore.open(app))
 
 
 def stored_keys(replays: ReplayStore) -> list[tuple[str, str]]:
@@ -55,13 +75,16 @@ def stored_keys(replays: ReplayStore) -> list[tuple[str, str]]:
 
 
 def test_a_completed_request_is_replayed_byte_for_byte(
-    replays: ReplayStore, make_app: Callable[..., RefundLedger], database_url: str
+    replays: ReplayStore,
+    make_app: Callable[..., RefundLedger],
+    database_url: str,
+    opened: Callable[[ReplayStore], ReplayStore],
 ) -> None:
     assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
     replays.complete(BOB, "k-1", CREATED)
 
     assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
-    elsewhere = ReplayStore.open(make_app(database_url))  # another process, same database
+    elsewhere = opened(ReplayStore.open(make_app(database_url)))  # another owner, same database
     assert elsewhere.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
 
 
@@ -83,15 +106,67 @@ def test_a_retry_while_the_first_request_runs_is_in_progress(
     assert replays.reserve(BOB, "k-1", FIRST) == InProgress()
 
 
-def test_a_pending_row_left_past_stale_after_is_taken_over(
+def test_a_request_this_process_still_runs_stays_in_progress_past_stale_after(
     replays: ReplayStore, clock: FakeClock
 ) -> None:
     replays.reserve(BOB, "k-1", FIRST)
-    clock.advance(seconds=61)
+    clock.advance(minutes=10)
+
+    assert replays.reserve(BOB, "k-1", FIRST) == InProgress(retry_after=1)
+    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
+
+
+def test_a_key_whose_owner_was_killed_is_taken_over_at_once(
+    replays: ReplayStore, clock: FakeClock, database_url: str
+) -> None:
+    with owner_process(database_url, clock(), BOB, FIRST, ["k-1"]) as owner:
+        assert replays.reserve(BOB, "k-1", FIRST) == InProgress(retry_after=1)  # it lives
+
+        kill(owner)
+        released(database_url, owner.pid)
+
+        assert replays.reserve(BOB, "k-1", FIRST) == Reserved()  # the clock stood still
+    assert replays.reserve(BOB, "k-1", FIRST) == InProgress()  # the take-over is ours now
+    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
+
+
+def test_an_owner_that_cannot_be_checked_keeps_its_key_while_it_renews_its_lease(
+    app: RefundLedger, clock: FakeClock, opened: Callable[[ReplayStore], ReplayStore]
+) -> None:
+    """An owner on another machine (a SQLite file shared, or a check that cannot tell)."""
+    there = opened(ReplayStore(open_store(app), clock, owner=far_owner(), renews=False))
+    here = opened(ReplayStore(open_store(app), clock))
+    assert there.reserve(BOB, "k-1", FIRST) == Reserved()
+    clock.advance(seconds=59)
+    assert here.reserve(BOB, "k-1", FIRST) == InProgress()
+
+    there.renew()
+    clock.advance(seconds=59)  # 118 s after the reservation, 59 s after the renewal
+    assert here.reserve(BOB, "k-1", FIRST) == InProgress()
+
+    clock.advance(seconds=2)
+    assert here.reserve(BOB, "k-1", FIRST) == Reserved()
+    assert there.reserve(BOB, "k-1", FIRST) == InProgress()  # and it is here's now
+
+
+def test_a_key_whose_answer_was_not_kept_is_taken_over_here_at_once_elsewhere_on_expiry(
+    replays: ReplayStore,
+    app: RefundLedger,
+    clock: FakeClock,
+    opened: Callable[[ReplayStore], ReplayStore],
+) -> None:
+    """The command ran but storing its answer failed: no request of this process runs the
+    key any more, while another process sees a live owner until its lease runs out."""
+    elsewhere = opened(ReplayStore(open_store(app), clock))
+    for key in ("k-1", "k-2"):
+        replays.reserve(BOB, key, FIRST)
+        with pytest.raises((OverflowError, PersistenceError, psycopg.Error)):
+            replays.complete(BOB, key, StoredResponse(2**70, (), b""))  # no INTEGER holds it
 
     assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
-    assert replays.reserve(BOB, "k-1", FIRST) == InProgress()  # the take-over restarts the wait
-    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
+    assert elsewhere.reserve(BOB, "k-2", FIRST) == InProgress()
+    clock.advance(seconds=61)
+    assert elsewhere.reserve(BOB, "k-2", FIRST) == Reserved()
 
 
 def test_a_completed_row_past_keep_for_is_forgotten(replays: ReplayStore, clock: FakeClock) -> None:
@@ -154,10 +229,13 @@ def race(stores: list[ReplayStore], key: str) -> list[Outcome]:
 
 @pytest.fixture
 def racers(
-    make_app: Callable[..., RefundLedger], database_url: str, clock: FakeClock
+    make_app: Callable[..., RefundLedger],
+    database_url: str,
+    clock: FakeClock,
+    opened: Callable[[ReplayStore], ReplayStore],
 ) -> list[ReplayStore]:
     """RACERS stores on one database, each on an application (a connection pool) of its own."""
-    return [ReplayStore.open(make_app(database_url, clock=clock)) for _ in range(RACERS)]
+    return [opened(ReplayStore.open(make_app(database_url, clock=clock))) for _ in range(RACERS)]
 
 
 def test_of_concurrent_reservations_of_a_new_key_exactly_one_wins(
@@ -170,17 +248,19 @@ def test_of_concurrent_reservations_of_a_new_key_exactly_one_wins(
         assert outcomes.count(InProgress()) == RACERS - 1, outcomes
 
 
-def test_of_concurrent_take_overs_of_a_stale_row_exactly_one_wins(
-    racers: list[ReplayStore], clock: FakeClock
+def test_of_concurrent_take_overs_of_a_dead_owners_key_exactly_one_wins(
+    racers: list[ReplayStore], clock: FakeClock, database_url: str
 ) -> None:
-    for round_no in range(5):
-        racers[0].reserve(BOB, f"k-{round_no}", FIRST)
-        clock.advance(seconds=61)
+    keys = [f"k-{round_no}" for round_no in range(5)]
+    with owner_process(database_url, clock(), BOB, FIRST, keys) as owner:
+        kill(owner)
+        released(database_url, owner.pid)
 
-        outcomes = race(racers, f"k-{round_no}")
+        for key in keys:
+            outcomes = race(racers, key)
 
-        assert outcomes.count(Reserved()) == 1, outcomes
-        assert outcomes.count(InProgress()) == RACERS - 1, outcomes
+            assert outcomes.count(Reserved()) == 1, outcomes
+            assert outcomes.count(InProgress()) == RACERS - 1, outcomes
 
 
 def test_purge_deletes_only_the_rows_older_than_keep_for(
@@ -200,14 +280,13 @@ def test_purge_deletes_only_the_rows_older_than_keep_for(
     assert replays.reserve(BOB, "k-3", FIRST) == Replay(CREATED)
 
 
-def test_keep_for_and_stale_after_can_be_set(app: RefundLedger, clock: FakeClock) -> None:
-    replays = ReplayStore(
-        open_store(app),
-        clock,
-        stale_after=timedelta(seconds=5),
-        keep_for=timedelta(minutes=1),
-    )
-    replays.reserve(BOB, "k-1", FIRST)
+def test_keep_for_and_stale_after_can_be_set(
+    app: RefundLedger, clock: FakeClock, opened: Callable[[ReplayStore], ReplayStore]
+) -> None:
+    short = {"stale_after": timedelta(seconds=5), "keep_for": timedelta(minutes=1)}
+    there = opened(ReplayStore(open_store(app), clock, owner=far_owner(), renews=False, **short))
+    replays = opened(ReplayStore(open_store(app), clock, **short))
+    there.reserve(BOB, "k-1", FIRST)
     clock.advance(seconds=6)
     assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
 
@@ -216,11 +295,57 @@ def test_keep_for_and_stale_after_can_be_set(app: RefundLedger, clock: FakeClock
     assert replays.purge() == 1
 
 
+def far_owner() -> Owner:
+    """An owner on another machine: nothing here can check its process."""
+    return Owner(host="far", pid=1, token=secrets.randbits(63), machine="far", started=None)
+
+
+OLD_TABLE = (
+    "CREATE TABLE {} (scope TEXT NOT NULL, idempotency_key TEXT NOT NULL, "
+    "fingerprint TEXT NOT NULL, created_at TEXT NOT NULL, completed_at TEXT, status INTEGER, "
+    "headers TEXT, body {}, PRIMARY KEY (scope, idempotency_key))"
+)  # as the version before owners made it
+
+
+def test_a_table_of_an_older_version_gains_owners_and_keeps_its_keys(
+    app: RefundLedger,
+    clock: FakeClock,
+    database_url: str,
+    opened: Callable[[ReplayStore], ReplayStore],
+) -> None:
+    store, at = open_store(app), clock().astimezone(UTC).isoformat(timespec="microseconds")
+    blob = sql.SQL("BYTEA" if database_url.startswith("postgres") else "BLOB")
+    with store.writing() as db:
+        db.execute(sql.SQL(OLD_TABLE).format(sql.Identifier(TABLE), blob))
+        db.execute(
+            sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)").format(
+                sql.Identifier(TABLE)
+            ),
+            (BOB, "k-done", FIRST, at, at, 201, json.dumps(CREATED.headers), CREATED.body),
+        )
+        db.execute(
+            sql.SQL("INSERT INTO {} (scope, idempotency_key, fingerprint, created_at) "
+                    "VALUES (%s, %s, %s, %s)").format(sql.Identifier(TABLE)),
+            (BOB, "k-pending", FIRST, at),
+        )  # fmt: skip
+
+    first = opened(ReplayStore(store, clock))
+    second = opened(ReplayStore(store, clock))  # the columns are there: nothing to add
+
+    assert first.reserve(BOB, "k-done", FIRST) == Replay(CREATED)
+    clock.advance(seconds=20)
+    assert second.reserve(BOB, "k-pending", FIRST) == InProgress(retry_after=40)
+    clock.advance(seconds=41)  # a pending key of no named owner: taken over by its age
+    assert second.reserve(BOB, "k-pending", FIRST) == Reserved()
+    assert first.reserve(BOB, "k-pending", FIRST) == InProgress()
+    assert first.reserve(BOB, "k-new", FIRST) == Reserved()
+
+
 class WatchedReplays(ReplayStore):
     """The real store, noting whether the client had any of the answer when it was kept."""
 
     def __init__(self, store: ReplayStore, sent: list[object]) -> None:
-        super().__init__(store.store, store.clock)
+        super().__init__(store.store, store.clock)  # an owner of its own
         self.sent, self.sent_when_kept = sent, list[int]()
 
     def complete(self, scope: str, key: str, response: StoredResponse) -> None:
@@ -228,9 +353,11 @@ class WatchedReplays(ReplayStore):
         super().complete(scope, key, response)
 
 
-def test_the_answer_leaves_only_once_it_is_kept(replays: ReplayStore) -> None:
+def test_the_answer_leaves_only_once_it_is_kept(
+    replays: ReplayStore, opened: Callable[[ReplayStore], ReplayStore]
+) -> None:
     sent: list[object] = []
-    watched = WatchedReplays(replays, sent)
+    watched = opened(WatchedReplays(replays, sent))
 
     async def command(scope: object, receive: object, send: Callable[..., object]) -> None:
         await send({"type": "http.response.start", "status": 201, "headers": []})  # type: ignore[misc]
