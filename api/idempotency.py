@@ -9,14 +9,23 @@ customer's refund), so that refused callers cannot fill the store, nor are input
 may correct the request, or retry, with the same key.
 
 The response is held until it is kept (or released): once a client has the answer, a retry
-with the same key replays it, never finding the key still in progress.
+with the same key replays it, never finding the key still in progress. A retry while the key
+is pending in a live server process gets 409 `idempotency-in-progress` with `Retry-After`;
+one whose process died runs the command (api.replays).
+
+Test hook: LEDGER_TEST_HOLD_AFTER_RESERVE=PATH holds every request after its key is reserved
+and before its command runs (after logging "holding Idempotency-Key ...") until the file PATH
+exists, so a test can kill the server while the key is pending.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
+from pathlib import Path
 
+import anyio
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,6 +45,8 @@ from ledger.domain.errors import InvalidInput
 logger = logging.getLogger("ledger.api")
 KEPT_HEADERS = (b"content-type", b"location")
 PURGE_EVERY = 3600.0  # seconds between removals of responses past their retention
+HOLD_HOOK = "LEDGER_TEST_HOLD_AFTER_RESERVE"
+HOLD_POLL = 0.05  # seconds between looks for the hook's file
 
 
 def kept_status(status: int) -> bool:
@@ -48,6 +59,8 @@ class Idempotency:
         self.app = app
         self.replays = replays
         self.purged_at = float("-inf")
+        held = os.environ.get(HOLD_HOOK)
+        self.hold_until = Path(held) if held else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
@@ -81,13 +94,23 @@ class Idempotency:
                 await problems.named("idempotency-key-reused", detail, request_id)(
                     scope, receive, send
                 )
-            case InProgress():
-                detail = f"a request with Idempotency-Key {key!r} is still running; retry shortly"
-                await problems.named("idempotency-in-progress", detail, request_id)(
-                    scope, receive, send
+            case InProgress(retry_after=seconds):
+                detail = (
+                    f"a request with Idempotency-Key {key!r} is still running; retry in {seconds} s"
                 )
+                busy = problems.named("idempotency-in-progress", detail, request_id)
+                busy.headers["Retry-After"] = str(seconds)
+                await busy(scope, receive, send)
             case _:
+                if self.hold_until is not None:
+                    await self._hold(key, self.hold_until)
                 await self._run(scope, receive, send, actor, key)
+
+    async def _hold(self, key: str, until: Path) -> None:
+        """The test hook: wait, the key reserved and its command not run, until `until` exists."""
+        logger.warning("holding Idempotency-Key %r until %s exists", key, until)
+        while not until.exists():
+            await anyio.sleep(HOLD_POLL)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, actor: str, key: str) -> None:
         status = 500
