@@ -31,7 +31,7 @@ from ledger.projections.store import open_store
 
 from .http_paths import assert_problem, fresh, fresh_request, get
 from .http_support import START_SECONDS, Server, last_event_id, running_server
-from integration.owners_support import released
+from integration.replay_support import released
 
 
 @pytest.fixture

@@ -1,24 +1,19 @@
-"""The `Idempotency-Key` store on SQLite and PostgreSQL: reserve, complete, replay, expire,
-and take over the keys of owners that died."""
+"""The `Idempotency-Key` store on SQLite and PostgreSQL: reserve, complete, replay, expire.
+
+Who owns a pending key, and when it is taken over: test_replay_owners.py."""
 
 from __future__ import annotations
 
-import json
-import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import anyio
-import psycopg
 import pytest
-from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
 from api.idempotency import Idempotency
-from api.owners import Owner
 from api.replays import (
     TABLE,
     InProgress,
@@ -33,35 +28,20 @@ from api.replays import (
 from ledger.app.service import RefundLedger
 from ledger.projections.store import open_store
 
-from .owners_support import kill, owner_process, released
+from .replay_support import (
+    BOB,
+    CREATED,
+    FIRST,
+    MIA,
+    OTHER,
+    far_owner,
+    kill,
+    owner_process,
+    released,
+)
 from .support import FakeClock
 
-BOB, MIA = "manager:bob", "manager:mia"
-FIRST = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "30.00"}')
-OTHER = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "31.00"}')
-CREATED = StoredResponse(
-    status=201,
-    headers=(("content-type", "application/json"), ("location", "/refunds/r-1")),
-    body=b'{"id": "r-1", "status": "requested"}\n\x00\xff',  # bytes kept as they are
-)
 RACERS = 8
-
-
-@pytest.fixture
-def opened() -> Iterator[Callable[[ReplayStore], ReplayStore]]:
-    """Closes every store it is given after the test (each is an owner, with a thread)."""
-    with ExitStack() as stack:
-
-        def keep(store: ReplayStore) -> ReplayStore:
-            stack.callback(store.close)
-            return store
-
-        yield keep
-
-
-@pytest.fixture
-def replays(app: RefundLedger, opened: Callable[[ReplayStore], ReplayStore]) -> ReplayStore:
-    return opened(ReplayStore.open(app))
 
 
 def stored_keys(replays: ReplayStore) -> list[tuple[str, str]]:
@@ -104,69 +84,6 @@ def test_a_retry_while_the_first_request_runs_is_in_progress(
     clock.advance(seconds=59)
 
     assert replays.reserve(BOB, "k-1", FIRST) == InProgress()
-
-
-def test_a_request_this_process_still_runs_stays_in_progress_past_stale_after(
-    replays: ReplayStore, clock: FakeClock
-) -> None:
-    replays.reserve(BOB, "k-1", FIRST)
-    clock.advance(minutes=10)
-
-    assert replays.reserve(BOB, "k-1", FIRST) == InProgress(retry_after=1)
-    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
-
-
-def test_a_key_whose_owner_was_killed_is_taken_over_at_once(
-    replays: ReplayStore, clock: FakeClock, database_url: str
-) -> None:
-    with owner_process(database_url, clock(), BOB, FIRST, ["k-1"]) as owner:
-        assert replays.reserve(BOB, "k-1", FIRST) == InProgress(retry_after=1)  # it lives
-
-        kill(owner)
-        released(database_url, owner.pid)
-
-        assert replays.reserve(BOB, "k-1", FIRST) == Reserved()  # the clock stood still
-    assert replays.reserve(BOB, "k-1", FIRST) == InProgress()  # the take-over is ours now
-    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
-
-
-def test_an_owner_that_cannot_be_checked_keeps_its_key_while_it_renews_its_lease(
-    app: RefundLedger, clock: FakeClock, opened: Callable[[ReplayStore], ReplayStore]
-) -> None:
-    """An owner on another machine (a SQLite file shared, or a check that cannot tell)."""
-    there = opened(ReplayStore(open_store(app), clock, owner=far_owner(), renews=False))
-    here = opened(ReplayStore(open_store(app), clock))
-    assert there.reserve(BOB, "k-1", FIRST) == Reserved()
-    clock.advance(seconds=59)
-    assert here.reserve(BOB, "k-1", FIRST) == InProgress()
-
-    there.renew()
-    clock.advance(seconds=59)  # 118 s after the reservation, 59 s after the renewal
-    assert here.reserve(BOB, "k-1", FIRST) == InProgress()
-
-    clock.advance(seconds=2)
-    assert here.reserve(BOB, "k-1", FIRST) == Reserved()
-    assert there.reserve(BOB, "k-1", FIRST) == InProgress()  # and it is here's now
-
-
-def test_a_key_whose_answer_was_not_kept_is_taken_over_here_at_once_elsewhere_on_expiry(
-    replays: ReplayStore,
-    app: RefundLedger,
-    clock: FakeClock,
-    opened: Callable[[ReplayStore], ReplayStore],
-) -> None:
-    """The command ran but storing its answer failed: no request of this process runs the
-    key any more, while another process sees a live owner until its lease runs out."""
-    elsewhere = opened(ReplayStore(open_store(app), clock))
-    for key in ("k-1", "k-2"):
-        replays.reserve(BOB, key, FIRST)
-        with pytest.raises((OverflowError, PersistenceError, psycopg.Error)):
-            replays.complete(BOB, key, StoredResponse(2**70, (), b""))  # no INTEGER holds it
-
-    assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
-    assert elsewhere.reserve(BOB, "k-2", FIRST) == InProgress()
-    clock.advance(seconds=61)
-    assert elsewhere.reserve(BOB, "k-2", FIRST) == Reserved()
 
 
 def test_a_completed_row_past_keep_for_is_forgotten(replays: ReplayStore, clock: FakeClock) -> None:
@@ -293,52 +210,6 @@ def test_keep_for_and_stale_after_can_be_set(
     replays.complete(BOB, "k-1", CREATED)
     clock.advance(minutes=2)
     assert replays.purge() == 1
-
-
-def far_owner() -> Owner:
-    """An owner on another machine: nothing here can check its process."""
-    return Owner(host="far", pid=1, token=secrets.randbits(63), machine="far", started=None)
-
-
-OLD_TABLE = (
-    "CREATE TABLE {} (scope TEXT NOT NULL, idempotency_key TEXT NOT NULL, "
-    "fingerprint TEXT NOT NULL, created_at TEXT NOT NULL, completed_at TEXT, status INTEGER, "
-    "headers TEXT, body {}, PRIMARY KEY (scope, idempotency_key))"
-)  # as the version before owners made it
-
-
-def test_a_table_of_an_older_version_gains_owners_and_keeps_its_keys(
-    app: RefundLedger,
-    clock: FakeClock,
-    database_url: str,
-    opened: Callable[[ReplayStore], ReplayStore],
-) -> None:
-    store, at = open_store(app), clock().astimezone(UTC).isoformat(timespec="microseconds")
-    blob = sql.SQL("BYTEA" if database_url.startswith("postgres") else "BLOB")
-    with store.writing() as db:
-        db.execute(sql.SQL(OLD_TABLE).format(sql.Identifier(TABLE), blob))
-        db.execute(
-            sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)").format(
-                sql.Identifier(TABLE)
-            ),
-            (BOB, "k-done", FIRST, at, at, 201, json.dumps(CREATED.headers), CREATED.body),
-        )
-        db.execute(
-            sql.SQL("INSERT INTO {} (scope, idempotency_key, fingerprint, created_at) "
-                    "VALUES (%s, %s, %s, %s)").format(sql.Identifier(TABLE)),
-            (BOB, "k-pending", FIRST, at),
-        )  # fmt: skip
-
-    first = opened(ReplayStore(store, clock))
-    second = opened(ReplayStore(store, clock))  # the columns are there: nothing to add
-
-    assert first.reserve(BOB, "k-done", FIRST) == Replay(CREATED)
-    clock.advance(seconds=20)
-    assert second.reserve(BOB, "k-pending", FIRST) == InProgress(retry_after=40)
-    clock.advance(seconds=41)  # a pending key of no named owner: taken over by its age
-    assert second.reserve(BOB, "k-pending", FIRST) == Reserved()
-    assert first.reserve(BOB, "k-pending", FIRST) == InProgress()
-    assert first.reserve(BOB, "k-new", FIRST) == Reserved()
 
 
 class WatchedReplays(ReplayStore):

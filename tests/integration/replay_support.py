@@ -1,4 +1,5 @@
-"""Owners of `Idempotency-Key`s in processes of their own: reserve, then die by SIGKILL.
+"""What the tests of the `Idempotency-Key` store share: two actors, two request fingerprints
+and a response; owners elsewhere, and owners in processes of their own that die by SIGKILL.
 
 `owner_process` starts a Python process that opens a ReplayStore on the database, reserves
 the keys and holds them until it is killed. `kill` kills it with SIGKILL and returns once it
@@ -10,6 +11,7 @@ is dead but not yet reaped (a zombie, as a server whose parent has not looked ye
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -19,6 +21,18 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import psycopg
+
+from api.owners import Owner
+from api.replays import StoredResponse, fingerprint
+
+BOB, MIA = "manager:bob", "manager:mia"
+FIRST = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "30.00"}')
+OTHER = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "31.00"}')
+CREATED = StoredResponse(
+    status=201,
+    headers=(("content-type", "application/json"), ("location", "/refunds/r-1")),
+    body=b'{"id": "r-1", "status": "requested"}\n\x00\xff',  # bytes kept as they are
+)
 
 CHILD = """
 import sys
@@ -38,6 +52,11 @@ print("reserved", flush=True)
 sys.stdin.read()
 """
 RELEASE_SECONDS = 30
+
+
+def far_owner() -> Owner:
+    """An owner on another machine: nothing here can check its process."""
+    return Owner(host="far", pid=1, token=secrets.randbits(63), machine="far", started=None)
 
 
 @contextmanager
@@ -66,9 +85,9 @@ def kill(child: subprocess.Popen[str]) -> None:
     os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
 
 
-def released(database_url: str, pid: int) -> None:
-    """On PostgreSQL, wait until no session of process `pid`'s owner lock is left (its lock
-    goes before its session: PostgreSQL releases locks first when a backend exits)."""
+def released(database_url: str, pid: int, token: int | None = None) -> None:
+    """On PostgreSQL, wait until no session is left of the owner lock of process `pid` (of
+    its owner `token`, else of any): a backend exits releasing its locks first."""
     if not database_url.startswith("postgres"):
         return
     deadline = time.monotonic() + RELEASE_SECONDS
@@ -76,7 +95,7 @@ def released(database_url: str, pid: int) -> None:
         while time.monotonic() < deadline:
             found = connection.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s",
-                (f"ledger-owner:{pid}:%",),
+                (f"ledger-owner:{pid}:" + ("%" if token is None else f"{token:016x}"),),
             ).fetchone()
             if found is not None and found[0] == 0:
                 return
