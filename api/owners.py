@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import OperationalError, PersistenceError
 
 from ledger.projections.store import PostgresViews
 
@@ -203,8 +203,10 @@ class Heartbeat:
         while not self.stopped.wait(self.every):
             try:
                 self.beat()
-            except Exception:  # the next beat tries again; meanwhile the lease runs down
-                logger.exception("renewing this process's Idempotency-Key reservations failed")
+            except (PersistenceError, psycopg.Error) as error:  # an outage: the next beat
+                logger.warning("could not renew this process's Idempotency-Keys: %s", error)
+            except Exception:
+                logger.exception("renewing this process's Idempotency-Keys failed")
 
     def stop(self) -> None:
         self.stopped.set()
