@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +39,15 @@ def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
     """The API on an open application (closed by the caller); `public_metrics` serves
     /metrics without a token."""
     views = Projections(ledger)
+    replays = ReplayStore(views.store, ledger.clock)  # this process, as owner of its keys
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        replays.close()
+
     api = FastAPI(
+        lifespan=lifespan,
         title="Refund ledger",
         version="1",
         description=DESCRIPTION,
@@ -54,7 +64,7 @@ def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
     documents = add_docs(api)
     _handle_errors(api)
     # added innermost first: RequestLog ends up outermost
-    api.add_middleware(Idempotency, replays=ReplayStore(views.store, ledger.clock))
+    api.add_middleware(Idempotency, replays=replays)
     api.add_middleware(
         Authenticate,
         tokens=TokenStore(views.store, ledger.clock),

@@ -9,23 +9,30 @@ customer's refund), so that refused callers cannot fill the store, nor are input
 may correct the request, or retry, with the same key.
 
 The response is held until it is kept (or released): once a client has the answer, a retry
-with the same key replays it, never finding the key still in progress. This store is a cache:
-the guard against running a command twice is the key the application records with the
-command's own events (`ledger.app.keys`), so a process that dies after the commit and before
-keeping the answer leaves nothing that a retry could run again.
+with the same key replays it, never finding the key still in progress. A retry while the key
+is pending in a live server process gets 409 `idempotency-in-progress` with `Retry-After`;
+one whose process died runs the command again (api.replays), which is safe: this store is a
+cache, and the guard against running a command twice is the key the application records with
+the command's own events (`ledger.app.keys`). A process that dies after the commit and before
+keeping the answer leaves nothing that a retry could run again: the retry gets the first
+result back.
 
-Test hook: LEDGER_TEST_PAUSE_AFTER_COMMIT=SECONDS holds each keyed command's answer that long
-after its commit, before it is kept or sent, and says `paused after commit` on stderr first,
-so that a test can SIGKILL the server in that window.
+Test hooks: LEDGER_TEST_HOLD_AFTER_RESERVE=PATH holds every request after its key is reserved
+and before its command runs (after logging "holding Idempotency-Key ...") until the file PATH
+exists, so a test can kill the server while the key is pending.
+LEDGER_TEST_PAUSE_AFTER_COMMIT=SECONDS holds each keyed command's answer that long after its
+commit, before it is kept or sent, and says `paused after commit` on stderr first, so that a
+test can SIGKILL the server in that window.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
+from pathlib import Path
 
+import anyio
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,6 +54,8 @@ KEPT_HEADERS = (b"content-type", b"location")
 PURGE_EVERY = 3600.0  # seconds between removals of responses past their retention
 PAUSE_HOOK = "LEDGER_TEST_PAUSE_AFTER_COMMIT"
 PAUSED = "paused after commit"
+HOLD_HOOK = "LEDGER_TEST_HOLD_AFTER_RESERVE"
+HOLD_POLL = 0.05  # seconds between looks for the hook's file
 
 
 def kept_status(status: int) -> bool:
@@ -60,6 +69,8 @@ class Idempotency:
         self.replays = replays
         self.purged_at = float("-inf")
         self.pause_after_commit = float(os.environ.get(PAUSE_HOOK) or 0)
+        held = os.environ.get(HOLD_HOOK)
+        self.hold_until = Path(held) if held else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
@@ -93,13 +104,23 @@ class Idempotency:
                 await problems.named("idempotency-key-reused", detail, request_id)(
                     scope, receive, send
                 )
-            case InProgress():
-                detail = f"a request with Idempotency-Key {key!r} is still running; retry shortly"
-                await problems.named("idempotency-in-progress", detail, request_id)(
-                    scope, receive, send
+            case InProgress(retry_after=seconds):
+                detail = (
+                    f"a request with Idempotency-Key {key!r} is still running; retry in {seconds} s"
                 )
+                busy = problems.named("idempotency-in-progress", detail, request_id)
+                busy.headers["Retry-After"] = str(seconds)
+                await busy(scope, receive, send)
             case _:
+                if self.hold_until is not None:
+                    await self._hold(key, self.hold_until)
                 await self._run(scope, receive, send, actor, key)
+
+    async def _hold(self, key: str, until: Path) -> None:
+        """The test hook: wait, the key reserved and its command not run, until `until` exists."""
+        logger.warning("holding Idempotency-Key %r until %s exists", key, until)
+        while not until.exists():
+            await anyio.sleep(HOLD_POLL)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, actor: str, key: str) -> None:
         status = 500
@@ -126,9 +147,8 @@ class Idempotency:
             await to_thread.run_sync(self.replays.release, actor, key)
             raise
         if self.pause_after_commit and 200 <= status < 300:
-            sys.stderr.write(f"{state(scope).get('request_id')} {PAUSED}\n")
-            sys.stderr.flush()
-            await to_thread.run_sync(time.sleep, self.pause_after_commit)
+            logger.warning("%s %s", state(scope).get("request_id"), PAUSED)
+            await anyio.sleep(self.pause_after_commit)
         try:
             if not kept_status(status):
                 await to_thread.run_sync(self.replays.release, actor, key)

@@ -1,4 +1,6 @@
-"""The `Idempotency-Key` store on SQLite and PostgreSQL: reserve, complete, replay, expire."""
+"""The `Idempotency-Key` store on SQLite and PostgreSQL: reserve, complete, replay, expire.
+
+Who owns a pending key, and when it is taken over: test_replay_owners.py."""
 
 from __future__ import annotations
 
@@ -26,22 +28,20 @@ from api.replays import (
 from ledger.app.service import RefundLedger
 from ledger.projections.store import open_store
 
+from .replay_support import (
+    BOB,
+    CREATED,
+    FIRST,
+    MIA,
+    OTHER,
+    far_owner,
+    kill,
+    owner_process,
+    released,
+)
 from .support import FakeClock
 
-BOB, MIA = "manager:bob", "manager:mia"
-FIRST = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "30.00"}')
-OTHER = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "31.00"}')
-CREATED = StoredResponse(
-    status=201,
-    headers=(("content-type", "application/json"), ("location", "/refunds/r-1")),
-    body=b'{"id": "r-1", "status": "requested"}\n\x00\xff',  # bytes kept as they are
-)
 RACERS = 8
-
-
-@pytest.fixture
-def replays(app: RefundLedger) -> ReplayStore:
-    return ReplayStore.open(app)
 
 
 def stored_keys(replays: ReplayStore) -> list[tuple[str, str]]:
@@ -55,13 +55,16 @@ def stored_keys(replays: ReplayStore) -> list[tuple[str, str]]:
 
 
 def test_a_completed_request_is_replayed_byte_for_byte(
-    replays: ReplayStore, make_app: Callable[..., RefundLedger], database_url: str
+    replays: ReplayStore,
+    make_app: Callable[..., RefundLedger],
+    database_url: str,
+    opened: Callable[[ReplayStore], ReplayStore],
 ) -> None:
     assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
     replays.complete(BOB, "k-1", CREATED)
 
     assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
-    elsewhere = ReplayStore.open(make_app(database_url))  # another process, same database
+    elsewhere = opened(ReplayStore.open(make_app(database_url)))  # another owner, same database
     assert elsewhere.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
 
 
@@ -81,17 +84,6 @@ def test_a_retry_while_the_first_request_runs_is_in_progress(
     clock.advance(seconds=59)
 
     assert replays.reserve(BOB, "k-1", FIRST) == InProgress()
-
-
-def test_a_pending_row_left_past_stale_after_is_taken_over(
-    replays: ReplayStore, clock: FakeClock
-) -> None:
-    replays.reserve(BOB, "k-1", FIRST)
-    clock.advance(seconds=61)
-
-    assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
-    assert replays.reserve(BOB, "k-1", FIRST) == InProgress()  # the take-over restarts the wait
-    assert replays.reserve(BOB, "k-1", OTHER) == Mismatch()
 
 
 def test_a_completed_row_past_keep_for_is_forgotten(replays: ReplayStore, clock: FakeClock) -> None:
@@ -154,10 +146,13 @@ def race(stores: list[ReplayStore], key: str) -> list[Outcome]:
 
 @pytest.fixture
 def racers(
-    make_app: Callable[..., RefundLedger], database_url: str, clock: FakeClock
+    make_app: Callable[..., RefundLedger],
+    database_url: str,
+    clock: FakeClock,
+    opened: Callable[[ReplayStore], ReplayStore],
 ) -> list[ReplayStore]:
     """RACERS stores on one database, each on an application (a connection pool) of its own."""
-    return [ReplayStore.open(make_app(database_url, clock=clock)) for _ in range(RACERS)]
+    return [opened(ReplayStore.open(make_app(database_url, clock=clock))) for _ in range(RACERS)]
 
 
 def test_of_concurrent_reservations_of_a_new_key_exactly_one_wins(
@@ -170,17 +165,19 @@ def test_of_concurrent_reservations_of_a_new_key_exactly_one_wins(
         assert outcomes.count(InProgress()) == RACERS - 1, outcomes
 
 
-def test_of_concurrent_take_overs_of_a_stale_row_exactly_one_wins(
-    racers: list[ReplayStore], clock: FakeClock
+def test_of_concurrent_take_overs_of_a_dead_owners_key_exactly_one_wins(
+    racers: list[ReplayStore], clock: FakeClock, database_url: str
 ) -> None:
-    for round_no in range(5):
-        racers[0].reserve(BOB, f"k-{round_no}", FIRST)
-        clock.advance(seconds=61)
+    keys = [f"k-{round_no}" for round_no in range(5)]
+    with owner_process(database_url, clock(), BOB, FIRST, keys) as owner:
+        kill(owner)
+        released(database_url, owner.pid)
 
-        outcomes = race(racers, f"k-{round_no}")
+        for key in keys:
+            outcomes = race(racers, key)
 
-        assert outcomes.count(Reserved()) == 1, outcomes
-        assert outcomes.count(InProgress()) == RACERS - 1, outcomes
+            assert outcomes.count(Reserved()) == 1, outcomes
+            assert outcomes.count(InProgress()) == RACERS - 1, outcomes
 
 
 def test_purge_deletes_only_the_rows_older_than_keep_for(
@@ -200,14 +197,13 @@ def test_purge_deletes_only_the_rows_older_than_keep_for(
     assert replays.reserve(BOB, "k-3", FIRST) == Replay(CREATED)
 
 
-def test_keep_for_and_stale_after_can_be_set(app: RefundLedger, clock: FakeClock) -> None:
-    replays = ReplayStore(
-        open_store(app),
-        clock,
-        stale_after=timedelta(seconds=5),
-        keep_for=timedelta(minutes=1),
-    )
-    replays.reserve(BOB, "k-1", FIRST)
+def test_keep_for_and_stale_after_can_be_set(
+    app: RefundLedger, clock: FakeClock, opened: Callable[[ReplayStore], ReplayStore]
+) -> None:
+    short = {"stale_after": timedelta(seconds=5), "keep_for": timedelta(minutes=1)}
+    there = opened(ReplayStore(open_store(app), clock, owner=far_owner(), renews=False, **short))
+    replays = opened(ReplayStore(open_store(app), clock, **short))
+    there.reserve(BOB, "k-1", FIRST)
     clock.advance(seconds=6)
     assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
 
@@ -220,7 +216,7 @@ class WatchedReplays(ReplayStore):
     """The real store, noting whether the client had any of the answer when it was kept."""
 
     def __init__(self, store: ReplayStore, sent: list[object]) -> None:
-        super().__init__(store.store, store.clock)
+        super().__init__(store.store, store.clock)  # an owner of its own
         self.sent, self.sent_when_kept = sent, list[int]()
 
     def complete(self, scope: str, key: str, response: StoredResponse) -> None:
@@ -228,9 +224,11 @@ class WatchedReplays(ReplayStore):
         super().complete(scope, key, response)
 
 
-def test_the_answer_leaves_only_once_it_is_kept(replays: ReplayStore) -> None:
+def test_the_answer_leaves_only_once_it_is_kept(
+    replays: ReplayStore, opened: Callable[[ReplayStore], ReplayStore]
+) -> None:
     sent: list[object] = []
-    watched = WatchedReplays(replays, sent)
+    watched = opened(WatchedReplays(replays, sent))
 
     async def command(scope: object, receive: object, send: Callable[..., object]) -> None:
         await send({"type": "http.response.start", "status": 201, "headers": []})  # type: ignore[misc]
