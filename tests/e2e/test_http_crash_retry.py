@@ -39,7 +39,7 @@ def form(order: str, amount: str = "30.00", reason: str = "billing_error") -> Re
     return RefundRequestIn.parse(
         RequestForm(
             order_id=order,
-            customer_id="C-1",
+            customer_id=f"C-{order}",  # one refund a customer: no velocity flags
             amount=amount,
             currency="EUR",
             order_total="1000.00",
@@ -78,7 +78,7 @@ def prepare(app: RefundLedger) -> dict[str, Command]:
     app.open_dispute(disputed, Actor.parse(AGENT), "the proof arrived")
     request = {
         "order_id": "O-new",
-        "customer_id": "C-1",
+        "customer_id": "C-O-new",
         "amount": "30.00",
         "currency": "EUR",
         "order_total": "1000.00",
