@@ -376,7 +376,10 @@ def test_replayed_idempotency_key_returns_the_same_refund_and_stores_nothing(
     first = ledger.request("--idempotency-key", "K-1")
     history = ledger.history(first["id"])
 
-    replay = ledger.request("--idempotency-key", "K-1")
+    again = ledger.run("request", *request_args(), "--idempotency-key", "K-1", "--json")
+    assert again.code == 0, again.describe()
+    assert "--idempotency-key was used before; this is the first result" in again.stderr
+    replay = again.json()
 
     assert replay["id"] == first["id"]
     assert replay["version"] == first["version"]
