@@ -61,11 +61,13 @@ def list_refunds(
     ] = None,
 ) -> list[dict[str, Any]]:
     """Refunds oldest first, filtered; a customer sees only theirs, in the customer view.
-    When more remain, the `Link` header (rel="next") and `X-Next-Cursor` name the next page."""
+    When more remain, the `Link` header (rel="next") and `X-Next-Cursor` name the next page.
+    `X-View-Lag`: stored events the listing has not seen (not 0 only when the database takes
+    no writes, so that the view could not be caught up first)."""
     where = filters.refund_filter(status, customer, order, reason, tier, since, until, prefix="")
     after = None if cursor is None else str(inputs.refund_id(cursor))
     page = queries.Page(limit=limit + 1, after=after)  # one more tells whether a next page exists
-    found = reads.listing(views.fresh("status"), who, where, page)
+    found = reads.listing(views.fresh(response, "status"), who, where, page)
     if len(found) > limit:
         found = found[:limit]
         _link_next(request, response, found[-1]["id"])
