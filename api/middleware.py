@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
 from anyio import to_thread
-from eventsourcing.persistence import PersistenceError
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics, problems
+from api.failures import DATABASE_ERRORS, failure_response
 from api.logs import escape
 from ledger.access.tokens import InvalidToken, TokenStore
 from ledger.domain.actor import Actor
-from ledger.storage.failures import Failure, classify
 
 logger = logging.getLogger("ledger.api")
 
@@ -33,7 +30,6 @@ MAX_BODY = 64 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 NO_STORE = (b"cache-control", b"no-store")  # on every answer: none may be cached or shared
 NO_TOKEN = "missing bearer token: send 'Authorization: Bearer TOKEN'"
-DATABASE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)
 UNCHECKED = frozenset({"/healthz"})  # answers about the database, so never waits for it
 
 
@@ -81,7 +77,7 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         except Exception as error:  # nothing but a problem document leaves the server
             if not answered:
-                await _failure(error, request_id, scope)(scope, receive, send_with_id)
+                await failure_response(error, request_id, scope)(scope, receive, send_with_id)
         finally:
             self._record(scope, answered[0] if answered else 500, started)
 
@@ -124,36 +120,6 @@ def _route_of(scope: Scope, routes: Sequence[BaseRoute]) -> BaseRoute | None:
         if route.matches(scope)[0] == Match.FULL:
             return route
     return None
-
-
-def _failure(error: Exception, request_id: str, scope: Scope) -> Any:
-    failure = classify(error) if isinstance(error, DATABASE_ERRORS) else None
-    if failure is not None:
-        return _environment(failure, request_id, scope)
-    if isinstance(error, DATABASE_ERRORS):
-        logger.error("%s database error: %s", request_id, " ".join(str(error).split()))
-        return problems.named(
-            "database-unavailable", "the ledger's database did not answer; try again", request_id
-        )
-    logger.exception("%s failed", request_id)
-    return problems.named(
-        "internal-error",
-        "unexpected failure; quote the request id when reporting it",
-        request_id,
-    )
-
-
-def _environment(failure: Failure, request_id: str, scope: Scope) -> Any:
-    """507 when the database cannot store (full, read-only), 503 when it does not answer;
-    a lost database also renews the pool's connections, so that recovery needs no restart."""
-    logger.error("%s %s", request_id, failure.message)
-    if failure.of_storage:
-        detail = f"{failure.message}; nothing was stored"
-        return problems.named("storage-unavailable", detail, request_id)
-    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
-    if failure.kind == "unreachable" and services is not None:
-        services.database_lost()
-    return problems.named("database-unavailable", f"{failure.message}; try again", request_id)
 
 
 class BodyLimit:
