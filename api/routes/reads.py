@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Ledger, Views, Who, in_thread
 from api.models import EventView, RefundView
-from api.responses import READ_PROBLEMS
+from api.responses import READ_PROBLEMS, VIEW_LAG
 from ledger.app import filters, inputs, reads
 from ledger.projections import queries
 
@@ -41,7 +41,7 @@ def history(refund_id: str, ledger: Ledger, who: Who) -> list[dict[str, Any]]:
     return reads.history(ledger, who, inputs.refund_id(refund_id))
 
 
-@router.get("/refunds", name="list", response_model=list[RefundView])
+@router.get("/refunds", name="list", response_model=list[RefundView], responses=VIEW_LAG)
 @in_thread
 def list_refunds(
     request: Request,

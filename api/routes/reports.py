@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Views, Who, in_thread
 from api.models import TrailEventOut
-from api.responses import READ_PROBLEMS
+from api.responses import READ_PROBLEMS, VIEW_LAG
 from api.routes.reads import Filter, Moment
 from ledger.app import access, filters, inputs
 from ledger.app.period import Period
@@ -22,7 +22,12 @@ router = APIRouter(tags=["reports"], responses=READ_PROBLEMS)
 CSV_TYPES = ("text/csv", "text/plain", "application/csv")
 
 
-@router.get("/audit/search", name="audit_search", response_model=list[TrailEventOut])
+@router.get(
+    "/audit/search",
+    name="audit_search",
+    response_model=list[TrailEventOut],
+    responses=VIEW_LAG,
+)
 @in_thread
 def audit_search(
     response: Response,
@@ -43,7 +48,7 @@ def audit_search(
     )
 
 
-@router.get("/reports/kpis", name="kpis")
+@router.get("/reports/kpis", name="kpis", responses=VIEW_LAG)
 @in_thread
 def kpi_report(
     response: Response, views: Views, who: Who, since: Moment = None, until: Moment = None
@@ -66,7 +71,7 @@ def kpi_report(
             "content": {"text/csv": {"schema": {"type": "string"}}},
         }
     },
-    responses={415: {"description": "The body is not text/csv"}},
+    responses={**VIEW_LAG, 415: {"description": "The body is not text/csv"}},
 )
 @in_thread
 def reconciliation(
