@@ -85,7 +85,7 @@ def classify(error: BaseException) -> Failure | None:
     for link in _chain(error):
         kind = _kind(link)
         if kind is not None:
-            return Failure(kind, _one_line(link) or _one_line(error))
+            return Failure(kind, _words(link) or _one_line(error))
     worded = _sqlite_words(str(error))  # a wrapper that kept only the words
     if worded is not None:
         return Failure(worded, _one_line(error))
@@ -133,6 +133,15 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         seen.add(id(link))
         yield link
         link = link.__cause__ or link.__context__
+
+
+def _words(error: BaseException) -> str:
+    """The error's own words: PostgreSQL's primary message (without its CONTEXT lines)."""
+    if isinstance(error, psycopg.Error):
+        primary = error.diag.message_primary
+        if primary:
+            return " ".join(primary.split())
+    return _one_line(error)
 
 
 def _one_line(error: BaseException) -> str:

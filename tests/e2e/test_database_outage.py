@@ -1,6 +1,7 @@
 """PostgreSQL stopped under a running `ledger serve`: /healthz says so at once, commands fail
 within the connect timeout (503 over HTTP, exit 4 from the CLI), and once PostgreSQL is back
-the server recovers by itself, with nothing acknowledged lost.
+the server recovers by itself, with nothing acknowledged lost. PostgreSQL read-only: writes
+exit 4 naming it, reads answer from the views as they stand.
 
 Before: /healthz waited for the pool's 10 s timeout, and every command 10 s or more (the
 library retries a pool timeout ten times)."""
@@ -11,9 +12,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
 from localservers.postgres import (
     PostgresServer,
@@ -25,7 +29,7 @@ from localservers.postgres import (
 
 from .http_paths import assert_problem, fresh_request, post
 from .http_support import running_server
-from .support import Ledger, clean_env, request_args
+from .support import Ledger, clean_env, request_args, stored_event_count
 
 pytestmark = pytest.mark.postgres
 CONNECT_TIMEOUT = "2"
@@ -98,3 +102,39 @@ def _healthy_within(client: httpx.Client, seconds: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_a_read_only_postgres_refuses_writes_with_exit_4_and_reads_answer_from_the_views(
+    postgres_server: PostgresServer, postgres_url: str, tmp_path: Path
+) -> None:
+    ledger = Ledger(postgres_url, tmp_path)
+    kept = ledger.request()["id"]
+    assert ledger.ok("projections", "status")  # the views exist, and have seen nothing yet
+    stored = stored_event_count(postgres_url)
+    _read_only(postgres_server, postgres_url, True)
+    try:
+        refused = ledger.run("request", *request_args(order="O-2"))
+        listed = ledger.run("list", "--json")
+    finally:
+        _read_only(postgres_server, postgres_url, False)
+
+    assert refused.code == 4, refused.describe()
+    assert refused.stderr == (
+        "error: the database is read-only (cannot execute INSERT in a read-only transaction)\n"
+    )
+    assert listed.code == 0, listed.describe()
+    assert listed.json() == []
+    assert listed.stderr.startswith(f"note: the views are {stored} event(s) behind"), listed.stderr
+    assert stored_event_count(postgres_url) == stored
+    assert [row["id"] for row in ledger.ok("list")] == [kept]
+
+
+def _read_only(server: PostgresServer, url: str, on: bool) -> None:
+    """New sessions of the test's database are read-only (or not)."""
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("ALTER DATABASE {} SET default_transaction_read_only = {}").format(
+                sql.Identifier(name), sql.SQL("on" if on else "off")
+            )
+        )
