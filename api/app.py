@@ -25,6 +25,7 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.errors import LedgerError
 from ledger.projections.runner import Projections
+from ledger.storage.health import HealthProbe
 
 PUBLIC_METRICS = "LEDGER_PUBLIC_METRICS"  # "1": `serve --public-metrics`, for the workers
 
@@ -56,7 +57,7 @@ def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    api.state.services = Services(ledger, views)
+    api.state.services = Services(ledger, views, HealthProbe(views))
     api.state.public_metrics = public_metrics
     routers = (commands.router, orders.router, reads.router, reports.router, operations.router)
     for router in routers:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, ParamSpec, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -16,9 +17,13 @@ from api.middleware import NO_TOKEN
 from ledger.access.tokens import InvalidToken
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
+from ledger.projections.freshness import catch_up_or_lag
 from ledger.projections.runner import Projections
 from ledger.projections.store import ViewStore
+from ledger.storage.health import HealthProbe, renew_connections
 
+LAG_HEADER = "X-View-Lag"
+logger = logging.getLogger("ledger.api")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -40,15 +45,25 @@ class Services:
 
     ledger: RefundLedger
     projections: Projections
+    health: HealthProbe
     _catching_up: threading.Lock = field(default_factory=threading.Lock)
 
-    def fresh(self, *views: str) -> ViewStore:
+    def fresh(self, response: Response, *views: str) -> ViewStore:
         """The views' store, caught up with every stored event first (reads see every write
         that was answered before them). One catch-up at a time per process: the others then
-        find nothing left to apply."""
+        find nothing left to apply. When the database will not take the views' writes (disk
+        full, read-only), the views as they stand. Either way `X-View-Lag` says how many
+        stored events they have not seen (0: none)."""
         with self._catching_up:
-            self.projections.catch_up(*views)
+            freshness = catch_up_or_lag(self.projections, *views)
+        if freshness.note:
+            logger.warning("%s", freshness.note)
+        response.headers[LAG_HEADER] = str(freshness.lag)
         return self.projections.store
+
+    def database_lost(self) -> None:
+        """A request found the database gone: renew the pool's idle connections now."""
+        renew_connections(self.ledger)
 
 
 # The dependencies are `async def` although they never wait: FastAPI runs a plain `def`

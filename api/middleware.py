@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from anyio import to_thread
-from eventsourcing.persistence import PersistenceError
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics, problems
+from api.failures import DATABASE_ERRORS, failure_response
 from api.logs import escape
 from ledger.access.tokens import InvalidToken, TokenStore
 from ledger.domain.actor import Actor
@@ -30,6 +30,7 @@ MAX_BODY = 64 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 NO_STORE = (b"cache-control", b"no-store")  # on every answer: none may be cached or shared
 NO_TOKEN = "missing bearer token: send 'Authorization: Bearer TOKEN'"
+UNCHECKED = frozenset({"/healthz"})  # answers about the database, so never waits for it
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -76,7 +77,7 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         except Exception as error:  # nothing but a problem document leaves the server
             if not answered:
-                await _failure(error, request_id)(scope, receive, send_with_id)
+                await failure_response(error, request_id, scope)(scope, receive, send_with_id)
         finally:
             self._record(scope, answered[0] if answered else 500, started)
 
@@ -119,20 +120,6 @@ def _route_of(scope: Scope, routes: Sequence[BaseRoute]) -> BaseRoute | None:
         if route.matches(scope)[0] == Match.FULL:
             return route
     return None
-
-
-def _failure(error: Exception, request_id: str) -> Any:
-    if isinstance(error, PersistenceError):
-        logger.error("%s database error: %s", request_id, " ".join(str(error).split()))
-        return problems.named(
-            "database-unavailable", "the ledger's database did not answer; try again", request_id
-        )
-    logger.exception("%s failed", request_id)
-    return problems.named(
-        "internal-error",
-        "unexpected failure; quote the request id when reporting it",
-        request_id,
-    )
 
 
 class BodyLimit:
@@ -192,16 +179,21 @@ class Authenticate:
         self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in UNCHECKED:
             await self.app(scope, receive, send)
             return
         notes = state(scope)
         given = header(scope, b"authorization")
-        found = (
-            InvalidToken(NO_TOKEN)
-            if given is None
-            else await to_thread.run_sync(self._check, given)
-        )
+        try:
+            found = (
+                InvalidToken(NO_TOKEN)
+                if given is None
+                else await to_thread.run_sync(self._check, given)
+            )
+        except DATABASE_ERRORS:
+            if scope["path"] not in self.public:
+                raise
+            found = InvalidToken(NO_TOKEN)  # /healthz tells of the database itself
         if isinstance(found, Actor):
             notes["auth"] = found
             notes["actor"] = str(found)

@@ -206,9 +206,23 @@ class RefundPage(BaseModel):
     )
 
 
+class HealthCheck(BaseModel):
+    name: Literal["database", "writable", "views"]
+    ok: bool
+    detail: str
+
+
 class Health(BaseModel):
-    status: str
-    database: str
+    """What /healthz checked, each check with its own words: 200 when all passed; the 503
+    problem document carries the same `checks` and names the first that failed (`failed`)."""
+
+    status: Literal["ok"]
+    database: Literal["ok"] = Field(description="The database answered a query.")
+    writable: Literal["ok"] = Field(
+        description="The database takes writes: not read-only, its storage not full."
+    )
+    views_lag: int = Field(description="Stored events the views have not seen yet.")
+    checks: list[HealthCheck]
 
 
 Json = dict[str, Any]

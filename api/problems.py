@@ -38,6 +38,7 @@ TITLES: dict[str, tuple[int, str]] = {
     "unsupported-media-type": (415, "The body's media type is not accepted here"),
     "invalid-input": (422, "The request's content is not valid"),
     "database-unavailable": (503, "The ledger's database cannot be reached"),
+    "storage-unavailable": (507, "The ledger's database cannot store anything now"),
     "internal-error": (500, "Unexpected failure on the server"),
 }
 

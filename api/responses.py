@@ -32,7 +32,8 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The body is over 64 KiB",
         415: "The body's media type is not accepted",
         422: "A value is not valid, or a rule refuses the content",
-        503: "The database cannot be reached",
+        503: "The database cannot be reached (or did not answer in time)",
+        507: "The database's storage is full, or the database is read-only",
     }
     return {
         status: {
@@ -44,5 +45,20 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-COMMAND_PROBLEMS = _problems(400, 401, 403, 404, 409, 413, 422, 503)
+# On the reads that answer from a view (caught up first, or as it stands when it cannot be)
+VIEW_LAG: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Successful Response",
+        "headers": {
+            "X-View-Lag": {
+                "description": "Stored events the view has not seen: 0 once caught up; more "
+                "when the database takes no writes (disk full, read-only), so that the answer "
+                "comes from the view as it stands.",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    }
+}
+
+COMMAND_PROBLEMS = _problems(400, 401, 403, 404, 409, 413, 422, 503, 507)
 READ_PROBLEMS = _problems(401, 403, 404, 422, 503)

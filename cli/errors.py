@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Callable
 
 import click
+import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from ledger.audit.errors import IntegrityFailure
 from ledger.domain.errors import InvalidInput, LedgerError, PolicyError
+from ledger.storage.failures import classify
 from ledger.text import visible
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTEGRITY = 0, 1, 2, 3
+EXIT_ENVIRONMENT = 4  # the database or the broker is unreachable, the disk is full
+DATABASE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)
 
 logger = logging.getLogger("ledger.cli")
 
@@ -44,8 +49,8 @@ def run_guarded(command: Callable[[], object]) -> int:
         return done.exit_code
     except click.Abort:
         return _fail("aborted", EXIT_REFUSED)
-    except PersistenceError as error:
-        return _fail(f"database error: {_one_line(str(error)) or type(error).__name__}", 1)
+    except DATABASE_ERRORS as error:
+        return _database_failure(error)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except BrokenPipeError:
@@ -59,6 +64,15 @@ def run_guarded(command: Callable[[], object]) -> int:
             EXIT_REFUSED,
         )
     return EXIT_OK
+
+
+def _database_failure(error: Exception) -> int:
+    """A failure of the environment exits 4 and says what failed; any other database error
+    (a bug, not the user's doing) keeps exit 1."""
+    failure = classify(error)
+    if failure is None:
+        return _fail(f"database error: {_one_line(str(error)) or type(error).__name__}", 1)
+    return _fail(failure.message, EXIT_ENVIRONMENT)
 
 
 def _one_line(text: str) -> str:

@@ -79,7 +79,8 @@ audit.audit.add_command(search.search)
 
 
 def main() -> None:
-    """Console-script entry point: exit codes 0 done, 1 refused, 2 usage, 3 integrity."""
+    """Console-script entry point: exit codes 0 done, 1 refused, 2 usage, 3 integrity,
+    4 environment (database or broker unreachable, disk full)."""
     sys.exit(run_guarded(lambda: cli.main(standalone_mode=False)))
 
 

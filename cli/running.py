@@ -23,6 +23,12 @@ class MissingBroker(click.ClickException):
     exit_code = 2
 
 
+class BrokerUnreachable(click.ClickException):
+    """The broker failed a command that needs it: a failure of the environment, exit 4."""
+
+    exit_code = 4
+
+
 def stop_on_signals() -> threading.Event:
     """An event that SIGTERM and SIGINT set: the command finishes the batch in hand and exits."""
     stop = threading.Event()

@@ -11,12 +11,13 @@ from eventsourcing.application import Application
 from ledger.config import persistence_env
 from ledger.projections.store import ViewStore, open_store
 from ledger.sqlite_file import create_private
+from ledger.storage.timeouts import DbTimeouts
 
 
 @contextmanager
-def consumer_store(database_url: str) -> Iterator[ViewStore]:
+def consumer_store(database_url: str, timeouts: DbTimeouts | None = None) -> Iterator[ViewStore]:
     """A store on `database_url` for consumer tables; the ledger's event tables are not made."""
-    env = persistence_env(database_url)
+    env = persistence_env(database_url, timeouts)
     create_private(env)
     env.pop("APPLICATION_RECORDER_TOPIC", None)
     env["CREATE_TABLE"] = "n"  # only the tracking table and the consumer's own tables

@@ -12,6 +12,6 @@ from ledger.sqlite_file import create_private
 def bootstrap(
     settings: Settings, policy: Policy | None = None, clock: Clock = utc_now
 ) -> RefundLedger:
-    env = persistence_env(settings.database_url)
+    env = persistence_env(settings.database_url, settings.timeouts)
     create_private(env)
     return RefundLedger(policy or load_policy(settings.policy_path), env=env, clock=clock)

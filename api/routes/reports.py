@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Views, Who, in_thread
 from api.models import TrailEventOut
-from api.responses import READ_PROBLEMS
+from api.responses import READ_PROBLEMS, VIEW_LAG
 from api.routes.reads import Filter, Moment
 from ledger.app import access, filters, inputs
 from ledger.app.period import Period
@@ -22,9 +22,15 @@ router = APIRouter(tags=["reports"], responses=READ_PROBLEMS)
 CSV_TYPES = ("text/csv", "text/plain", "application/csv")
 
 
-@router.get("/audit/search", name="audit_search", response_model=list[TrailEventOut])
+@router.get(
+    "/audit/search",
+    name="audit_search",
+    response_model=list[TrailEventOut],
+    responses=VIEW_LAG,
+)
 @in_thread
 def audit_search(
+    response: Response,
     views: Views,
     who: Who,
     actor: Filter = None,
@@ -37,18 +43,20 @@ def audit_search(
     """Refund events across refunds, oldest first, by actor, type, refund and time."""
     access.require_reader(who, "audit_search")
     where = filters.trail_filter(actor, type, refund, since, until, prefix="")
-    return queries.search_trail(views.fresh("decision_trail"), where, queries.Page(limit=limit))
+    return queries.search_trail(
+        views.fresh(response, "decision_trail"), where, queries.Page(limit=limit)
+    )
 
 
-@router.get("/reports/kpis", name="kpis")
+@router.get("/reports/kpis", name="kpis", responses=VIEW_LAG)
 @in_thread
 def kpi_report(
-    views: Views, who: Who, since: Moment = None, until: Moment = None
+    response: Response, views: Views, who: Who, since: Moment = None, until: Moment = None
 ) -> dict[str, Any]:
     """The KPIs of the refunds requested in the period, as `ledger report kpis --json`."""
     access.require_reader(who, "kpis")
     period = _period(since, until)
-    summary = kpis.summarise(queries.kpi_rows(views.fresh(kpis.KpiView.name), period))
+    summary = kpis.summarise(queries.kpi_rows(views.fresh(response, kpis.KpiView.name), period))
     return {**summary, "period": period.to_json()}
 
 
@@ -63,11 +71,16 @@ def kpi_report(
             "content": {"text/csv": {"schema": {"type": "string"}}},
         }
     },
-    responses={415: {"description": "The body is not text/csv"}},
+    responses={**VIEW_LAG, 415: {"description": "The body is not text/csv"}},
 )
 @in_thread
 def reconciliation(
-    request: Request, views: Views, who: Who, since: Moment = None, until: Moment = None
+    request: Request,
+    response: Response,
+    views: Views,
+    who: Who,
+    since: Moment = None,
+    until: Moment = None,
 ) -> dict[str, Any]:
     """Match a settlement file to the payouts, as `ledger reconcile --json`; nothing changes."""
     access.require_reader(who, "reconcile")
@@ -76,7 +89,7 @@ def reconciliation(
     if media not in CSV_TYPES:
         raise UnsupportedMediaType(media)
     settlements = parse_settlement_bytes(request.state.body)
-    rows = queries.referenced_payouts(views.fresh("payouts"))
+    rows = queries.referenced_payouts(views.fresh(response, "payouts"))
     return reconcile(settlements, [LedgerPayout.from_row(row) for row in rows], period)
 
 

@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 import click
 
 from cli.context import LedgerContext, pass_ledger
-from cli.running import kafka_bootstrap, kafka_client_options, log_to_stderr, stop_on_signals
+from cli.running import (
+    BrokerUnreachable,
+    kafka_bootstrap,
+    kafka_client_options,
+    log_to_stderr,
+    stop_on_signals,
+)
 from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
@@ -55,7 +61,9 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
     connections = log_to_stderr(kafka_level=logging.WARNING, client_options=security)
     stop = stop_on_signals()
     session_ms = options["session_timeout_ms"]
-    with consumer_store(options["storage_url"] or ledger.settings.database_url) as store:
+    with consumer_store(
+        options["storage_url"] or ledger.settings.database_url, ledger.settings.timeouts
+    ) as store:
         runner = ConsumerRunner(
             handler,
             store,
@@ -72,7 +80,7 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
             counts = runner.run(stop, once=options["once"])
         except KafkaError as error:
             message = connections.explain(f"Kafka at {bootstrap}: {error}")
-            raise click.ClickException(message) from None
+            raise BrokerUnreachable(message) from None
     click.echo(
         f"{handler.name}: applied {counts.applied}, skipped {counts.duplicates} duplicate(s), "
         f"dead-lettered {counts.dead_lettered}"

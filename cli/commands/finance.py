@@ -26,7 +26,9 @@ storage_option = click.option(
 @contextmanager
 def books(ledger: LedgerContext, storage_url: str | None) -> Iterator[ViewStore]:
     """The journal's store, its tables created if the consumer never ran."""
-    with consumer_store(storage_url or ledger.settings.database_url) as store:
+    with consumer_store(
+        storage_url or ledger.settings.database_url, ledger.settings.timeouts
+    ) as store:
         handler = FinanceHandler()
         schema = inbox_schema() + handler.schema(isinstance(store, PostgresViews))
         store.ensure(f"consumer.{handler.name}", schema)

@@ -11,15 +11,21 @@ from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from cli.running import stop_on_signals
 from ledger.app import inputs
+from ledger.projections.freshness import catch_up_or_lag
 from ledger.projections.runner import BATCH, Projections, all_views
+from ledger.text import visible
 
 VIEW_NAMES = tuple(view.name for view in all_views())
 
 
 def fresh_views(ledger: LedgerContext, *names: str) -> Projections:
-    """The read models, caught up with every stored event, so nobody reads stale rows."""
+    """The read models, caught up with every stored event, so nobody reads stale rows; when
+    the database will not take the views' writes (disk full, read-only), the views as they
+    stand, with a one-line note on stderr saying how far behind they are."""
     projections = Projections(ledger.app)
-    projections.catch_up(*names)
+    freshness = catch_up_or_lag(projections, *names)
+    if freshness.note:
+        click.echo(f"note: {visible(freshness.note)}", err=True)
     return projections
 
 

@@ -10,7 +10,13 @@ import click
 from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
-from cli.running import kafka_bootstrap, kafka_client_options, log_to_stderr, stop_on_signals
+from cli.running import (
+    BrokerUnreachable,
+    kafka_bootstrap,
+    kafka_client_options,
+    log_to_stderr,
+    stop_on_signals,
+)
 from ledger.delivery.defaults import BATCH, DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
 from ledger.delivery.retry import BrokerUnavailable
 
@@ -113,7 +119,7 @@ def run(
         relay.follow(stop, poll)
         click.echo(f"stopped; {_summary(relay)}")
     except BrokerUnavailable as error:
-        raise click.ClickException(connections.explain(str(error))) from None
+        raise BrokerUnreachable(connections.explain(str(error))) from None
     finally:
         relay.close()
 

@@ -11,6 +11,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, PersistenceError
 from eventsourcing.utils import Environment
 
+from ledger.storage.failures import classify
+
 SCHEMA_ATTEMPTS = 10
 SCHEMA_RACES = ("already exists", "concurrently updated", "database is locked")
 
@@ -26,17 +28,31 @@ class CreatesSchemaSafely(Application[Any]):
         new file to WAL mode does not wait for the lock ("database is locked"). Once the
         winner is done, creating again finds everything in place. The failed attempt can
         leave the connection pool's writer lock taken, so each retry starts a new factory.
+        A read-only database creates nothing: the schema it has is used as it is, so that
+        what can still be read is.
         """
+        env = dict(self.env)
         for attempt in range(SCHEMA_ATTEMPTS):
             try:
                 return super().construct_recorder()
             except (PersistenceError, sqlite3.OperationalError) as error:
-                if attempt == SCHEMA_ATTEMPTS - 1 or not _lost_schema_race(error):
+                read_only = _read_only(error) and env.get("CREATE_TABLE") != "n"
+                if not read_only and (
+                    attempt == SCHEMA_ATTEMPTS - 1 or not _lost_schema_race(error)
+                ):
                     raise
-            time.sleep(random.uniform(0.05, 0.2))  # creating takes a few tenths of a second
+                if read_only:
+                    env["CREATE_TABLE"] = "n"
+                else:
+                    time.sleep(random.uniform(0.05, 0.2))  # creating takes a few tenths of a second
             self.factory.close()
-            self.factory = self.construct_factory(Environment(self.name, self.env))
+            self.factory = self.construct_factory(Environment(self.name, env))
         raise AssertionError("unreachable")
+
+
+def _read_only(error: Exception) -> bool:
+    failure = classify(error)
+    return failure is not None and failure.kind == "read-only"
 
 
 def _lost_schema_race(error: Exception) -> bool:

@@ -21,6 +21,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg import sql
 
+from ledger.storage.failures import classify
+
 TRACKING_TABLE = "projection_tracking"  # PostgreSQL; the SQLite recorder's table is `tracking`
 KEY_PREFIX = "projection."
 SCHEMA_ATTEMPTS = 10
@@ -258,8 +260,15 @@ def open_store(app: Application[Any]) -> ViewStore:
         try:
             store.create_table()
             break
-        except (PersistenceError, sqlite3.Error):
+        except (PersistenceError, sqlite3.Error) as error:
+            if _read_only(error):
+                break  # nothing can be created: the table there is read as it is
             if attempt == SCHEMA_ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0.05, 0.2))
     return store
+
+
+def _read_only(error: Exception) -> bool:
+    failure = classify(error)
+    return failure is not None and failure.kind == "read-only"

@@ -58,7 +58,7 @@ def test_without_the_ca_file_the_relay_fails_in_one_line_and_publishes_nothing(
     seed(ledger.database_url, 2)
     topic = fresh_topic()
     code, stdout, stderr = relay_once(ledger, kafka, topic, LEDGER_KAFKA_SECURITY_PROTOCOL="SSL")
-    assert code == 1, stderr
+    assert code == 4, stderr
     assert stdout == ""
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert errors == [stderr.splitlines()[-1]]
@@ -74,7 +74,7 @@ def test_a_broker_certificate_from_another_ca_is_refused(ledger: Ledger, kafka: 
     seed(ledger.database_url, 1)
     env = {**kafka.env(), "LEDGER_KAFKA_SSL_CAFILE": str(kafka.files.other_ca)}
     code, _, stderr = relay_once(ledger, kafka, fresh_topic(), **env)
-    assert code == 1, stderr
+    assert code == 4, stderr
     assert "[SSL: CERTIFICATE_VERIFY_FAILED]" in stderr.splitlines()[-1]
 
 
@@ -85,7 +85,7 @@ def test_a_consumer_without_the_ca_file_fails_in_one_line(ledger: Ledger, kafka:
         *("--topic", fresh_topic()),
         env=clean_env(LEDGER_KAFKA_SECURITY_PROTOCOL="SSL"),
     )
-    assert outcome.code == 1, outcome.describe()
+    assert outcome.code == 4, outcome.describe()
     last = outcome.stderr.splitlines()[-1]
     assert last.startswith(f"error: Kafka at {kafka.bootstrap}: ")
     assert "[SSL: CERTIFICATE_VERIFY_FAILED]" in last
@@ -96,7 +96,7 @@ def test_a_plaintext_client_cannot_talk_to_the_tls_port(ledger: Ledger, kafka: T
     seed(ledger.database_url, 2)
     topic, before = fresh_topic(), kafka.proxy.connections
     code, stdout, stderr = relay_once(ledger, kafka, topic)
-    assert code == 1, stderr
+    assert code == 4, stderr
     assert stderr.splitlines()[-1].endswith("nothing published past position 0")
     assert kafka.proxy.connections == before  # no handshake: nothing reached the broker
 

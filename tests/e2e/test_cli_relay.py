@@ -164,7 +164,7 @@ def test_relay_refuses_without_bootstrap_and_gives_up_on_an_unreachable_broker(
     started = time.monotonic()
     unreachable = ledger.run("relay", "run", "--once", "--kafka", "127.0.0.1:1", "--timeout", "2")
     assert time.monotonic() - started < 20
-    assert unreachable.code == 1, unreachable.describe()
+    assert unreachable.code == 4, unreachable.describe()
     errors = [line for line in unreachable.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "Kafka at 127.0.0.1:1" in errors[0], unreachable.describe()
     assert "Traceback" not in unreachable.stderr

@@ -222,10 +222,14 @@ def test_no_answer_to_odd_requests_carries_a_traceback(agent: httpx.Client) -> N
 # --- operations ---
 
 
-def test_healthz_answers_json(agent: httpx.Client) -> None:
+def test_healthz_answers_json_with_what_it_checked(agent: httpx.Client) -> None:
     response = agent.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    body = response.json()
+    assert (body["status"], body["database"], body["writable"]) == ("ok", "ok", "ok"), body
+    assert isinstance(body["views_lag"], int) and body["views_lag"] >= 0
+    assert [check["name"] for check in body["checks"]] == ["database", "writable", "views"]
+    assert all(check["ok"] and check["detail"] for check in body["checks"]), body
 
 
 def test_metrics_count_requests_latencies_and_commands_by_outcome(server: Server) -> None:
