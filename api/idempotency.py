@@ -48,6 +48,7 @@ from api.replays import (
 )
 from ledger.app.inputs import identifier
 from ledger.domain.errors import InvalidInput
+from ledger.storage.failures import classify
 
 logger = logging.getLogger("ledger.api")
 KEPT_HEADERS = (b"content-type", b"location")
@@ -155,10 +156,19 @@ class Idempotency:
             else:
                 kept = StoredResponse(status=status, headers=tuple(headers), body=bytes(body))
                 await to_thread.run_sync(self.replays.complete, actor, key, kept)
-        except Exception:  # the command ran: its answer still goes out (a retry finds it pending)
-            logger.exception(
-                "%s the response to this key was not kept", state(scope).get("request_id")
-            )
+        except Exception as error:  # the command ran: its answer still goes out (a retry
+            # finds the key recorded with the command's events and gets this answer again)
+            failure = classify(error)
+            if failure is None:
+                logger.exception(
+                    "%s the response to this key was not kept", state(scope).get("request_id")
+                )
+            else:  # a failure of the environment: one line, no traceback
+                logger.error(
+                    "%s the response to this key was not kept: %s",
+                    state(scope).get("request_id"),
+                    failure.message,
+                )
         for message in held:
             await send(message)
 
