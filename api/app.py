@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
@@ -25,8 +24,6 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.errors import LedgerError
 from ledger.projections.runner import Projections
-
-logger = logging.getLogger("ledger.api")
 
 PUBLIC_METRICS = "LEDGER_PUBLIC_METRICS"  # "1": `serve --public-metrics`, for the workers
 
@@ -105,10 +102,8 @@ def _handle_errors(api: FastAPI) -> None:
         if error.status_code == 400:  # the framework's only 400: a body it could not parse
             return problems.named("malformed-body", unparsable(error), _request_id(request))
         code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
-        if code is None:  # no route raises HTTPException: one that gets here is a defect
-            logger.error("%s unexpected HTTP %d: %s", _request_id(request), error.status_code,
-                         error.detail)  # fmt: skip
-            return problems.named("internal-error", problems.UNEXPECTED, _request_id(request))
+        if code is None:  # no route raises HTTPException: RequestLog answers it as a failure
+            raise RuntimeError(f"HTTP {error.status_code}: {error.detail}") from error
         return problems.named(code, f"{request.method} {request.url.path}: {error.detail}",
                               _request_id(request))  # fmt: skip
 

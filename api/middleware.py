@@ -128,7 +128,11 @@ def _failure(error: Exception, request_id: str) -> Any:
             "database-unavailable", "the ledger's database did not answer; try again", request_id
         )
     logger.exception("%s failed", request_id)
-    return problems.named("internal-error", problems.UNEXPECTED, request_id)
+    return problems.named(
+        "internal-error",
+        "unexpected failure; quote the request id when reporting it",
+        request_id,
+    )
 
 
 class BodyLimit:

@@ -10,7 +10,6 @@ from ledger.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:refund-ledger:problem:"
-UNEXPECTED = "unexpected failure; quote the request id when reporting it"  # the 500's detail
 
 # Domain errors by HTTP status; a subclass not listed takes its nearest listed base's status.
 STATUS_BY_ERROR: tuple[tuple[type[errors.LedgerError], int], ...] = (
