@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -109,12 +110,27 @@ def _handle_errors(api: FastAPI) -> None:
 
     @api.exception_handler(HTTPException)
     async def http(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400:  # the framework's only 400: a body it could not parse
+            return problems.named("malformed-body", unparsable(error), _request_id(request))
         code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
-        detail = str(error.detail)
-        if code is None:
-            return problems.problem(error.status_code, "http-error", detail, _request_id(request))
-        return problems.named(code, f"{request.method} {request.url.path}: {detail}",
+        if code is None:  # no route raises HTTPException: RequestLog answers it as a failure
+            raise RuntimeError(f"HTTP {error.status_code}: {error.detail}") from error
+        return problems.named(code, f"{request.method} {request.url.path}: {error.detail}",
                               _request_id(request))  # fmt: skip
+
+
+def unparsable(error: HTTPException) -> str:
+    """Why the framework could not parse a JSON body (the cause it raised the 400 from)."""
+    cause = error.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        encoding = cause.encoding.upper().replace("_", "-")
+        return f"the body is not valid {encoding} (byte {cause.start + 1})"
+    if isinstance(cause, RecursionError):
+        return "the body nests arrays or objects deeper than the server parses"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        limit = sys.get_int_max_str_digits()
+        return f"the body has a number of more than {limit} digits"
+    return "the body cannot be parsed as JSON"
 
 
 def _one(error: dict[str, object]) -> dict[str, str]:

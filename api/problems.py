@@ -30,7 +30,7 @@ TITLES: dict[str, tuple[int, str]] = {
     "invalid-token": (401, "Missing or invalid bearer token"),
     "not-found": (404, "No such resource"),
     "method-not-allowed": (405, "Method not allowed on this resource"),
-    "malformed-body": (400, "The body is not valid JSON"),
+    "malformed-body": (400, "The body cannot be parsed as JSON"),
     "invalid-idempotency-key": (400, "The Idempotency-Key header is not usable"),
     "idempotency-key-reused": (409, "Idempotency-Key already used for a different request"),
     "idempotency-in-progress": (409, "A request with this Idempotency-Key is still running"),
@@ -44,10 +44,15 @@ TITLES: dict[str, tuple[int, str]] = {
 
 
 def status_for(error: errors.LedgerError) -> int:
-    if error.code in TITLES:  # an error of the HTTP layer's own (unsupported media type, ...)
-        return TITLES[error.code][0]
-    for kind, status in STATUS_BY_ERROR:
-        if isinstance(error, kind):
+    return status_of(type(error))
+
+
+def status_of(kind: type[errors.LedgerError]) -> int:
+    """The status of every error of class `kind`."""
+    if kind.code in TITLES:  # an error of the HTTP layer's own (unsupported media type, ...)
+        return TITLES[kind.code][0]
+    for base, status in STATUS_BY_ERROR:
+        if issubclass(kind, base):
             return status
     return 422
 

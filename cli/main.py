@@ -6,31 +6,44 @@ import sys
 
 import click
 
-from cli.commands import (
-    audit,
-    compliance,
-    consume,
-    finance,
-    lifecycle,
-    money,
-    operations,
-    orders,
-    projections,
-    reads,
-    reconcile,
-    relay,
-    report,
-    schemas,
-    search,
-    serve,
-    tokens,
-)
 from cli.context import LedgerContext
 from cli.errors import run_guarded
+from cli.lazy import LazyGroup
 from ledger.config import Settings
 
+# Each command's module is imported only when the command runs (or `--help` lists it).
+COMMANDS = {
+    "request": "cli.commands.lifecycle:request",
+    "verify": "cli.commands.lifecycle:verify",
+    "approve": "cli.commands.lifecycle:approve",
+    "reject": "cli.commands.lifecycle:reject",
+    "escalate": "cli.commands.lifecycle:escalate",
+    "cancel": "cli.commands.lifecycle:cancel",
+    "note": "cli.commands.lifecycle:note",
+    "order": "cli.commands.orders:order",
+    "payout": "cli.commands.money:payout",
+    "dispute": "cli.commands.money:dispute",
+    "show": "cli.commands.reads:show",
+    "history": "cli.commands.reads:history",
+    "list": "cli.commands.reads:list_refunds",
+    "policy": "cli.commands.reads:policy",
+    "sla": "cli.commands.operations:sla",
+    "demo": "cli.commands.operations:demo",
+    "projections": "cli.commands.projections:projections",
+    "reconcile": "cli.commands.reconcile:reconcile",
+    "relay": "cli.commands.relay:relay",
+    "audit": "cli.commands.audit:audit",
+    "compliance": "cli.commands.compliance:compliance",
+    "report": "cli.commands.report:report",
+    "schemas": "cli.commands.schemas:schemas",
+    "consume": "cli.commands.consume:consume",
+    "finance": "cli.commands.finance:finance",
+    "serve": "cli.commands.serve:serve",
+    "tokens": "cli.commands.tokens:tokens",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "database_url",
@@ -43,39 +56,6 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ledger = LedgerContext(Settings.from_env(database_url))
     ctx.obj = ledger
     ctx.call_on_close(ledger.close)
-
-
-for command in (
-    lifecycle.request,
-    lifecycle.verify,
-    lifecycle.approve,
-    lifecycle.reject,
-    lifecycle.escalate,
-    lifecycle.cancel,
-    lifecycle.note,
-    orders.order,
-    money.payout,
-    money.dispute,
-    reads.show,
-    reads.history,
-    reads.list_refunds,
-    reads.policy,
-    operations.sla,
-    operations.demo,
-    projections.projections,
-    reconcile.reconcile,
-    relay.relay,
-    audit.audit,
-    compliance.compliance,
-    report.report,
-    schemas.schemas,
-    consume.consume,
-    finance.finance,
-    serve.serve,
-    tokens.tokens,
-):
-    cli.add_command(command)
-audit.audit.add_command(search.search)
 
 
 def main() -> None:

@@ -11,15 +11,27 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import rich.table
-from rich.console import Console, RenderableType
-from rich.style import StyleType
 
 from ledger.app.views import event_summary
 from ledger.text import json_escaped, visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cli.tables import Table as Table  # re-exported: `render.Table`
+
+
+def __getattr__(name: str) -> Any:
+    """`render.Table`, imported (with rich) only when a command prints a table: the commands
+    that print JSON, most runs in scripts, never load rich."""
+    if name == "Table":
+        from cli.tables import Table
+
+        return Table
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def cell(value: object) -> str:
@@ -27,30 +39,9 @@ def cell(value: object) -> str:
     return visible(str(value))
 
 
-class Table(rich.table.Table):
-    """A rich table whose text cells, title and caption are shown through `cell`.
-
-    Anything other than a string (a rich `Text`, another table) is passed as it is: build
-    cells from data as strings.
-    """
-
-    def __init__(self, *columns: Any, **options: Any) -> None:
-        for name in ("title", "caption"):
-            if isinstance(options.get(name), str):
-                options[name] = cell(options[name])
-        super().__init__(*columns, **options)
-
-    def add_row(
-        self,
-        *renderables: RenderableType | None,
-        style: StyleType | None = None,
-        end_section: bool = False,
-    ) -> None:
-        shown = [cell(r) if isinstance(r, str) else r for r in renderables]
-        super().add_row(*shown, style=style, end_section=end_section)
-
-
 def console() -> Console:
+    from rich.console import Console
+
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
     # markup=False: stored text (notes, reasons, references) may hold "[red]" or "[/bold]",
     # which rich would otherwise read as styles, or fail on.
@@ -65,6 +56,8 @@ def emit_json(data: Any) -> None:
 def fields(pairs: Iterable[tuple[str, object]]) -> None:
     """Key-value pairs as a two-column table: the key in bold with spaces for underscores,
     a list joined by commas, `-` for none (and for an empty list)."""
+    from cli.tables import Table
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
@@ -115,6 +108,8 @@ def refunds(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
+    from cli.tables import Table
+
     table = Table(title=f"{len(rows)} refund(s)")
     for column in ("id", "status", "order", "customer", "reason", "requested", "approved", "paid"):
         table.add_column(column, no_wrap=column == "id")
@@ -136,6 +131,8 @@ def history(events: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         emit_json(events)
         return
+    from cli.tables import Table
+
     table = Table(title="history")
     for column in ("v", "at (UTC)", "event", "actor", "details"):
         table.add_column(column)

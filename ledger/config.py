@@ -17,10 +17,11 @@ from ledger.storage.timeouts import DbTimeouts
 DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
 DEFAULT_RELAY_TOPIC = "refunds.events"
 DEFAULT_EVENT_SOURCE = DEFAULT_SOURCE
-# Recorders that keep the checkpoint of chain heads with the events (ledger/audit/recorders.py)
+# Recorders that keep the checkpoint of chain heads with the events (ledger/audit/recorders.py,
+# ledger/audit/postgres_recorder.py)
 CHAINED_RECORDERS = {
     "sqlite": "ledger.audit.recorders:ChainedSQLiteApplicationRecorder",
-    "postgres": "ledger.audit.recorders:ChainedPostgresApplicationRecorder",
+    "postgres": "ledger.audit.postgres_recorder:ChainedPostgresApplicationRecorder",
 }
 
 

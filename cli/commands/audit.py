@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli import files, render
+from cli.commands.search import search
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.app import inputs
@@ -20,6 +21,9 @@ from ledger.audit.store import verify_store
 @click.group(short_help="Check the tamper evidence of the stored events.")
 def audit() -> None:
     """Tamper evidence: per-refund hash chains, the checkpoint of chain heads, bundles."""
+
+
+audit.add_command(search)
 
 
 @audit.command(name="verify", short_help="Check every refund's hash chain and the checkpoint.")

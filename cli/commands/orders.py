@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress as RichProgress
 
 from cli import render
 from cli.commands.reads import reader_option
@@ -134,6 +132,9 @@ def _progress() -> Iterator[Progress | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
+
     bar = RichProgress(console=Console(stderr=True), transient=True)
     task = bar.add_task("recording orders", total=None)
     with bar:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.text import Text
 
 from cli import render
 from cli.commands.projections import fresh_views
@@ -25,6 +24,7 @@ from ledger.reconcile.streamed import Report, reconcile_file
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 #: The human report shows at most this many rows per table; --json lists every one.
 SHOWN = 200
@@ -155,10 +155,14 @@ def _findings(title: str, items: Iterable[dict[str, Any]]) -> render.Table:
 
 def _cells(*values: object) -> list[Text]:
     """Plain text: a provider's file may hold anything, including rich markup like [red]."""
+    from rich.text import Text
+
     return [Text(render.cell("-" if value is None else value)) for value in values]
 
 
 def _side(item: dict[str, Any], side: str) -> Text:
+    from rich.text import Text
+
     if item[f"{side}_status"] is None:
         return Text("-")
     shown = f"{item[f'{side}_status']} {item[f'{side}_amount']} {item[f'{side}_currency']}"

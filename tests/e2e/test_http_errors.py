@@ -3,6 +3,7 @@ the log, health, metrics, the OpenAPI document, a database outage and several wo
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -112,6 +113,36 @@ def test_malformed_json_is_a_400_problem(server: Server, agent: httpx.Client) ->
     assert last_event_id(server.database_url) == stored
 
 
+def _request_body(reason: bytes) -> bytes:
+    """A request of a fresh order whose `reason` is `reason`, as raw bytes."""
+    return json.dumps(fresh_request(reason="R")).encode().replace(b'"R"', reason)
+
+
+@pytest.mark.parametrize(
+    ("reason", "why"),
+    [
+        (b'"\xff\xfe"', "the body is not valid UTF-8 (byte "),
+        (b"[" * 30_000 + b"]" * 30_000, "the body nests arrays or objects deeper than the server"),
+        (b"9" * 5_000, "the body has a number of more than 4300 digits"),
+    ],
+    ids=["not-utf-8", "nested-30000-deep", "number-of-5000-digits"],
+)
+def test_a_body_past_the_parser_is_a_malformed_body_problem_and_stores_nothing(
+    server: Server, agent: httpx.Client, reason: bytes, why: str
+) -> None:
+    stored = last_event_id(server.database_url)
+    key = {"Idempotency-Key": fresh("K"), **JSON}
+
+    refused = agent.post("/refunds", content=_request_body(reason), headers=key)
+
+    problem = assert_problem(refused, 400, "malformed-body")
+    assert problem["detail"].startswith(why), problem
+    assert last_event_id(server.database_url) == stored
+    corrected = agent.post("/refunds", json=fresh_request(), headers=key)  # the key is not kept
+    assert corrected.status_code == 201, corrected.text
+    assert "idempotent-replayed" not in corrected.headers
+
+
 @pytest.mark.parametrize("bearer", [None, "Bearer nonsense", "Basic YTpi"], ids=str)
 def test_without_a_usable_token_a_bad_request_is_a_401_before_its_body_is_read(
     server: Server, bearer: str | None
@@ -183,18 +214,21 @@ def test_a_sane_request_id_is_kept_and_an_insane_one_replaced(
 
     ok = agent.post("/refunds", json=fresh_request(), headers={"X-Request-Id": sane + "-2"})
     assert ok.headers["x-request-id"] == sane + "-2"
-    lines = [line for line in _log_lines(server) if sane in line]
+    lines = _log_lines(server, sane, 2)
     assert len(lines) == 2, lines
     assert " GET /no/such/route 404 " in lines[0] and " POST /refunds 201 " in lines[1]
     assert "actor=agent:ann" in lines[1]
 
 
-def _log_lines(server: Server) -> list[str]:
+def _log_lines(server: Server, wanted: str, count: int) -> list[str]:
+    """The whole log lines holding `wanted`, once `count` of them are there (or after 5 s): a
+    request's line is written as its response leaves, so it may trail the response."""
     deadline = time.monotonic() + 5
-    while True:  # the log line is written as the response leaves: give it a moment
-        text = server.log_text()
-        if text.endswith("\n") or time.monotonic() > deadline:
-            return text.splitlines()
+    while True:
+        lines = [line for line in server.log_text().splitlines(keepends=True) if wanted in line]
+        complete = [line.rstrip("\n") for line in lines if line.endswith("\n")]
+        if len(complete) >= count or time.monotonic() > deadline:
+            return complete
         time.sleep(0.05)
 
 
