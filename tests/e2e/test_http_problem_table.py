@@ -38,6 +38,7 @@ NOT_ANSWERED = {
     "invalid-bundle": "`ledger audit verify-bundle` only",
     "token-not-found": "`ledger tokens revoke` only",
     "malformed-orders": "`ledger orders import` only",
+    "invalid-setting": "the database timeouts are read when the server starts",
 }
 # Answered by no route, so no operation of the OpenAPI document lists them.
 OUTSIDE_ROUTES = {405, 500}
