@@ -16,6 +16,7 @@ connection; tests/unit/test_storage_factories.py fails when a library upgrade mo
 from __future__ import annotations
 
 import sqlite3
+from typing import cast
 
 from eventsourcing.postgres import ConnectionPool, PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
@@ -97,8 +98,10 @@ class LedgerSQLiteFactory(SQLiteFactory):
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)
         pool = self.datastore.pool
+        # the library declares whole seconds, and passes the value on as sqlite3's `timeout`,
+        # which takes fractions too
         pool.lock_timeout = timeouts_of(self.env).sqlite_lock  # type: ignore[assignment]
         self.max_page_count = page_limit(self.env)
         if self.max_page_count:
             pool.__class__ = PageLimitedPool
-            pool.max_page_count = self.max_page_count  # type: ignore[attr-defined]
+            cast(PageLimitedPool, pool).max_page_count = self.max_page_count
