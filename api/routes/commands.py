@@ -127,52 +127,31 @@ def approve(
     return _answer(ledger.approve(found, who, body.amount, note, keyed), who, keyed, response)
 
 
-@router.post("/refunds/{refund_id}/rejection", name="reject", response_model=RefundView)
-@in_thread
-def reject(
-    refund_id: str,
-    body: ReasonIn,
-    response: Response,
-    ledger: Ledger,
-    who: Who,
-    key: IdempotencyKey = None,
-) -> Out:
-    """Reject a requested or pending refund."""
-    reason = inputs.text(body.reason, "reason")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
-    return _answer(ledger.reject(found, who, reason, keyed), who, keyed, response)
+def _reasoned(name: str, path: str, doc: str) -> None:
+    """The route of a command that takes a required `reason` and calls the ledger's method
+    of its name (as the CLI's `_reasoned` commands do)."""
+
+    @router.post(
+        f"/refunds/{{refund_id}}/{path}", name=name, response_model=RefundView, description=doc
+    )
+    @in_thread
+    def route(
+        refund_id: str,
+        body: ReasonIn,
+        response: Response,
+        ledger: Ledger,
+        who: Who,
+        key: IdempotencyKey = None,
+    ) -> Out:
+        reason = inputs.text(body.reason, "reason")
+        found, keyed = _refund(ledger, who, refund_id), _keyed(key)
+        done = getattr(ledger, name)(found, who, reason, keyed)
+        return _answer(done, who, keyed, response)
 
 
-@router.post("/refunds/{refund_id}/escalation", name="escalate", response_model=RefundView)
-@in_thread
-def escalate(
-    refund_id: str,
-    body: ReasonIn,
-    response: Response,
-    ledger: Ledger,
-    who: Who,
-    key: IdempotencyKey = None,
-) -> Out:
-    """Move a pending refund up one approval tier."""
-    reason = inputs.text(body.reason, "reason")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
-    return _answer(ledger.escalate(found, who, reason, keyed), who, keyed, response)
-
-
-@router.post("/refunds/{refund_id}/cancellation", name="cancel", response_model=RefundView)
-@in_thread
-def cancel(
-    refund_id: str,
-    body: ReasonIn,
-    response: Response,
-    ledger: Ledger,
-    who: Who,
-    key: IdempotencyKey = None,
-) -> Out:
-    """Cancel a refund before any payout starts."""
-    reason = inputs.text(body.reason, "reason")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(key)
-    return _answer(ledger.cancel(found, who, reason, keyed), who, keyed, response)
+_reasoned("reject", "rejection", "Reject a requested or pending refund.")
+_reasoned("escalate", "escalation", "Move a pending refund up one approval tier.")
+_reasoned("cancel", "cancellation", "Cancel a refund before any payout starts.")
 
 
 @router.post("/refunds/{refund_id}/payouts", name="payout_start", response_model=RefundView)
