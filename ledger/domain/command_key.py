@@ -60,7 +60,8 @@ class CommandKey(Aggregate):
             refund_id=str(refund_id),
             version=version,
         )
-        return cls._create(cls.Recorded, id=cls.id_for(actor, key), payload=payload, timestamp=at)
+        key_id = key_id or cls.id_for(actor, key)
+        return cls._create(cls.Recorded, id=key_id, payload=payload, timestamp=at)
 
     def check(self, fingerprint: str) -> None:
         """Refuse a retry whose content differs from the command first run with this key."""
