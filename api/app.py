@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
 
 from api import problems
 from api.deps import Services
@@ -64,7 +65,8 @@ def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
     for router in routers:
         api.include_router(router)
     documents = add_docs(api)
-    _handle_errors(api)
+    routes = [route for r in routers for route in r.routes]
+    _handle_errors(api, routes)
     # added innermost first: RequestLog ends up outermost
     api.add_middleware(Idempotency, replays=replays)
     api.add_middleware(
@@ -73,7 +75,7 @@ def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
         public=_public_paths(api, documents, public_metrics),
     )
     api.add_middleware(BodyLimit)
-    api.add_middleware(RequestLog, routes=[route for r in routers for route in r.routes])
+    api.add_middleware(RequestLog, routes=routes)
     return api
 
 
@@ -92,7 +94,7 @@ def _public_paths(api: FastAPI, documents: frozenset[str], public_metrics: bool)
     return frozenset(path for path in (api.openapi_url, *documents, *operators) if path)
 
 
-def _handle_errors(api: FastAPI) -> None:
+def _handle_errors(api: FastAPI, routes: list[BaseRoute]) -> None:
     @api.exception_handler(LedgerError)
     async def refused(request: Request, error: LedgerError) -> JSONResponse:
         return problems.from_error(error, _request_id(request))
@@ -115,8 +117,22 @@ def _handle_errors(api: FastAPI) -> None:
         code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
         if code is None:  # no route raises HTTPException: RequestLog answers it as a failure
             raise RuntimeError(f"HTTP {error.status_code}: {error.detail}") from error
-        return problems.named(code, f"{request.method} {request.url.path}: {error.detail}",
-                              _request_id(request))  # fmt: skip
+        found = problems.named(code, f"{request.method} {request.url.path}: {error.detail}",
+                               _request_id(request))  # fmt: skip
+        if error.status_code == 405:
+            found.headers["Allow"] = ", ".join(_allowed(routes, request.url.path))
+        return found
+
+
+def _allowed(routes: list[BaseRoute], path: str) -> list[str]:
+    """The methods some route takes on `path` (the framework's 405 names one route's only)."""
+    methods = {
+        method
+        for route in routes
+        if isinstance(route, APIRoute) and route.path_regex.match(path)
+        for method in route.methods or ()
+    }
+    return sorted(methods)
 
 
 def unparsable(error: HTTPException) -> str:

@@ -195,8 +195,12 @@ def test_an_actor_in_a_command_body_is_refused_too(server: Server, agent: httpx.
 
 def test_unknown_route_and_wrong_method_are_problems(agent: httpx.Client) -> None:
     assert_problem(agent.get("/no/such/route"), 404, "not-found")
-    assert_problem(agent.delete("/refunds"), 405, "method-not-allowed")
-    assert_problem(agent.get(f"/refunds/{uuid.uuid4()}/approvals"), 405, "method-not-allowed")
+    refused = agent.delete("/refunds")
+    assert_problem(refused, 405, "method-not-allowed")
+    assert set(refused.headers["Allow"].split(", ")) == {"GET", "POST"}
+    refused = agent.get(f"/refunds/{uuid.uuid4()}/approvals")
+    assert_problem(refused, 405, "method-not-allowed")
+    assert refused.headers["Allow"] == "POST"
 
 
 def test_a_sane_request_id_is_kept_and_an_insane_one_replaced(
