@@ -4,6 +4,9 @@ W1 counts commands/s of the mix in `benchmarks/mix.py` (request, verify where go
 back, approve above the automatic limit, payout start and settle) with 1 and 8 clients on
 PostgreSQL and SQLite; the baseline is single-row INSERT transactions/s with as many
 connections on the same server (for SQLite, the same file system and journal settings).
+Each W1 row is followed by one of the same mix with an idempotency key on every command
+(recorded with the command's events): keyed and unkeyed runs alternate, twice each, and the
+row's baseline is the unkeyed figure, so its ratio is what recording the keys costs.
 
 How the 8 concurrent clients are made: 8 threads in one process, sharing one `RefundLedger`.
 That is how the product serves concurrent commands: each `ledger serve` worker process runs
@@ -81,6 +84,31 @@ def _w1(app: RefundLedger, backend: str, inserter: Inserter, seconds: float) -> 
             if clients > 1
             else "",
         )
+        yield _keyed_row(app, backend, clients, seconds)
+
+
+def _keyed_row(app: RefundLedger, backend: str, clients: int, seconds: float) -> Row:
+    """The mix with a key on every command, against the mix without, alternated."""
+    figures: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(2):
+        for with_keys in (False, True):
+            client = _app_client(app, with_keys)
+            figures[with_keys].append(closed_loop(clients, seconds / 2, client))
+    keyed, unkeyed = (sum(figures[k]) / len(figures[k]) for k in (True, False))
+    return Row(
+        "W1",
+        f"commands with a key each, {clients} client{'s' * (clients > 1)}, {backend}",
+        keyed,
+        "/s",
+        unkeyed,
+        "same mix without keys, alternated",
+        note=f"{backend}, {clients} client{'s' * (clients > 1)}: recording the keys costs "
+        f"{100 * (1 - keyed / unkeyed):+.1f}% of the commands/s (runs without keys: "
+        + ", ".join(f"{f:,.0f}" for f in figures[False])
+        + "; with: "
+        + ", ".join(f"{f:,.0f}" for f in figures[True])
+        + ")",
+    )
 
 
 def _w2(app: RefundLedger, inserter: Inserter, seconds: float) -> Iterator[Row]:
@@ -127,9 +155,11 @@ def _raw_inserter(url: str) -> Inserter:
     return lambda: raw.postgres_inserter(url)
 
 
-def _app_client(app: RefundLedger) -> Callable[[int], AbstractContextManager[Step]]:
+def _app_client(
+    app: RefundLedger, keyed: bool = False
+) -> Callable[[int], AbstractContextManager[Step]]:
     def client(index: int) -> AbstractContextManager[Step]:
-        commands = mix.commands(app, f"{_run_tag()}c{index}")
+        commands = mix.commands(app, f"{_run_tag()}c{index}", keyed)
         return _shared(lambda _: next(commands))
 
     return client

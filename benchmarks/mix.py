@@ -3,7 +3,8 @@
 Six refund shapes, cycled: reasons with and without returned goods, amounts below the
 automatic-approval limit and above it (a manager approves), every refund paid and settled, and
 every other request names a shipping address (the fraud rules then load its history too).
-Each shape is 3 to 5 commands: 4 on average.
+Each shape is 3 to 5 commands: 4 on average. With `keyed`, every command carries an
+idempotency key of its own (the W1 "with a key" rows: what recording the key costs).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from ledger.app.keys import Keyed
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
@@ -46,9 +48,14 @@ class RefundScript:
     steps: list[Step]
 
 
-def script(tag: str, n: int) -> RefundScript:
-    """The `n`-th refund of a client named `tag` (tags keep clients' orders apart)."""
+def script(tag: str, n: int, keyed: bool = False) -> RefundScript:
+    """The `n`-th refund of a client named `tag` (tags keep clients' orders apart); with
+    `keyed`, each command has an idempotency key."""
     amount, reason = SHAPES[n % len(SHAPES)]
+
+    def key(step: str) -> Keyed | None:
+        return Keyed(f"{tag}-{n}-{step}") if keyed else None
+
     form = RequestForm(
         order_id=f"O-{tag}-{n}",
         customer_id=f"C-{tag}-{n // 2}",
@@ -58,6 +65,7 @@ def script(tag: str, n: int) -> RefundScript:
         reason=reason,
         purchased_on=datetime.now(UTC).date().isoformat(),  # goods returns approve themselves
         address=f"{n // 4} Main Street, {tag}" if n % 2 else None,
+        idempotency_key=f"{tag}-{n}-request" if keyed else None,
     )
     made: list[UUID] = []  # the refund's id, once requested
 
@@ -71,19 +79,20 @@ def script(tag: str, n: int) -> RefundScript:
 
     steps: list[Step] = [request]
     if reason in GOODS_BACK:
-        steps.append(lambda app: app.verify(refund_id(), VERIFIER, "as new", None))
+        steps.append(lambda app: app.verify(refund_id(), VERIFIER, "as new", None, key("v")))
     if Decimal(amount) > AUTO_APPROVAL_LIMIT:
-        steps.append(lambda app: app.approve(refund_id(), MANAGER, None, None))
-    steps.append(lambda app: app.start_payout(refund_id(), FINANCE, None))
-    steps.append(lambda app: app.settle_payout(refund_id(), FINANCE, f"PSP-{tag}-{n}"))
+        steps.append(lambda app: app.approve(refund_id(), MANAGER, None, None, key("a")))
+    steps.append(lambda app: app.start_payout(refund_id(), FINANCE, None, key("p")))
+    reference = f"PSP-{tag}-{n}"
+    steps.append(lambda app: app.settle_payout(refund_id(), FINANCE, reference, key("s")))
     return RefundScript(tag, steps)
 
 
-def commands(app: RefundLedger, tag: str) -> Iterator[None]:
+def commands(app: RefundLedger, tag: str, keyed: bool = False) -> Iterator[None]:
     """Run the mix for client `tag` without end, yielding after each command."""
     n = 0
     while True:
-        for step in script(tag, n).steps:
+        for step in script(tag, n, keyed).steps:
             step(app)
             yield
         n += 1
