@@ -50,7 +50,7 @@ from api.replay_outcomes import (
     fingerprint,
 )
 from api.replay_schema import SCHEMA_NAME, TABLE, add_owner_columns, replay_schema
-from ledger.projections.store import Db, PostgresViews, ViewStore, open_store
+from ledger.projections.store import Db, PostgresViews, ViewStore, fixed, open_store
 
 if TYPE_CHECKING:
     from ledger.app.service import RefundLedger
@@ -81,6 +81,24 @@ class ReplayStore:
         self.postgres = isinstance(store, PostgresViews)
         # PostgreSQL locks the row it decides on; SQLite's write transaction holds the database
         self.lock = sql.SQL(" FOR UPDATE" if self.postgres else "")
+        self.insert_sql = fixed(
+            sql.SQL(
+                "INSERT INTO {} (scope, idempotency_key, fingerprint, created_at, owner, "
+                "renewed_at) VALUES (%s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING RETURNING scope"
+            ).format(self.table)
+        )
+        self.complete_sql = fixed(
+            sql.SQL(
+                "UPDATE {} SET completed_at = %s, status = %s, headers = %s, body = %s "
+                "WHERE scope = %s AND idempotency_key = %s AND completed_at IS NULL"
+            ).format(self.table)
+        )
+        self.release_sql = fixed(
+            sql.SQL(
+                "DELETE FROM {} WHERE scope = %s AND idempotency_key = %s AND completed_at IS NULL"
+            ).format(self.table)
+        )
         store.ensure(SCHEMA_NAME, replay_schema(self.postgres))
         add_owner_columns(store, self.postgres)
         self.owner = owner or this_process()
@@ -119,10 +137,7 @@ class ReplayStore:
         try:
             with self.store.single() as db:
                 db.execute(
-                    sql.SQL(
-                        "UPDATE {} SET completed_at = %s, status = %s, headers = %s, body = %s "
-                        "WHERE scope = %s AND idempotency_key = %s AND completed_at IS NULL"
-                    ).format(self.table),
+                    self.complete_sql,
                     (_stamp(self.clock()), response.status, headers, response.body, scope, key),
                 )
         finally:  # only now: until the row says done, a request of ours would take it over
@@ -132,13 +147,7 @@ class ReplayStore:
         """Forget a pending reservation, so that a retry runs the command again."""
         try:
             with self.store.single() as db:
-                db.execute(
-                    sql.SQL(
-                        "DELETE FROM {} "
-                        "WHERE scope = %s AND idempotency_key = %s AND completed_at IS NULL"
-                    ).format(self.table),
-                    (scope, key),
-                )
+                db.execute(self.release_sql, (scope, key))
         finally:
             self.running.done(scope, key)
 
@@ -201,12 +210,7 @@ class ReplayStore:
 
     def _insert(self, db: Db, scope: str, key: str, fingerprint: str, now: datetime) -> bool:
         inserted = db.rows(
-            sql.SQL(
-                "INSERT INTO {} (scope, idempotency_key, fingerprint, created_at, owner, "
-                "renewed_at) VALUES (%s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT DO NOTHING RETURNING scope"
-            ).format(self.table),
-            (scope, key, fingerprint, _stamp(now), self.me, _stamp(now)),
+            self.insert_sql, (scope, key, fingerprint, _stamp(now), self.me, _stamp(now))
         )
         return bool(inserted)
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from api.deps import Ledger, Who, in_thread
+from api.middleware import header
 from api.models import (
     ApprovalIn,
     FailureIn,
@@ -76,7 +77,7 @@ def _scoped(actor: Actor, key: str | None) -> str | None:
 
 
 def _key(request: Request) -> str | None:
-    return request.headers.get("idempotency-key")
+    return header(request.scope, b"idempotency-key")
 
 
 def _keyed(key: str | None) -> Keyed | None:

@@ -21,7 +21,7 @@ from psycopg import sql
 
 from ledger.domain.actor import RESERVED, Actor
 from ledger.domain.errors import InvalidInput, LedgerError
-from ledger.projections.store import ViewStore, open_store
+from ledger.projections.store import ViewStore, fixed, open_store
 
 if TYPE_CHECKING:
     from ledger.app.service import RefundLedger
@@ -31,6 +31,9 @@ PREFIX = "rlk_"
 _TOKEN = re.compile(r"rlk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")  # token_urlsafe(32): 43 chars
 _ID = re.compile(r"[0-9a-f]{16}")
 _COLUMNS = sql.SQL("id, actor, created_at, expires_at, revoked_at")
+_SELECT_ROW = fixed(  # every request's token
+    sql.SQL("SELECT {}, token_sha256 FROM {} WHERE id = %s").format(_COLUMNS, sql.Identifier(TABLE))
+)
 
 
 class InvalidToken(LedgerError):
@@ -199,12 +202,7 @@ class TokenStore:
 
     def _row(self, token_id: str) -> dict[str, Any] | None:
         with self.store.single() as db:
-            rows = db.rows(
-                sql.SQL("SELECT {}, token_sha256 FROM {} WHERE id = %s").format(
-                    _COLUMNS, sql.Identifier(TABLE)
-                ),
-                (token_id,),
-            )
+            rows = db.rows(_SELECT_ROW, (token_id,))
         return rows[0] if rows else None
 
 

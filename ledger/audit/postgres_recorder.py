@@ -70,14 +70,21 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 channel=Identifier(self.channel_name),
             )
         )
-        self.call_insert_function = SQL("SELECT {}(%b, %b, %b, %b, %b, %b, %b) AS id").format(
-            self.insert_function
+        # rendered once: psycopg renders a composed statement again at every execution
+        self.call_insert_function = (
+            SQL("SELECT {}(%b, %b, %b, %b, %b, %b, %b) AS id")
+            .format(self.insert_function)
+            .as_bytes(None)
         )
         self.group_commit = GroupCommit(self._insert_in_one_statement)
-        self.select_many_statement = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        ).format(Identifier(self.datastore.schema, self.events_table_name))
+        self.select_many_statement = (
+            SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {} "
+                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            )
+            .format(Identifier(self.datastore.schema, self.events_table_name))
+            .as_bytes(None)
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_many(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
