@@ -86,9 +86,11 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
             if more:
                 loaded.update(self._load(*more))
             if use is not None:
-                existing = loaded.get(refund_id)
+                existing, recorded = loaded.get(refund_id), loaded.get(use.id)
                 if isinstance(existing, Refund):
-                    return self._requested_before(existing, loaded.get(use.id), use)
+                    return self._requested_before(existing, recorded, use)
+                if isinstance(recorded, CommandKey):  # the key of another command
+                    recorded.check(use.fingerprint)
             at = self.clock()
             refund, others = Intake(self.policy, loaded.get).open(
                 refund_id, actor, form, fingerprint, at
