@@ -1,4 +1,5 @@
-"""`--idempotency-key` on every command that changes a refund, and the answer it gives."""
+"""`--idempotency-key` on every command that changes a refund or captures an order, and the
+answer it gives."""
 
 from __future__ import annotations
 
@@ -33,8 +34,13 @@ def keyed(key: str | None) -> Keyed | None:
     return None if key is None else Keyed(inputs.identifier(key, "--idempotency-key"))
 
 
-def answer(refund: Refund, who: Actor, key: Keyed | None, as_json: bool) -> None:
-    """Print the refund as `who` sees it; say so on stderr when it is a replayed result."""
+def note_replayed(key: Keyed | None) -> None:
+    """Say on stderr that the result about to be shown is the key's first one, again."""
     if key is not None and key.replayed:
         click.echo(REPLAYED, err=True)
+
+
+def answer(refund: Refund, who: Actor, key: Keyed | None, as_json: bool) -> None:
+    """Print the refund as `who` sees it; say so on stderr when it is a replayed result."""
+    note_replayed(key)
     render.refund(refund_view(refund, who), as_json)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Ledger, Who, in_thread
 from api.models import Body, Ident, Text
 from api.responses import COMMAND_PROBLEMS, READ_PROBLEMS
+from api.routes.commands import KEYED, _key, _keyed
 from ledger.app import access, inputs
 from ledger.app.orders import OrderCapture, order_for
 
@@ -48,15 +49,21 @@ class OrderOut(BaseModel):
     name="order_capture",
     response_model=OrderOut,
     responses={**COMMAND_PROBLEMS, 201: {"model": OrderOut, "description": "The order, recorded"}},
+    **KEYED,
 )
 @in_thread
-def capture_order(body: OrderIn, response: Response, ledger: Ledger, who: Who) -> dict[str, Any]:
+def capture_order(
+    body: OrderIn, response: Response, ledger: Ledger, who: Who, request: Request
+) -> dict[str, Any]:
     """Record an order's facts from a trusted source (201 when stored, 200 when the same facts
-    were already on record); different facts for a known order are refused."""
-    order = OrderCapture.parse(**body.model_dump())
-    found, changed = ledger.capture_order(who, order)
+    were already on record); different facts for a known order are refused. A retry with the
+    Idempotency-Key of a capture answers that capture's status and order again."""
+    order, keyed = OrderCapture.parse(**body.model_dump()), _keyed(_key(request))
+    found, changed = ledger.capture_order(who, order, keyed)
     response.status_code = 201 if changed and found.version == 1 else 200
     response.headers["Location"] = f"/orders/{found.order_id}"
+    if keyed is not None and keyed.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return order_for(who, found)
 
 

@@ -13,6 +13,7 @@ import click
 from cli import render
 from cli.commands.reads import reader_option
 from cli.context import LedgerContext, pass_ledger
+from cli.keys import key_option, keyed, note_replayed
 from cli.options import actor_option, json_option
 from ledger.app import inputs
 from ledger.app.order_import import COLUMNS, Progress, import_orders
@@ -37,6 +38,7 @@ def order() -> None:
 @actor_option
 @click.option("--purchased-on", help="Purchase date, YYYY-MM-DD.")
 @click.option("--address", help="Shipping address.")
+@key_option
 @json_option
 @pass_ledger
 def capture(
@@ -48,16 +50,19 @@ def capture(
     actor: str,
     purchased_on: str | None,
     address: str | None,
+    key: str | None,
     as_json: bool,
 ) -> None:
     """Record an order as captured by a trusted source (policy permission `order_capture`).
 
     The same facts again change nothing; different facts for a known order are refused,
-    naming the field. An order first declared in a request becomes captured.
+    naming the field. An order first declared in a request becomes captured. With
+    --idempotency-key, a retry prints the first result (the order as that capture left it).
     """
     facts = OrderCapture.parse(order_id, customer_id, total, currency, purchased_on, address)
-    who = Actor.acting(actor)
-    found, changed = ledger.app.capture_order(who, facts)
+    who, keyed_by = Actor.acting(actor), keyed(key)
+    found, changed = ledger.app.capture_order(who, facts, keyed_by)
+    note_replayed(keyed_by)
     if not as_json:
         click.echo(f"order {found.order_id} {'recorded' if changed else 'unchanged'}", err=True)
     show_order(order_out(found), as_json)

@@ -86,9 +86,11 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
             if more:
                 loaded.update(self._load(*more))
             if use is not None:
-                existing = loaded.get(refund_id)
+                existing, recorded = loaded.get(refund_id), loaded.get(use.id)
                 if isinstance(existing, Refund):
-                    return self._requested_before(existing, loaded.get(use.id), use)
+                    return self._requested_before(existing, recorded, use)
+                if isinstance(recorded, CommandKey):  # the key of another command
+                    recorded.check(use.fingerprint)
             at = self.clock()
             refund, others = Intake(self.policy, loaded.get).open(
                 refund_id, actor, form, fingerprint, at
@@ -274,7 +276,7 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
         for attempt in attempts():
             refund, order, recorded = self._refund_and_order(refund_id, use)
             if use is not None and isinstance(recorded, CommandKey):
-                return self._run_before(recorded, use)
+                return self._run_before(recorded, use, refund_id)
             at = self.clock()
             command(refund, order, at)
             order.hold(str(refund.id), refund.reserved_amount(), at)
@@ -285,11 +287,12 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
                 attempt.failed()
         raise ConcurrencyConflict(refund_id)
 
-    def _run_before(self, recorded: CommandKey, use: KeyUse) -> Refund:
-        """The refund as the command first run with this key left it."""
+    def _run_before(self, recorded: CommandKey, use: KeyUse, refund_id: UUID) -> Refund:
+        """The refund as the command first run with this key left it (the fingerprint names
+        the refund: a key recorded on another refund, or an order, is refused)."""
         recorded.check(use.fingerprint)
         use.keyed.replayed = True
-        return self.get(recorded.refund_id, version=recorded.version)
+        return self.get(refund_id, version=recorded.version)
 
     def _refund_and_order(
         self, refund_id: UUID, use: KeyUse | None = None

@@ -231,6 +231,19 @@ class CommandKeyRecorded(ActorPayload):
     version: int
 
 
+class OrderCommandKeyRecorded(ActorPayload):
+    """An idempotency key an actor gave an order capture, saved with the capture's events (or
+    alone when the capture changed nothing): the order's id and version after it, and whether
+    it changed anything (the first result, which a retry with the key gets back)."""
+
+    key: str
+    command: str
+    fingerprint: str
+    order_id: str
+    version: int
+    changed: bool
+
+
 REFUND_PAYLOADS: tuple[type[Payload], ...] = (
     RefundRequested,
     FraudFlagged,
@@ -262,4 +275,5 @@ ALL_PAYLOADS: tuple[type[Payload], ...] = REFUND_PAYLOADS + (
     CustomerRefundRecorded,
     AddressUsed,
     CommandKeyRecorded,
+    OrderCommandKeyRecorded,
 )

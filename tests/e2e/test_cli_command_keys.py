@@ -1,5 +1,5 @@
-"""`--idempotency-key` on every command of the real CLI (issue 13): run twice, the second run
-prints the first result, says so on stderr, and stores nothing."""
+"""`--idempotency-key` on every command of the real CLI (issue 13), order capture included:
+run twice, the second run prints the first result, says so on stderr, and stores nothing."""
 
 from __future__ import annotations
 
@@ -78,3 +78,20 @@ def test_a_key_that_is_not_an_identifier_is_a_usage_error(ledger: Ledger) -> Non
     assert refused.code == 2, refused.describe()
     assert refused.stderr.startswith("error: invalid --idempotency-key"), refused.stderr
     assert stored_event_count(ledger.database_url) == stored
+
+
+def test_order_capture_run_twice_with_its_key_runs_once_and_other_facts_are_refused(
+    ledger: Ledger,
+) -> None:
+    capture = ("order", "capture", "--order=O-9", "--customer=C-9", "--total=48.00",
+               "--currency=EUR", "--actor=agent:ann", "--idempotency-key=k-order")  # fmt: skip
+    order = twice(ledger, *capture)
+    assert (order["order_id"], order["version"]) == ("O-9", 1)
+    stored = stored_event_count(ledger.database_url)
+
+    refused = ledger.run(*capture, "--address=1 Mill Road")
+
+    assert refused.code == 1, refused.describe()
+    assert "idempotency key 'k-order' was already used for a different request" in refused.stderr
+    assert stored_event_count(ledger.database_url) == stored
+    assert ledger.ok("order", "show", "O-9")["address"] is None

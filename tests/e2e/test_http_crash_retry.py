@@ -1,5 +1,6 @@
 """A server killed between a command's commit and its answer (issue 13): the retry with the
-same Idempotency-Key, on a restarted server, answers the first result and runs nothing again.
+same Idempotency-Key, on a restarted server, answers the first result and runs nothing again,
+on every command route and on POST /orders.
 
 The test hook LEDGER_TEST_PAUSE_AFTER_COMMIT holds every keyed answer after its commit; the
 test sends one command of each kind at once, waits until every one of them has committed
@@ -85,8 +86,16 @@ def prepare(app: RefundLedger) -> dict[str, Command]:
         "reason": "billing_error",
         "purchased_on": TODAY,
     }
+    order = {
+        "order_id": "O-captured",
+        "customer_id": "C-O-captured",
+        "total": "48.00",
+        "currency": "EUR",
+        "purchased_on": TODAY,
+    }
     return {
         "request": Command(AGENT, "/refunds", request, "Requested", 201),
+        "order capture": Command(AGENT, "/orders", order, "Recorded", 201),
         "verify": Command(
             VERIFIER, path(goods, "verification"), {"condition": "as new"}, "Verified"
         ),
@@ -170,12 +179,21 @@ def test_a_retry_after_a_crash_between_commit_and_answer_returns_the_first_resul
                 assert first.status_code == command.status, f"{name}: {first.text}"
                 assert first.headers["idempotent-replayed"] == "true", name
                 assert (second.status_code, second.content) == (first.status_code, first.content)
-                refund = first.json()
             with server.client(MANAGER) as reader:
-                events = history_of(reader, f"/refunds/{refund['id']}")
-            stored = [e for e in events if e["type"] == command.event]
-            assert len(stored) == 1, f"{name}: {[e['type'] for e in events]}"
-            assert refund["version"] == events[-1]["version"], name  # as the command left it
+                stored_once(reader, name, command, first.json())
+
+
+def stored_once(reader: httpx.Client, name: str, command: Command, first: dict[str, Any]) -> None:
+    """The command's event is stored once, and the first answer shows what it left."""
+    if command.path == "/orders":  # an order's first capture is its version 1
+        order = reader.get(f"/orders/{first['order_id']}")
+        assert order.status_code == 200, order.text
+        assert first["version"] == order.json()["version"] == 1, name
+        return
+    events = history_of(reader, f"/refunds/{first['id']}")
+    stored = [e for e in events if e["type"] == command.event]
+    assert len(stored) == 1, f"{name}: {[e['type'] for e in events]}"
+    assert first["version"] == events[-1]["version"], name  # as the command left it
 
 
 @pytest.mark.parametrize("name", ["note"])

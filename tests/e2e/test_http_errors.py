@@ -315,6 +315,11 @@ def test_openapi_lists_every_spec_route_with_bearer_security_and_problems(
     )
     command = document["paths"]["/refunds/{refund_id}/approvals"]["post"]["responses"]
     assert "application/problem+json" in command["409"]["content"]
+    commands = [p for p, item in document["paths"].items() if "post" in item]
+    for path in [p for p in commands if p.startswith(("/refunds", "/orders"))]:
+        headers = [p["name"] for p in document["paths"][path]["post"].get("parameters", [])]
+        assert "Idempotency-Key" in headers, path
+    assert "/orders" in commands
 
     docs = agent.get("/docs")
     assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
