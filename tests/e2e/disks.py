@@ -7,28 +7,18 @@
 - `sqlite-page-limit`: a SQLite file that may not grow past a page count (the test-only
   LEDGER_TEST_SQLITE_MAX_PAGE_COUNT), filled with a table of its own and freed by dropping it.
 
-Mounting needs root: without it the tmpfs disks skip, saying why. Everything a disk made is
-dropped and unmounted afterwards, also when the test failed.
+Mounting needs root: without it the tmpfs disks skip, saying why (tests/disk_support.py).
+Everything a disk made is dropped and unmounted afterwards, also when the test failed.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import pwd
-import shutil
 import sqlite3
-import subprocess
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-import pytest
-from psycopg import sql
+from disk_support import fill_file, postgres_on_tmpfs, tmpfs
 
 from ledger.storage.factories import MAX_PAGE_COUNT_HOOK
 from localservers.postgres import PostgresServer
@@ -44,57 +34,6 @@ class Disk:
     env: dict[str, str]  # for every process that opens the database
     fill: Callable[[], None]
     free: Callable[[], None]
-
-
-@contextmanager
-def tmpfs(size: str, owner: str | None = None) -> Iterator[Path]:
-    """A tmpfs of `size` (mount's `size=`) on a fresh directory under /tmp, owned by `owner`
-    (the user the PostgreSQL server runs as: the test's own directories are root's alone)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (the page-limit disk runs instead)")
-    mount = Path(tempfile.mkdtemp(prefix="ledger-disk-", dir="/tmp"))
-    mount.chmod(0o755)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        mount.rmdir()
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        give(mount, owner)
-        yield mount
-    finally:
-        if subprocess.run(["umount", str(mount)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(mount)], check=False)
-        shutil.rmtree(mount, ignore_errors=True)
-
-
-def give(path: Path, owner: str | None) -> None:
-    """`path` belongs to `owner` (None: it stays the test's)."""
-    if owner is not None:
-        entry = pwd.getpwnam(owner)
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
-def fill_file(path: Path) -> None:
-    """Write `path` until its file system has no block left."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (1 << 20, 1 << 16, 4096, 512, 1):
-            chunk = b"\0" * size
-            while True:
-                try:
-                    if os.write(descriptor, chunk) < size:
-                        break
-                except OSError as error:
-                    assert error.errno == errno.ENOSPC, error
-                    break
-    finally:
-        os.close(descriptor)
-    assert os.statvfs(path.parent).f_bavail == 0
 
 
 def sqlite_tmpfs_disk() -> Iterator[Disk]:
@@ -116,33 +55,8 @@ def _checkpoint(database: Path) -> None:
 
 
 def postgres_tmpfs_disk(server: PostgresServer) -> Iterator[Disk]:
-    with tmpfs("8m", owner=server.system_user) as mount:
-        space, filler = mount / "tablespace", mount / "filler"
-        space.mkdir()
-        give(space, server.system_user)
-        name = f"disk_{uuid.uuid4().hex[:16]}"
-        with _in_tablespace(server, name, space) as url:
-            yield Disk(url, {}, lambda: fill_file(filler), filler.unlink)
-
-
-@contextmanager
-def _in_tablespace(server: PostgresServer, name: str, location: Path) -> Iterator[str]:
-    """A tablespace at `location` and a database `name` in it; both dropped afterwards."""
-    tablespace, database = sql.Identifier(name), sql.Identifier(name)
-    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("CREATE TABLESPACE {} LOCATION {}").format(
-                tablespace, sql.Literal(str(location))
-            )
-        )
-        try:
-            admin.execute(sql.SQL("CREATE DATABASE {} TABLESPACE {}").format(database, tablespace))
-            try:
-                yield server.get_uri(name)
-            finally:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
-        finally:
-            admin.execute(sql.SQL("DROP TABLESPACE IF EXISTS {}").format(tablespace))
+    with postgres_on_tmpfs(server) as (url, filler):
+        yield Disk(url, {}, lambda: fill_file(filler), filler.unlink)
 
 
 def page_limited_disk(tmp_path: Path) -> Iterator[Disk]:
