@@ -28,20 +28,21 @@ class CreatesSchemaSafely(Application[Any]):
         new file to WAL mode does not wait for the lock ("database is locked"). Once the
         winner is done, creating again finds everything in place. The failed attempt can
         leave the connection pool's writer lock taken, so each retry starts a new factory.
-        A read-only database creates nothing: the schema it has is used as it is, so that
-        what can still be read is.
+        A database that takes no writes (read-only, or its disk full: on PostgreSQL even
+        CREATE OR REPLACE FUNCTION writes catalog rows) creates nothing: the schema it has is
+        used as it is, so that what can still be read is.
         """
         env = dict(self.env)
         for attempt in range(SCHEMA_ATTEMPTS):
             try:
                 return super().construct_recorder()
             except (PersistenceError, sqlite3.OperationalError) as error:
-                read_only = _read_only(error) and env.get("CREATE_TABLE") != "n"
-                if not read_only and (
+                unwritable = _unwritable(error) and env.get("CREATE_TABLE") != "n"
+                if not unwritable and (
                     attempt == SCHEMA_ATTEMPTS - 1 or not _lost_schema_race(error)
                 ):
                     raise
-                if read_only:
+                if unwritable:
                     env["CREATE_TABLE"] = "n"
                 else:
                     time.sleep(random.uniform(0.05, 0.2))  # creating takes a few tenths of a second
@@ -50,9 +51,10 @@ class CreatesSchemaSafely(Application[Any]):
         raise AssertionError("unreachable")
 
 
-def _read_only(error: Exception) -> bool:
+def _unwritable(error: Exception) -> bool:
+    """The database is read-only or its disk full."""
     failure = classify(error)
-    return failure is not None and failure.kind == "read-only"
+    return failure is not None and failure.of_storage
 
 
 def _lost_schema_race(error: Exception) -> bool:

@@ -14,6 +14,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.audit.recorders import CHECKPOINT_TABLE, INSERT_FUNCTION, chain_heads
 from ledger.group_commit import GroupCommit
+from ledger.storage.writable import probe_table_statement
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -41,6 +42,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "version = EXCLUDED.version, state_sha256 = EXCLUDED.state_sha256"
         ).format(self.checkpoint_table)
 
+        self.sql_create_statements.append(probe_table_statement(self.datastore.schema))
         self.insert_function = Identifier(self.datastore.schema, INSERT_FUNCTION)
         self.sql_create_statements.append(
             SQL(

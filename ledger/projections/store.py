@@ -268,7 +268,7 @@ def open_store(app: Application[Any]) -> ViewStore:
             store.create_table()
             break
         except (PersistenceError, sqlite3.Error) as error:
-            if _read_only(error):
+            if _unwritable(error):
                 break  # nothing can be created: the table there is read as it is
             if attempt == SCHEMA_ATTEMPTS - 1:
                 raise
@@ -276,6 +276,7 @@ def open_store(app: Application[Any]) -> ViewStore:
     return store
 
 
-def _read_only(error: Exception) -> bool:
+def _unwritable(error: Exception) -> bool:
+    """The database is read-only or its disk full."""
     failure = classify(error)
-    return failure is not None and failure.kind == "read-only"
+    return failure is not None and failure.of_storage

@@ -4,9 +4,11 @@ library's own, with the ledger's timeouts applied to their connection pools.
 PostgreSQL: libpq's connect_timeout and the session's statement_timeout go into the pool's
 connection arguments (new connections only: the pool opens on first use, after this); the
 pool waits `connect` seconds for a free connection and then raises DatabaseUnreachable,
-which the library does not retry; a connection slot that cannot reconnect is given up after
-a few seconds, so that once the server is back the next request connects at once instead of
-waiting out the pool's exponential backoff (up to five minutes by default).
+which the library does not retry, and a full disk raises StorageFull, which it does not
+retry either (it retries OperationalError, 53100 included, ten times); a connection slot
+that cannot reconnect is given up after a few seconds, so that once the server is back the
+next request connects at once instead of waiting out the pool's exponential backoff (up to
+five minutes by default).
 SQLite: the statement timeout bounds the wait for another writer's lock.
 
 These only set attributes that psycopg_pool and eventsourcing document or read on each new
@@ -16,16 +18,19 @@ connection; tests/unit/test_storage_factories.py fails when a library upgrade mo
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import cast
 
+from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import ConnectionPool, PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
 from eventsourcing.utils import Environment, EnvType
-from psycopg import Connection
+from psycopg import Connection, errors
 from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 
-from ledger.storage.failures import DatabaseUnreachable
+from ledger.storage.failures import DatabaseUnreachable, StorageFull
 from ledger.storage.timeouts import CONNECT_VARIABLE, STATEMENT_VARIABLE, DbTimeouts
 
 POSTGRES_TOPIC = "ledger.storage.factories:LedgerPostgresFactory"
@@ -54,7 +59,22 @@ class FailFastPool(ConnectionPool[Connection[DictRow]]):
             raise DatabaseUnreachable(f"no database connection within {waited:g} s") from error
 
 
+class FailFastDatastore(PostgresDatastore):
+    """The library's datastore, whose connections raise StorageFull on a full disk."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[Connection[DictRow]]:
+        try:
+            with super().get_connection() as connection:
+                yield connection
+        except OperationalError as error:
+            if isinstance(error.__cause__, errors.DiskFull):
+                raise StorageFull(str(error)) from error.__cause__
+            raise
+
+
 def tune_postgres(datastore: PostgresDatastore, timeouts: DbTimeouts) -> None:
+    datastore.__class__ = FailFastDatastore
     pool = datastore.pool
     pool.__class__ = FailFastPool
     pool.timeout = timeouts.connect

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 from psycopg_pool import PoolTimeout
 
 Kind = Literal["full", "read-only", "unreachable", "timeout", "busy"]
@@ -62,6 +62,12 @@ class DatabaseUnreachable(psycopg.Error):
     """No connection within the connect timeout. A plain psycopg.Error, which eventsourcing
     wraps as a PersistenceError but does not retry (it retries OperationalError ten times,
     each waiting for the pool again)."""
+
+
+class StorageFull(PersistenceError):
+    """PostgreSQL's disk is full (53100 disk_full), raised from the driver's error (which
+    `classify` reads). A PersistenceError that is not the library's OperationalError, which
+    its recorders retry ten times 0.2 s apart: a full disk stays full for longer than that."""
 
 
 @dataclass(frozen=True)

@@ -6,36 +6,29 @@ The checks run in a thread of their own; the caller waits at most `deadline` sec
 check still running when the next caller comes is waited for, not started again, so a hung
 database costs one thread, not one per probe.
 
-`writable` writes nothing that stays. SQLite: a transaction that takes the write lock,
-creates a table and fills two pages, then rolls back: it fails when the database may not
-grow (SQLITE_FULL) or is read-only; and the file system holding the file must have space
-left (SQLite writes whole pages when it commits, which a rolled-back probe never does).
-PostgreSQL: the session is not read-only and the server not a standby in recovery.
+`writable` writes nothing that stays (ledger/storage/writable.py): on either back end a
+rolled-back transaction that must give the database a new block, which a full disk or a
+read-only database refuses.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as Late
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.projections.runner import Projections, unseen
-from ledger.storage.factories import limit_pages
 from ledger.storage.failures import Failure, classify
+from ledger.storage.writable import CONNECTION_WAIT, postgres_writable, sqlite_writable
 
 DEADLINE = 0.9  # seconds: /healthz answers within 1 s
-PROBE_LOCK_WAIT = 0.3  # seconds the SQLite probe waits for another writer's lock
 RENEW_EVERY = 1.0  # seconds between two renewals of a lost pool's connections
 CheckName = Literal["database", "writable", "views"]
 
@@ -106,7 +99,7 @@ class HealthProbe:
 def _answers(projections: Projections, datastore: Any) -> Check:
     started = time.perf_counter()
     if isinstance(datastore, PostgresDatastore):
-        with datastore.pool.connection(timeout=DEADLINE / 2) as connection:
+        with datastore.pool.connection(timeout=CONNECTION_WAIT) as connection:
             connection.execute("SELECT 1")
     else:
         with projections.store.reading() as db:
@@ -117,9 +110,9 @@ def _answers(projections: Projections, datastore: Any) -> Check:
 def _writable(datastore: Any, max_page_count: int) -> Check:
     try:
         if isinstance(datastore, PostgresDatastore):
-            detail = _postgres_writable(datastore)
+            detail = postgres_writable(datastore)
         elif isinstance(datastore, SQLiteDatastore):
-            detail = _sqlite_writable(datastore.pool.db_name, max_page_count)
+            detail = sqlite_writable(datastore.pool.db_name, max_page_count)
         else:
             detail = "not a database of files"
     except Exception as error:  # what failed is the check's result
@@ -127,50 +120,6 @@ def _writable(datastore: Any, max_page_count: int) -> Check:
         said = failure.message if failure else f"{type(error).__name__}: {error}"
         return Check("writable", False, said, failure)
     return Check("writable", True, detail)
-
-
-def _postgres_writable(datastore: PostgresDatastore) -> str:
-    with datastore.pool.connection(timeout=DEADLINE / 2) as connection:
-        row = connection.execute(
-            "SELECT pg_is_in_recovery() AS standby, "
-            "current_setting('transaction_read_only') AS read_only"
-        ).fetchone()
-    if row is None or row["standby"] or row["read_only"] == "on":
-        raise ReadOnlyDatabase("the server is a standby, or the session is read-only")
-    return "the session may write"
-
-
-class ReadOnlyDatabase(OSError):
-    def __init__(self, why: str) -> None:
-        super().__init__(errno.EROFS, why)
-
-
-def _sqlite_writable(name: str, max_page_count: int) -> str:
-    if name == ":memory:" or "mode=memory" in name:
-        return "in memory"
-    if not name.startswith("file:"):
-        free = os.statvfs(Path(name).resolve().parent)
-        if free.f_bavail == 0:
-            raise OSError(errno.ENOSPC, f"no space left on the file system of {name}")
-    connection = sqlite3.connect(name, uri=True, timeout=PROBE_LOCK_WAIT, isolation_level=None)
-    try:
-        limit_pages(connection, max_page_count)
-        size = int(connection.execute("PRAGMA page_size").fetchone()[0])
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            if "locked" in str(error) or "busy" in str(error):
-                return "busy: another writer holds the lock (not probed)"
-            raise
-        try:
-            connection.execute("CREATE TABLE ledger_health_probe (filler BLOB)")
-            connection.execute("INSERT INTO ledger_health_probe VALUES (zeroblob(?))", (2 * size,))
-        finally:
-            if connection.in_transaction:  # SQLITE_FULL may have rolled it back already
-                connection.execute("ROLLBACK")
-    finally:
-        connection.close()
-    return "the database may grow"
 
 
 _renewed = 0.0

@@ -10,7 +10,7 @@ from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
-from ledger.storage.factories import MAX_PAGE_COUNT_HOOK, FailFastPool
+from ledger.storage.factories import MAX_PAGE_COUNT_HOOK, FailFastDatastore, FailFastPool
 from ledger.storage.failures import classify
 from ledger.storage.timeouts import DbTimeouts
 
@@ -30,6 +30,7 @@ def test_postgres_pool_waits_the_connect_timeout_and_sessions_have_a_statement_t
 ) -> None:
     app = bootstrap(Settings(database_url=postgres_url, timeouts=DbTimeouts(2.5, 0.5)))
     try:
+        assert isinstance(app.factory.datastore, FailFastDatastore)  # type: ignore[attr-defined]
         pool = app.factory.datastore.pool  # type: ignore[attr-defined]
         assert isinstance(pool, FailFastPool)
         assert pool.timeout == 2.5

@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Persiste
 from psycopg import errors
 from psycopg_pool import PoolTimeout
 
-from ledger.storage.failures import DatabaseUnreachable, classify
+from ledger.storage.failures import DatabaseUnreachable, StorageFull, classify
 
 
 def wrapped(cause: BaseException, wrapper: type[PersistenceError] = OperationalError) -> Exception:
@@ -79,6 +79,17 @@ def test_postgres_and_os_errors_by_their_code(cause: BaseException, kind: str) -
     failure = classify(wrapped(cause, PersistenceError))
     assert failure is not None and failure.kind == kind, failure
     assert failure.of_storage == (kind in ("full", "read-only"))
+
+
+def test_a_full_postgres_disk_raised_as_storage_full_is_full_in_the_drivers_words() -> None:
+    cause = errors.DiskFull('could not extend file "base/1/2": No space left on device')
+    failure = classify(wrapped(cause, StorageFull))
+    assert failure is not None and failure.kind == "full" and failure.of_storage
+    assert failure.message == (
+        'the database\'s storage is full (could not extend file "base/1/2": '
+        "No space left on device)"
+    )
+    assert not isinstance(wrapped(cause, StorageFull), OperationalError)  # never retried
 
 
 def test_errors_that_are_not_the_environment_are_not_classified() -> None:
