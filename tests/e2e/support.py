@@ -1,4 +1,4 @@
-"""Helpers of the end-to-end tests: run the installed `ledger` command in a subprocess.
+"""Helpers of the end-to-end tests: run the installed `ledger` command in a process of its own.
 
 Every test drives the real console script with `--db URL` (the `database_url` fixture of
 tests/conftest.py gives one per back end) and reads what it printed, as a user would.
