@@ -34,11 +34,11 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.record import util as record_util
 
-from benchmarks.data import fill_events
 from benchmarks.rss import run_measured
 from benchmarks.stack import Stack
 from benchmarks.stats import rate
 from benchmarks.table import Row, Target
+from benchmarks.views import events_database
 from consumers.finance import FinanceHandler
 from consumers.runner import ConsumerRunner
 from consumers.storage import consumer_store
@@ -72,12 +72,11 @@ class Relayed:
 
 
 def run(stack: Stack) -> Iterator[Row]:
-    events = stack.size(1_000_000, 100_000)
-    url = stack.filled(f"events-{events}", lambda url: fill_events(url, events))
+    url, events = events_database(stack)
     kafka = stack.broker.bootstrap
 
     relayed = relay_process(url, kafka, ("relay", "run", "--once"))
-    produced, produce_seconds = raw_produce(url, kafka, BASELINE_MESSAGES)
+    produced, produce_seconds = raw_produce(url, kafka, stack.size(BASELINE_MESSAGES, 10_000))
     crc = "the crc32c C extension" if record_util.crc32c_c is not None else "pure-Python crc32c"
     yield Row(
         "R1",

@@ -46,9 +46,9 @@ CLIENTS = 16
 
 
 def run(stack: Stack) -> Iterator[Row]:
-    requests = stack.size(full=60_000, quick=6_000)
-    seconds = stack.size(full=40, quick=4)
-    warmup = stack.size(full=600, quick=150)
+    requests = stack.size(full=60_000, quick=1_500)
+    seconds = stack.size(full=40, quick=2)
+    warmup = stack.size(full=600, quick=50)
     url = stack.database("http")
     tokens = issue_tokens(url)
     base = Plan(0, "trivial", CLIENTS, requests, seconds)

@@ -1,7 +1,7 @@
 """M2: the peak RSS of `ledger order import` over a file of 1,000,000 orders.
 
 M2: `ledger order import FILE --actor system:shop --json > /dev/null`, a real process, into a
-fresh SQLite ledger, over an order file of 1,000,000 rows (quick: 50,000): new orders, some
+fresh SQLite ledger, over an order file of 1,000,000 rows (quick: 5,000): new orders, some
 with a purchase date and an address, and every 50th row repeating an earlier row's order (the
 same facts, in another case). Both passes run: every row checked, then every row recorded.
 Figure: the process's VmHWM. Baseline: the same command over a file holding only the header
@@ -25,7 +25,7 @@ IMPORT = ("order", "import", "--actor", "system:shop", "--json")
 
 
 def run(stack: Stack) -> Iterator[Row]:
-    rows = stack.size(1_000_000, 50_000)
+    rows = stack.size(1_000_000, 5_000)
     file = order_file(stack.scratch / f"orders-{rows}.csv", rows)
     empty = stack.scratch / "orders-header.csv"
     empty.write_text(HEADER, encoding="utf-8", newline="")
@@ -38,7 +38,7 @@ def run(stack: Stack) -> Iterator[Row]:
         "the same, header-only file",
         over_baseline_mb=OVER_BASELINE_MB,
         env={**os.environ, "LEDGER_DATABASE_URL": stack.sqlite("orders")},
-        note=f"`ledger order import FILE --json > /dev/null`, a {size_mb:.0f} MB file, "
+        note=f"`ledger order import FILE --json > /dev/null`, a {size_mb:.1f} MB file, "
         "into a fresh SQLite ledger",
     )
 

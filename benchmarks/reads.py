@@ -1,4 +1,4 @@
-"""H1 `show` and `history` latency, S1 `list` latency at 1,000,000 refunds (quick 50,000).
+"""H1 `show` and `history` latency, S1 `list` latency at 1,000,000 refunds (quick 5,000).
 
 - H1: one refund with 50 events (a request, then notes), read the way the CLI reads it:
   `refund_out(app.get(id))` for `show`, `event_out` of each of `app.history(id)` for
@@ -58,7 +58,7 @@ def run(stack: Stack) -> Iterator[Row]:
 def _history_rows(stack: Stack) -> Iterator[Row]:
     url = stack.database("reads")
     app = bootstrap(Settings(database_url=url))
-    times = stack.size(1000, 200)
+    times = stack.size(1000, 50)
     try:
         refund_id = _refund_with_events(app, 50)
         recorder: Any = app.recorder  # PostgreSQL's: its events table's schema and name
@@ -101,10 +101,10 @@ def _latencies(action: Callable[[], object], times: int) -> list[float]:
 
 
 def _list_rows(stack: Stack) -> Iterator[Row]:
-    refunds = stack.size(1_000_000, 50_000)
+    refunds = stack.size(1_000_000, 5_000)
     url = stack.database("list")
     app = bootstrap(Settings(database_url=url))
-    times = stack.size(1000, 300)
+    times = stack.size(1000, 100)
     try:
         store = Projections(app, [StatusView()]).store
         _generate_status_rows(url, refunds)

@@ -9,9 +9,12 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from localservers.postgres import PostgresServer, create_database, running_postgres
 from localservers.tansu import TansuBroker, running_broker
+
+Size = TypeVar("Size", int, float)
 
 
 @dataclass
@@ -22,7 +25,7 @@ class Stack:
     scratch: Path
     _filled: dict[str, str] = field(default_factory=dict)
 
-    def size(self, full: int, quick: int) -> int:
+    def size(self, full: Size, quick: Size) -> Size:
         """`full` in a full run, `quick` under --quick."""
         return quick if self.quick else full
 

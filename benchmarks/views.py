@@ -1,6 +1,6 @@
 """P1 projection catch-up, A1 `audit verify`, and the projection process's peak RSS (S1).
 
-On the shared "events" load (about 1,000,000 events, quick 100,000; 12 per refund):
+On the shared "events" load (about 1,000,000 events, quick 10,000; 12 per refund):
 
 - P1: `ledger projections run --once` as a real subprocess, every view from zero; events/s
   counts stored events (each applied once per view), over the subprocess's wall time
@@ -38,7 +38,7 @@ LEDGER = Path(sys.executable).with_name("ledger")
 
 def events_database(stack: Stack) -> tuple[str, int]:
     """The shared load, its key and size agreed with R1: f"events-{n}"."""
-    n = stack.size(1_000_000, 100_000)
+    n = stack.size(1_000_000, 10_000)
     return stack.filled(f"events-{n}", lambda url: fill_events(url, n)), n
 
 

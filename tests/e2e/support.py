@@ -1,4 +1,4 @@
-"""Helpers of the end-to-end tests: run the installed `ledger` command in a subprocess.
+"""Helpers of the end-to-end tests: run the installed `ledger` command in a process of its own.
 
 Every test drives the real console script with `--db URL` (the `database_url` fixture of
 tests/conftest.py gives one per back end) and reads what it printed, as a user would.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,8 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 
+from .zygote_client import Runner
+
 
 def ledger_command() -> list[str]:
     """The console script installed next to this interpreter (else `python -m cli.main`)."""
@@ -28,6 +29,7 @@ def ledger_command() -> list[str]:
 
 
 LEDGER = ledger_command()
+RUNNER = Runner(LEDGER)
 TIMEOUT_SECONDS = 60
 
 #: A valid request with no goods coming back (verified at once), amount within auto-approval.
@@ -73,19 +75,15 @@ class Ledger:
         self.database_url = database_url
         self.workdir = workdir
 
-    def run(self, *args: str, env: dict[str, str] | None = None, db: bool = True) -> Outcome:
-        """Run `ledger [--db URL] ARGS...`; never raises on a non-zero exit."""
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, db: bool = True, fresh: bool = False
+    ) -> Outcome:
+        """Run `ledger [--db URL] ARGS...`; never raises on a non-zero exit. Each run is a
+        separate process, forked by the worker's fork server (tests/e2e/zygote.py) unless
+        `fresh`: then a new interpreter starts, for tests about the process's start itself."""
         argv = (*(("--db", self.database_url) if db else ()), *args)
-        completed = subprocess.run(
-            [*LEDGER, *argv],
-            capture_output=True,
-            text=True,
-            cwd=self.workdir,
-            env=env or clean_env(),
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
-        return Outcome(argv, completed.returncode, completed.stdout, completed.stderr)
+        done = RUNNER.run(argv, self.workdir, env or clean_env(), TIMEOUT_SECONDS, fresh)
+        return Outcome(argv, done.code, done.stdout, done.stderr)
 
     def ok(self, *args: str) -> Any:
         """Run with `--json`, require exit 0 and a clean stderr, return the parsed output."""
