@@ -111,7 +111,7 @@ def _list_rows(stack: Stack) -> Iterator[Row]:
         rng = random.Random(6)
         with psycopg.connect(url) as conn:
             conn.autocommit = True
-            samples = _samples(conn, rng, times)
+            samples = _samples(conn, rng, times, refunds)
             for what, pick in (
                 ("by status, page of 50 after a cursor", _by_status(samples)),
                 ("by customer, all of one customer", _by_customer(samples)),
@@ -131,10 +131,15 @@ Raw = tuple[LiteralString, tuple[Any, ...]]
 Pick = Callable[[int], tuple[RefundFilter, Page, Raw]]
 
 
-def _samples(conn: psycopg.Connection[Any], rng: random.Random, times: int) -> list[Any]:
+def _samples(
+    conn: psycopg.Connection[Any], rng: random.Random, times: int, refunds: int
+) -> list[Any]:
+    """`times` rows picked from a sample of the view's pages: 1% of a full run's, every page of
+    a quick run's few (1% of them can be no page at all)."""
+    percent = sql.Literal(min(100, max(1, 500_000 // refunds)))
     rows = conn.execute(
-        sql.SQL("SELECT refund_id, status, customer_id FROM {} TABLESAMPLE SYSTEM (1)").format(
-            sql.Identifier(status.TABLE)
+        sql.SQL("SELECT refund_id, status, customer_id FROM {} TABLESAMPLE SYSTEM ({})").format(
+            sql.Identifier(status.TABLE), percent
         )
     ).fetchall()
     return [rng.choice(rows) for _ in range(times)]
