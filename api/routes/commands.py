@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from api.deps import Ledger, Who, in_thread
-from api.middleware import header
 from api.models import (
     ApprovalIn,
     FailureIn,
@@ -23,6 +22,7 @@ from api.models import (
     VerificationIn,
 )
 from api.responses import COMMAND_PROBLEMS
+from api.routes.keys import KEYED, command_key, key_of
 from ledger.app import access, inputs
 from ledger.app.keys import Keyed
 from ledger.app.requests import RefundRequestIn, RequestForm
@@ -33,30 +33,6 @@ from ledger.domain.refund import Refund
 
 router = APIRouter(tags=["commands"], responses=COMMAND_PROBLEMS)
 Out = dict[str, Any]
-KEY_HELP = (
-    "Retrying with the same key returns the first response (letters, digits and . _ : / # -, "
-    "at most 100)."
-)
-# The header, as the OpenAPI document lists it. The routes read it from the request: declared
-# as a FastAPI `Header` parameter, its per-request validation cost more than recording the key
-# (profiled); the idempotency layer has checked it before a route runs (400 otherwise).
-KEYED: dict[str, Any] = {
-    "openapi_extra": {
-        "parameters": [
-            {
-                "description": KEY_HELP,
-                "in": "header",
-                "name": "Idempotency-Key",
-                "required": False,
-                "schema": {
-                    "anyOf": [{"pattern": inputs.ID_PATTERN, "type": "string"}, {"type": "null"}],
-                    "description": KEY_HELP,
-                    "title": "Idempotency-Key",
-                },
-            }
-        ]
-    }
-}
 
 
 def _refund(ledger: RefundLedger, actor: Actor, refund: str) -> UUID:
@@ -74,14 +50,6 @@ def _scoped(actor: Actor, key: str | None) -> str | None:
         return None
     digest = hashlib.sha256(f"{actor}\n{key}".encode()).hexdigest()[:16]
     return f"{key.strip()[:80]}#{digest}"
-
-
-def _key(request: Request) -> str | None:
-    return header(request.scope, b"idempotency-key")
-
-
-def _keyed(key: str | None) -> Keyed | None:
-    return None if key is None else Keyed(inputs.identifier(key, "Idempotency-Key"))
 
 
 def _answer(refund: Refund, who: Actor, keyed: Keyed | None, response: Response) -> Out:
@@ -105,13 +73,13 @@ def request_refund(
         RequestForm(
             **body.model_dump(exclude={"items"}),
             items=tuple(f"{item.sku}:{item.quantity}" for item in body.items),
-            idempotency_key=_scoped(who, _key(request)),
+            idempotency_key=_scoped(who, key_of(request)),
         )
     )
-    keyed = _keyed(form.idempotency_key)
-    refund = ledger.request(who, form, keyed)
+    key = command_key(form.idempotency_key)
+    refund = ledger.request(who, form, key)
     response.headers["Location"] = f"/refunds/{refund.id}"
-    return _answer(refund, who, keyed, response)
+    return _answer(refund, who, key, response)
 
 
 @router.post("/refunds/{refund_id}/verification", name="verify", response_model=RefundView, **KEYED)
@@ -127,7 +95,7 @@ def verify(
     """Verify a request whose goods come back; `fail_reason` rejects it."""
     condition = inputs.optional_text(body.condition, "condition")
     failure = inputs.optional_text(body.fail_reason, "fail_reason")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
     return _answer(ledger.verify(found, who, condition, failure, keyed), who, keyed, response)
 
 
@@ -143,7 +111,7 @@ def approve(
 ) -> Out:
     """Approve within your authority; large refunds need a second, different approver."""
     note = inputs.optional_text(body.note, "note")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
     return _answer(ledger.approve(found, who, body.amount, note, keyed), who, keyed, response)
 
 
@@ -168,7 +136,7 @@ def _reasoned(name: str, path: str, doc: str) -> None:
         request: Request,
     ) -> Out:
         reason = inputs.text(body.reason, "reason")
-        found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+        found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
         done = getattr(ledger, name)(found, who, reason, keyed)
         return _answer(done, who, keyed, response)
 
@@ -192,7 +160,7 @@ def start_payout(
 ) -> Out:
     """Start paying out what is approved and not yet paid (on a failed payout: the retry)."""
     method = None if body.method is None else inputs.method(body.method)
-    found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
     return _answer(ledger.start_payout(found, who, method, keyed), who, keyed, response)
 
 
@@ -213,7 +181,7 @@ def settle_payout(
 ) -> Out:
     """The provider paid the payout in flight."""
     reference = inputs.single_line(body.reference, "reference")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
     return _answer(ledger.settle_payout(found, who, reference, keyed), who, keyed, response)
 
 
@@ -232,7 +200,7 @@ def fail_payout(
     """The provider refused the payout in flight."""
     reason = inputs.text(body.reason, "reason")
     reference = inputs.optional_single_line(body.reference, "reference")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
     failed = ledger.fail_payout(found, who, reason, reference, keyed)
     return _answer(failed, who, keyed, response)
 
@@ -251,7 +219,7 @@ def open_dispute(
 ) -> Out:
     """Dispute a rejected, approved or paid refund."""
     reason = inputs.text(body.reason, "reason")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
     return _answer(ledger.open_dispute(found, who, reason, keyed), who, keyed, response)
 
 
@@ -272,7 +240,7 @@ def resolve_dispute(
 ) -> Out:
     """Uphold the decision, or overturn it (only the difference is then paid out)."""
     rationale = inputs.text(body.rationale, "rationale")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
     resolved = ledger.resolve_dispute(found, who, body.outcome, body.amount, rationale, keyed)
     return _answer(resolved, who, keyed, response)
 
@@ -290,6 +258,6 @@ def add_note(
     """Add a note to the refund's history (it changes nothing else): `internal` by default,
     or `customer` to show it to the customer."""
     text = inputs.text(body.text, "text")
-    found, keyed = _refund(ledger, who, refund_id), _keyed(_key(request))
+    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
     noted = ledger.add_note(found, who, text, body.visibility, keyed)
     return _answer(noted, who, keyed, response)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import Ledger, Who, in_thread
 from api.models import Body, Ident, Text
 from api.responses import COMMAND_PROBLEMS, READ_PROBLEMS
-from api.routes.commands import KEYED, _key, _keyed
+from api.routes.keys import KEYED, command_key, key_of
 from ledger.app import access, inputs
 from ledger.app.orders import OrderCapture, order_for
 
@@ -58,7 +58,7 @@ def capture_order(
     """Record an order's facts from a trusted source (201 when stored, 200 when the same facts
     were already on record); different facts for a known order are refused. A retry with the
     Idempotency-Key of a capture answers that capture's status and order again."""
-    order, keyed = OrderCapture.parse(**body.model_dump()), _keyed(_key(request))
+    order, keyed = OrderCapture.parse(**body.model_dump()), command_key(key_of(request))
     found, changed = ledger.capture_order(who, order, keyed)
     response.status_code = 201 if changed and found.version == 1 else 200
     response.headers["Location"] = f"/orders/{found.order_id}"
