@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import sql
+from waiting import PATIENCE
 
 from ledger.app.views import refund_out
 from ledger.bootstrap import bootstrap
@@ -109,7 +110,7 @@ def test_a_following_runner_applies_new_events_without_waiting_out_its_poll(
     try:
         time.sleep(1)  # let it reach its wait; events stored before that are caught up anyway
         _seed(ledger.database_url, 3)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline and any(
             position < head for position, head in _positions(ledger.database_url).values()
         ):

@@ -14,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 from psycopg import sql
+from waiting import PATIENCE
 
 from .http_paths import (
     assert_problem,
@@ -225,9 +226,9 @@ def test_a_sane_request_id_is_kept_and_an_insane_one_replaced(
 
 
 def _log_lines(server: Server, wanted: str, count: int) -> list[str]:
-    """The whole log lines holding `wanted`, once `count` of them are there (or after 5 s): a
+    """The whole log lines holding `wanted`, once `count` of them are there (or after PATIENCE): a
     request's line is written as its response leaves, so it may trail the response."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + PATIENCE
     while True:
         lines = [line for line in server.log_text().splitlines(keepends=True) if wanted in line]
         complete = [line.rstrip("\n") for line in lines if line.endswith("\n")]
@@ -376,7 +377,7 @@ def _allow_connections(admin: str, name: str, allowed: bool) -> None:
 
 
 def _healthy_again(client: httpx.Client) -> bool:
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         if client.get("/healthz").status_code == 200:
             return True

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import PATIENCE
 
 from .http_paths import assert_problem, fresh, fresh_request
 from .http_support import Server, running_server
 
 FORGED = "/x%0Aforged%20line%E2%80%AE%1B%5B31m"  # a newline, a space, U+202E and ESC [31m
-LOG_SECONDS = 10  # the log line is written as the answer leaves: how long to wait for it
+LOG_SECONDS = PATIENCE  # the log line is written as the answer leaves: how long to wait for it
 
 
 @pytest.fixture

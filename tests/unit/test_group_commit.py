@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from waiting import PATIENCE
 
 from ledger.group_commit import GroupCommit
 
@@ -68,7 +69,7 @@ def save_concurrently(
 
 
 def wait_for(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENCE
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.001)
