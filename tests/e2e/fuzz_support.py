@@ -157,7 +157,7 @@ def grounded(label: str) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def ground(case: Case, values: dict[str, Any]) -> None:
+def ground(case: Case[Any], values: dict[str, Any]) -> None:
     if BODY in values:
         case.body = values[BODY]
     elif values and isinstance(case.body, dict):
@@ -189,7 +189,7 @@ def load_schema(server: Server) -> schemathesis.BaseSchema:
 class Sent:
     """One fuzzed request, its answer, and whether the event store grew across it."""
 
-    case: Case
+    case: Case[Any]
     response: schemathesis.Response
     stored: bool
 
@@ -199,7 +199,7 @@ class Sent:
 
 
 def send(
-    server: Server, case: Case, newest_event: Callable[[], int], headers: dict[str, str]
+    server: Server, case: Case[Any], newest_event: Callable[[], int], headers: dict[str, str]
 ) -> Sent:
     before = newest_event()
     response = case.call(base_url=server.base_url, headers=headers, timeout=30)

@@ -30,13 +30,45 @@ def test_intact_ledger_verifies_with_exit_0(ledger: Ledger) -> None:
 
 Tampering = Callable[[Tamper, str, str], tuple[str, int]]
 
+
+def _flip_byte(t: Tamper, long: str, short: str) -> tuple[str, int]:
+    t.flip_byte(long, 2, 30)
+    return long, 2
+
+
+def _not_json(t: Tamper, long: str, short: str) -> tuple[str, int]:
+    t.set_state(long, 3, b"{{{")
+    return long, 3
+
+
+def _delete_middle(t: Tamper, long: str, short: str) -> tuple[str, int]:
+    t.delete(long, 3)
+    return long, 3
+
+
+def _delete_newest(t: Tamper, long: str, short: str) -> tuple[str, int]:
+    t.delete(short, 3)
+    return short, 3
+
+
+def _delete_refund(t: Tamper, long: str, short: str) -> tuple[str, int]:
+    t.delete(short)
+    return short, 1
+
+
+def _swap(t: Tamper, long: str, short: str) -> tuple[str, int]:
+    t.swap(long, 3, 4)
+    return long, 3
+
+
+#: each tampering, and the (refund, version) where `audit verify` must find it
 TAMPERINGS: dict[str, Tampering] = {
-    "flip-byte": lambda t, long, short: (t.flip_byte(long, 2, 30), (long, 2))[1],
-    "not-json": lambda t, long, short: (t.set_state(long, 3, b"{{{"), (long, 3))[1],
-    "delete-middle": lambda t, long, short: (t.delete(long, 3), (long, 3))[1],
-    "delete-newest": lambda t, long, short: (t.delete(short, 3), (short, 3))[1],
-    "delete-refund": lambda t, long, short: (t.delete(short), (short, 1))[1],
-    "swap": lambda t, long, short: (t.swap(long, 3, 4), (long, 3))[1],
+    "flip-byte": _flip_byte,
+    "not-json": _not_json,
+    "delete-middle": _delete_middle,
+    "delete-newest": _delete_newest,
+    "delete-refund": _delete_refund,
+    "swap": _swap,
 }
 
 

@@ -277,7 +277,9 @@ def test_a_file_that_cannot_be_reconciled_exits_2_with_one_line(
     cli = Ledger(f"sqlite:///{database}", tmp_path)
     good = tmp_path / "good.csv"
     good.write_text("reference,amount,currency,status,settled_at\n")
-    cases = [(("--settlements", str(path)), says) for path, says in bad_files.values()]
+    cases: list[tuple[tuple[str, ...], str]] = [
+        (("--settlements", str(path)), says) for path, says in bad_files.values()
+    ]
     cases.append((("--settlements", str(good), "--since", "soon"), "invalid --since"))
     cases.append((("--since", "2026-02-01", "--until", "2026-01-01", "--settlements", "x.csv"),
                   "--since is after --until"))  # fmt: skip

@@ -104,7 +104,7 @@ class Zygote:
         """Until the client closes our stdin (fd 0): the tests are over."""
         while True:
             calls = [known for pid, known in self.children.items() if pid not in self.killed]
-            waiting = [0, self.listener, self.wakeup_read, *calls]
+            waiting: list[int | socket.socket] = [0, self.listener, self.wakeup_read, *calls]
             readable, _, _ = select.select(waiting, [], [])
             self.reap()
             for ready in readable:

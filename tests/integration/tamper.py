@@ -27,12 +27,12 @@ class Tamper:
             with psycopg.connect(self.url, autocommit=True) as conn:
                 cursor = conn.execute(statement.replace("?", "%s").encode(), params)
                 return cursor.fetchall() if cursor.description else []
-        conn = sqlite3.connect(persistence_env(self.url)["SQLITE_DBNAME"])
+        lite = sqlite3.connect(persistence_env(self.url)["SQLITE_DBNAME"])
         try:
-            with conn:
-                return conn.execute(statement, params).fetchall()
+            with lite:
+                return lite.execute(statement, params).fetchall()
         finally:
-            conn.close()
+            lite.close()
 
     def _id(self, refund_id: object) -> object:
         uuid = UUID(str(refund_id))

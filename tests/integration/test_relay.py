@@ -131,6 +131,7 @@ def test_a_page_sent_ahead_moves_the_position_only_once_acknowledged(
     try:
         with pytest.raises(BrokerUnavailable):
             failing.catch_up(threading.Event(), give_up_after=0)
+        assert isinstance(failing.publisher, SecondPageLost)
         assert failing.publisher.sends == 3  # the third page went out before the second failed
         first_page = app.recorder.select_notifications(start=0, limit=4)
         assert failing.position == first_page[-1].id  # not past the unacknowledged page

@@ -200,9 +200,11 @@ def test_purge_deletes_only_the_rows_older_than_keep_for(
 def test_keep_for_and_stale_after_can_be_set(
     app: RefundLedger, clock: FakeClock, opened: Callable[[ReplayStore], ReplayStore]
 ) -> None:
-    short = {"stale_after": timedelta(seconds=5), "keep_for": timedelta(minutes=1)}
-    there = opened(ReplayStore(open_store(app), clock, owner=far_owner(), renews=False, **short))
-    replays = opened(ReplayStore(open_store(app), clock, **short))
+    stale, keep = timedelta(seconds=5), timedelta(minutes=1)
+    there = opened(
+        ReplayStore(open_store(app), clock, stale, keep, owner=far_owner(), renews=False)
+    )
+    replays = opened(ReplayStore(open_store(app), clock, stale, keep))
     there.reserve(BOB, "k-1", FIRST)
     clock.advance(seconds=6)
     assert replays.reserve(BOB, "k-1", FIRST) == Reserved()
@@ -228,7 +230,8 @@ def test_the_answer_leaves_only_once_it_is_kept(
     replays: ReplayStore, opened: Callable[[ReplayStore], ReplayStore]
 ) -> None:
     sent: list[object] = []
-    watched = opened(WatchedReplays(replays, sent))
+    watched = WatchedReplays(replays, sent)
+    opened(watched)
 
     async def command(scope: object, receive: object, send: Callable[..., object]) -> None:
         await send({"type": "http.response.start", "status": 201, "headers": []})  # type: ignore[misc]
@@ -242,7 +245,7 @@ def test_the_answer_leaves_only_once_it_is_kept(
 
     scope = {"type": "http", "method": "POST", "path": "/refunds", "query_string": b"",
              "headers": [(b"idempotency-key", b"K-1")], "state": {"actor": BOB}}  # fmt: skip
-    anyio.run(Idempotency(command, watched), scope, nothing, client)  # type: ignore[arg-type]
+    anyio.run(Idempotency(command, watched), scope, nothing, client)
 
     assert watched.sent_when_kept == [0]
     assert len(sent) == 2
@@ -273,7 +276,7 @@ def test_only_the_answers_of_commands_the_actor_may_run_keep_their_key(
 
     scope = {"type": "http", "method": "POST", "path": "/refunds", "query_string": b"",
              "headers": [(b"idempotency-key", b"K-1")], "state": {"actor": BOB}}  # fmt: skip
-    anyio.run(Idempotency(command, replays), scope, nothing, client)  # type: ignore[arg-type]
+    anyio.run(Idempotency(command, replays), scope, nothing, client)
 
     assert len(sent) == 2  # the answer went out either way
     assert stored_keys(replays) == ([(BOB, "K-1")] if kept else [])

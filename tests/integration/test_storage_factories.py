@@ -34,12 +34,10 @@ def test_postgres_pool_waits_the_connect_timeout_and_sessions_have_a_statement_t
         pool = app.factory.datastore.pool  # type: ignore[attr-defined]
         assert isinstance(pool, FailFastPool)
         assert pool.timeout == 2.5
-        assert pool.kwargs["connect_timeout"] == 3
+        assert isinstance(pool.kwargs, dict) and pool.kwargs["connect_timeout"] == 3
         with pool.connection() as connection:
-            assert (
-                connection.execute("SHOW statement_timeout").fetchone()["statement_timeout"]
-                == "500ms"
-            )
+            row = connection.execute("SHOW statement_timeout").fetchone()
+            assert row is not None and row["statement_timeout"] == "500ms"
         with pytest.raises(PersistenceError) as late:
             with app.factory.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
                 cursor.execute("SELECT pg_sleep(3)")

@@ -65,6 +65,7 @@ def test_a_refund_command_s_key_is_stored_exactly_as_before() -> None:
     recorded = CommandKey.record(actor("manager:ann"), "k-1", "approve", "f" * 64, REFUND, 4, T0)
     (event,) = recorded.collect_events()
 
+    assert isinstance(event, CommandKey.Recorded)
     assert get_topic(type(event)) == "ledger.domain.command_key:CommandKey.Recorded"
     assert event.payload.model_dump(mode="json") == {
         "actor": "manager:ann",
@@ -92,8 +93,10 @@ def test_an_order_capture_s_key_holds_the_order_its_version_and_whether_it_chang
 
 
 def test_an_order_capture_s_fingerprint_covers_the_order_and_every_fact() -> None:
-    def print_of(*fields: str) -> str:
-        capture = OrderCapture.parse(*fields)
+    def print_of(
+        order: str, customer: str, total: str, currency: str, on: str | None, address: str
+    ) -> str:
+        capture = OrderCapture.parse(order, customer, total, currency, on, address)
         use = capture_key_use(Keyed("k-1"), actor("system:shop"), order_id(capture), capture)
         assert use is not None
         return use.fingerprint

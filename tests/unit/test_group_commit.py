@@ -26,7 +26,7 @@ class Store:
 
     def __init__(self, existing: Sequence[StoredEvent] = ()) -> None:
         self.keys = {(e.originator_id, e.originator_version) for e in existing}
-        self.transactions: list[list[tuple[uuid.UUID, int]]] = []
+        self.transactions: list[list[tuple[uuid.UUID | str, int]]] = []
         self.gate = threading.Event()
         self.next_id = 1
 
