@@ -1,4 +1,4 @@
-"""Build the FastAPI application around one RefundLedger: the HTTP side of SPEC 7."""
+"""Build the FastAPI application around one RefundLedger: the HTTP side of docs/product.md §7."""
 
 from __future__ import annotations
 

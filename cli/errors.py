@@ -1,4 +1,4 @@
-"""Turn every failure into one line on stderr and the exit code of SPEC 7."""
+"""Turn every failure into one line on stderr and the exit code of docs/product.md §7."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`ledger`: the refund ledger's command line (SPEC 7)."""
+"""`ledger`: the refund ledger's command line (docs/product.md §7)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Settings: where the events live, how long to wait for them, which policy applies (SPEC 3),
-where the relay publishes."""
+"""Settings: where the events live, how long to wait for them, which policy applies, where the
+relay publishes (docs/product.md §3)."""
 
 from __future__ import annotations
 

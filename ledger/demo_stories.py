@@ -1,4 +1,4 @@
-"""The demo's paths: one story per path of the refund lifecycle (SPEC 2.1).
+"""The demo's paths: one story per path of the refund lifecycle (docs/product.md §2.1).
 
 Each story acts through the application only, and yields the hours until its next step.
 """

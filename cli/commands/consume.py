@@ -1,4 +1,5 @@
-"""`ledger consume finance|compliance`: run a downstream consumer of `refunds.events` (SPEC 6)."""
+"""`ledger consume finance|compliance`: run a downstream consumer of `refunds.events`
+(docs/product.md §6)."""
 
 from __future__ import annotations
 

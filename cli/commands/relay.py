@@ -1,4 +1,4 @@
-"""`ledger relay run|status`: publish the stored refund events to Kafka (SPEC 6)."""
+"""`ledger relay run|status`: publish the stored refund events to Kafka (docs/product.md §6)."""
 
 from __future__ import annotations
 

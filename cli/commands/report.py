@@ -1,4 +1,4 @@
-"""`ledger report kpis`: the KPIs of SPEC 4 for a period, from the KPI view."""
+"""`ledger report kpis`: the KPIs of docs/product.md §4 for a period, from the KPI view."""
 
 from __future__ import annotations
 

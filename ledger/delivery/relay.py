@@ -1,4 +1,5 @@
-"""The relay: every stored refund event, in order, to a Kafka topic (SPEC 6), at least once.
+"""The relay: every stored refund event, in order, to a Kafka topic (docs/product.md §6), at
+least once.
 
 It reads the notification log a page at a time after its tracked position, publishes the
 page's refund events (key = refund id, CloudEvents binary mode), waits until the broker has

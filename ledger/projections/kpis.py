@@ -1,9 +1,9 @@
 """KPI view: one row of facts per refund (first decision, automatic or not, payout, breaches).
 
-`summarise` turns the rows of a period into the KPIs of SPEC 4: counts and amounts by reason
-and channel, approval and automatic-approval rates, median and p90 hours to decision and to
-payout, SLA breaches; plus the counts of each kind of decision and histogram buckets of the
-hours, which the HTML report draws.
+`summarise` turns the rows of a period into the KPIs of docs/product.md §4: counts and amounts
+by reason and channel, approval and automatic-approval rates, median and p90 hours to decision
+and to payout, SLA breaches; plus the counts of each kind of decision and histogram buckets of
+the hours, which the HTML report draws.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Bad input through the installed `ledger` command: the exit code of SPEC 7, one line on
-stderr, no traceback, and nothing stored.
+"""Bad input through the installed `ledger` command: the exit code of docs/product.md §7, one
+line on stderr, no traceback, and nothing stored.
 
 Malformed input exits 2; a refusal by a domain rule, or an unknown refund, exits 1. Every case
 runs on SQLite; the cases named in ON_POSTGRES run on PostgreSQL too (each CLI call is a

@@ -1,4 +1,4 @@
-"""Every command of SPEC 7 answers `--help` (no database is touched)."""
+"""Every command of docs/product.md §7 answers `--help` (no database is touched)."""
 
 from __future__ import annotations
 

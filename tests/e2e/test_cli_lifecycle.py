@@ -1,4 +1,5 @@
-"""Every lifecycle path of SPEC 2.1, driven through the installed `ledger` command (SPEC 7)."""
+"""Every lifecycle path of docs/product.md §2.1, driven through the installed `ledger` command
+(docs/product.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every lifecycle path of SPEC 2.1 over HTTP on both back ends, and the reads around them.
+"""Every lifecycle path of docs/product.md §2.1 over HTTP on both back ends, and the reads
+around them.
 
 One `ledger serve` per back end for the module; every test works on refunds of its own.
 """

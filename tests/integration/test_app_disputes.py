@@ -1,4 +1,5 @@
-"""Disputes (SPEC 2.1): reopen a decision, uphold it or overturn it and pay the difference."""
+"""Disputes (docs/product.md §2.1): reopen a decision, uphold it or overturn it and pay the
+difference."""
 
 from __future__ import annotations
 

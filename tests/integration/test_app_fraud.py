@@ -1,4 +1,5 @@
-"""Fraud flags from the history the ledger holds (SPEC 2.3); flagged refunds wait for a person."""
+"""Fraud flags from the history the ledger holds (docs/product.md §2.3); flagged refunds wait for
+a person."""
 
 from __future__ import annotations
 

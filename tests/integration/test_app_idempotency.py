@@ -1,4 +1,5 @@
-"""Idempotency keys (SPEC 2.2): a replay returns the original refund; other content is refused."""
+"""Idempotency keys (docs/product.md §2.2): a replay returns the original refund; other content
+is refused."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every path of the refund lifecycle (SPEC 2.1), on SQLite and on PostgreSQL."""
+"""Every path of the refund lifecycle (docs/product.md §2.1), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 

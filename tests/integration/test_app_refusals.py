@@ -1,4 +1,4 @@
-"""Refused commands (SPEC 2.2) say why, and store nothing."""
+"""Refused commands (docs/product.md §2.2) say why, and store nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Optimistic concurrency (SPEC 2.2): a stale writer loses cleanly and never overwrites."""
+"""Optimistic concurrency (docs/product.md §2.2): a stale writer loses cleanly and never
+overwrites."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The compliance consumer's effect: archive rows, chain heads and alerts (SPEC 6)."""
+"""The compliance consumer's effect: archive rows, chain heads and alerts (docs/product.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Several OS processes race on one order (SPEC 2.2: the cap holds under concurrent requests)."""
+"""Several OS processes race on one order (docs/product.md §2.2: the cap holds under concurrent
+requests)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`ledger demo` walks every path of the refund lifecycle (SPEC 2.1) on a real store."""
+"""`ledger demo` walks every path of the refund lifecycle (docs/product.md §2.1) on a real store."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The shipped policy holds SPEC 2.3's defaults; overrides merge; bad files are refused."""
+"""The shipped policy holds the defaults of docs/product.md §2.3; overrides merge; bad files are
+refused."""
 
 from __future__ import annotations
 
