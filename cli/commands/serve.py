@@ -136,8 +136,7 @@ def serve(
     limit_concurrency: int | None,
     public_metrics: bool,
 ) -> None:
-    """Serve the API of docs/product.md §7 on the configured database until stopped (SIGINT or
-    SIGTERM).
+    """Serve the HTTP API on the configured database until stopped (SIGINT or SIGTERM).
 
     Every request but /healthz, the OpenAPI documents (/openapi.json, /docs, /redoc and
     their assets) and, with --public-metrics, /metrics needs a bearer token from
