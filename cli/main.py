@@ -22,7 +22,7 @@ COMMANDS = {
     "note": "cli.commands.lifecycle:note",
     "order": "cli.commands.orders:order",
     "payout": "cli.commands.money:payout",
-    "dispute": "cli.commands.money:dispute",
+    "dispute": "cli.commands.disputes:dispute",
     "show": "cli.commands.reads:show",
     "history": "cli.commands.reads:history",
     "list": "cli.commands.reads:list_refunds",

@@ -1,4 +1,4 @@
-"""Payouts and disputes."""
+"""Payouts: start, settle or fail the payout of an approved refund."""
 
 from __future__ import annotations
 
@@ -76,51 +76,3 @@ def payout_fail(
     why = inputs.text(reason, "--reason")
     ref = inputs.optional_single_line(reference, "--reference")
     answer(ledger.app.fail_payout(refund_id, who, why, ref, first), who, first, as_json)
-
-
-@click.group(short_help="Open or resolve a dispute.")
-def dispute() -> None:
-    """Reopen a decision that a customer contests, and record the outcome."""
-
-
-@dispute.command(name="open", short_help="Open a dispute on a decision.")
-@refund_argument
-@actor_option
-@click.option("--reason", required=True, help="What the customer contests.")
-@key_option
-@json_option
-@pass_ledger
-def dispute_open(
-    ledger: LedgerContext, refund: str, actor: str, reason: str, key: str | None, as_json: bool
-) -> None:
-    """Dispute a rejected, approved or paid refund."""
-    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    text = inputs.text(reason, "--reason")
-    answer(ledger.app.open_dispute(refund_id, who, text, first), who, first, as_json)
-
-
-@dispute.command(name="resolve", short_help="Resolve a dispute: upheld or overturned.")
-@refund_argument
-@actor_option
-@click.option("--outcome", required=True, help="upheld (decision stands) or overturned.")
-@click.option("--amount", help="The new approved amount (overturned only).")
-@click.option("--rationale", required=True, help="Why, for the record.")
-@key_option
-@json_option
-@pass_ledger
-def dispute_resolve(
-    ledger: LedgerContext,
-    refund: str,
-    actor: str,
-    outcome: str,
-    amount: str | None,
-    rationale: str,
-    key: str | None,
-    as_json: bool,
-) -> None:
-    """Uphold the decision, or overturn it; only the difference is then paid out."""
-    refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    result = inputs.choice(outcome, "outcome", ("upheld", "overturned"))
-    why = inputs.text(rationale, "--rationale")
-    resolved = ledger.app.resolve_dispute(refund_id, who, result, amount, why, first)
-    answer(resolved, who, first, as_json)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ledger.demo_cast import (
+from ledger.demo.cast import (
     ANN,
     BOB,
     DANA,

@@ -1,6 +1,6 @@
 """`ledger demo`: a realistic month of refunds on a simulated clock, then a short tour.
 
-The stories (`ledger.demo_stories`, `ledger.demo_cast`) act through the application's
+The stories (`ledger.demo.stories`, `ledger.demo.cast`) act through the application's
 commands only, so the store holds exactly what real use would have written. Ids carry a random
 run tag: the demo can run any number of times on the same database.
 """
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ledger.demo_cast import FREQUENT_CUSTOMER, ROUTINE, Demo, Story, customer_id, routine
-from ledger.demo_stories import STORIES
+from ledger.demo.cast import FREQUENT_CUSTOMER, ROUTINE, Demo, Story, customer_id, routine
+from ledger.demo.stories import STORIES
 from ledger.domain.vocabulary import STATUSES
 
 if TYPE_CHECKING:
