@@ -21,7 +21,7 @@ COMMANDS = {
     "cancel": "cli.commands.lifecycle:cancel",
     "note": "cli.commands.lifecycle:note",
     "order": "cli.commands.orders:order",
-    "payout": "cli.commands.money:payout",
+    "payout": "cli.commands.payouts:payout",
     "dispute": "cli.commands.disputes:dispute",
     "show": "cli.commands.reads:show",
     "history": "cli.commands.reads:history",

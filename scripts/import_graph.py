@@ -40,8 +40,6 @@ LAYERS: dict[str, tuple[str, int]] = {
     "ledger.delivery": ("kafka", 3),
     "ledger.bootstrap": ("bootstrap", 4),
     "ledger.demo": ("entry", 5),
-    "ledger.demo_cast": ("entry", 5),
-    "ledger.demo_stories": ("entry", 5),
     "ledger": ("ledger (other)", 2),
     "cli": ("entry", 5),
     "api": ("entry", 5),
