@@ -115,9 +115,9 @@ def approve(
     return _answer(ledger.approve(found, who, body.amount, note, keyed), who, keyed, response)
 
 
-def _reasoned(name: str, path: str, doc: str) -> None:
+def _reasoned(name: str, path: str, doc: str, method: str | None = None) -> None:
     """The route of a command that takes a required `reason` and calls the ledger's method
-    of its name (as the CLI's `_reasoned` commands do)."""
+    `method` (by default: of its name, as the CLI's `_reasoned` commands do)."""
 
     @router.post(
         f"/refunds/{{refund_id}}/{path}",
@@ -137,7 +137,7 @@ def _reasoned(name: str, path: str, doc: str) -> None:
     ) -> Out:
         reason = inputs.text(body.reason, "reason")
         found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-        done = getattr(ledger, name)(found, who, reason, keyed)
+        done = getattr(ledger, method or name)(found, who, reason, keyed)
         return _answer(done, who, keyed, response)
 
 
@@ -205,22 +205,9 @@ def fail_payout(
     return _answer(failed, who, keyed, response)
 
 
-@router.post(
-    "/refunds/{refund_id}/disputes", name="dispute_open", response_model=RefundView, **KEYED
+_reasoned(
+    "dispute_open", "disputes", "Dispute a rejected, approved or paid refund.", "open_dispute"
 )
-@in_thread
-def open_dispute(
-    refund_id: str,
-    body: ReasonIn,
-    response: Response,
-    ledger: Ledger,
-    who: Who,
-    request: Request,
-) -> Out:
-    """Dispute a rejected, approved or paid refund."""
-    reason = inputs.text(body.reason, "reason")
-    found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-    return _answer(ledger.open_dispute(found, who, reason, keyed), who, keyed, response)
 
 
 @router.post(
