@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request, Response
-from fastapi.security import HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from api.middleware import NO_TOKEN
 from ledger.access.tokens import InvalidToken
@@ -83,7 +84,7 @@ class DocumentedBearer(HTTPBearer):
     checked the token before any route runs, so reading the header again here would be work
     for nothing (1% of a request's instructions, counted)."""
 
-    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
         return None
 
 
@@ -94,7 +95,7 @@ bearer = DocumentedBearer(
 
 async def actor(
     request: Request,
-    _documented: Annotated[None, Depends(bearer)],
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     """The token's actor (resolved by the Authenticate layer, which answers 401 itself when
     the token is missing or not usable). `_documented` only puts the bearer scheme into the
