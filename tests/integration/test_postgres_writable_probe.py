@@ -8,12 +8,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import closing
-from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 from disk_support import LONG_NOTE, fill_file, postgres_on_tmpfs
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from psycopg import sql
 
 from ledger.app.service import RefundLedger
@@ -29,15 +29,18 @@ pytestmark = pytest.mark.postgres
 PASSED = "a new block was written, and rolled back"
 
 
-def datastore(app: RefundLedger) -> Any:
-    return app.factory.datastore  # type: ignore[attr-defined]
+def datastore(app: RefundLedger) -> PostgresDatastore:
+    factory = app.factory
+    assert isinstance(factory, PostgresFactory)
+    return factory.datastore
 
 
 def probe_table(url: str) -> tuple[int, int] | None:
     """(rows, bytes on disk) of the probe table; None when there is none."""
     with psycopg.connect(url, autocommit=True) as connection:
         found = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (PROBE_TABLE,))
-        if not found.fetchone()[0]:  # type: ignore[index]
+        exists = found.fetchone()
+        if exists is None or not exists[0]:
             return None
         row = connection.execute(
             sql.SQL("SELECT count(*), pg_relation_size(%s) FROM {}").format(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from eventsourcing.persistence import PersistenceError
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.sqlite import SQLiteFactory
 
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.bootstrap import bootstrap
@@ -30,8 +32,10 @@ def test_postgres_pool_waits_the_connect_timeout_and_sessions_have_a_statement_t
 ) -> None:
     app = bootstrap(Settings(database_url=postgres_url, timeouts=DbTimeouts(2.5, 0.5)))
     try:
-        assert isinstance(app.factory.datastore, FailFastDatastore)  # type: ignore[attr-defined]
-        pool = app.factory.datastore.pool  # type: ignore[attr-defined]
+        factory = app.factory
+        assert isinstance(factory, PostgresFactory)
+        assert isinstance(factory.datastore, FailFastDatastore)
+        pool = factory.datastore.pool
         assert isinstance(pool, FailFastPool)
         assert pool.timeout == 2.5
         assert isinstance(pool.kwargs, dict) and pool.kwargs["connect_timeout"] == 3
@@ -39,7 +43,7 @@ def test_postgres_pool_waits_the_connect_timeout_and_sessions_have_a_statement_t
             row = connection.execute("SHOW statement_timeout").fetchone()
             assert row is not None and row["statement_timeout"] == "500ms"
         with pytest.raises(PersistenceError) as late:
-            with app.factory.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            with factory.datastore.transaction(commit=False) as cursor:
                 cursor.execute("SELECT pg_sleep(3)")
         failure = classify(late.value)
         assert failure is not None and failure.kind == "timeout", late.value
@@ -50,7 +54,9 @@ def test_postgres_pool_waits_the_connect_timeout_and_sessions_have_a_statement_t
 def test_sqlite_waits_the_statement_timeout_for_a_lock(sqlite_url: str) -> None:
     app = bootstrap(Settings(database_url=sqlite_url, timeouts=DbTimeouts(statement=1.5)))
     try:
-        assert app.factory.datastore.pool.lock_timeout == 1.5  # type: ignore[attr-defined]
+        factory = app.factory
+        assert isinstance(factory, SQLiteFactory)
+        assert factory.datastore.pool.lock_timeout == 1.5
     finally:
         app.close()
 
