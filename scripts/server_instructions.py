@@ -17,7 +17,6 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.http import issue_tokens
+from benchmarks.http import free_port, issue_tokens
 from localservers.postgres import create_database, running_postgres
 
 TODAY = time.strftime("%Y-%m-%d", time.gmtime())
@@ -56,7 +55,7 @@ def main() -> None:
 def measure(url: str, walks: int, scratch: Path) -> tuple[int, int]:
     """(requests, instructions) of one server that answered `walks` refunds' commands."""
     tokens = issue_tokens(url)
-    port = _free_port()
+    port = free_port()
     log = scratch / f"cachegrind-{walks}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
     command = [
@@ -116,12 +115,6 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
         except httpx.HTTPError:
             time.sleep(0.5)
     raise SystemExit("the server did not start under cachegrind")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":
