@@ -41,6 +41,7 @@ from ledger.domain.refund_events import Requested
 
 Clock = Callable[[], datetime]
 Command = Callable[[Refund, OrderBalance, datetime], None]
+Reasoned = Callable[[Refund, Actor, str, Policy, datetime], None]  # a refund method: reject, ...
 
 
 def utc_now() -> datetime:
@@ -158,25 +159,17 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
     def reject(
         self, refund_id: UUID, actor: Actor, reason: str, key: Keyed | None = None
     ) -> Refund:
-        actor.require_acting()
-        use = key_use(key, actor, "reject", refund_id, reason)
-        return self._run(refund_id, lambda r, o, at: r.reject(actor, reason, self.policy, at), use)
+        return self._reasoned("reject", Refund.reject, refund_id, actor, reason, key)
 
     def escalate(
         self, refund_id: UUID, actor: Actor, reason: str, key: Keyed | None = None
     ) -> Refund:
-        actor.require_acting()
-        use = key_use(key, actor, "escalate", refund_id, reason)
-        return self._run(
-            refund_id, lambda r, o, at: r.escalate(actor, reason, self.policy, at), use
-        )
+        return self._reasoned("escalate", Refund.escalate, refund_id, actor, reason, key)
 
     def cancel(
         self, refund_id: UUID, actor: Actor, reason: str, key: Keyed | None = None
     ) -> Refund:
-        actor.require_acting()
-        use = key_use(key, actor, "cancel", refund_id, reason)
-        return self._run(refund_id, lambda r, o, at: r.cancel(actor, reason, self.policy, at), use)
+        return self._reasoned("cancel", Refund.cancel, refund_id, actor, reason, key)
 
     def start_payout(
         self, refund_id: UUID, actor: Actor, method: str | None, key: Keyed | None = None
@@ -215,11 +208,7 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
     def open_dispute(
         self, refund_id: UUID, actor: Actor, reason: str, key: Keyed | None = None
     ) -> Refund:
-        actor.require_acting()
-        use = key_use(key, actor, "open_dispute", refund_id, reason)
-        return self._run(
-            refund_id, lambda r, o, at: r.open_dispute(actor, reason, self.policy, at), use
-        )
+        return self._reasoned("open_dispute", Refund.open_dispute, refund_id, actor, reason, key)
 
     def resolve_dispute(
         self,
@@ -268,6 +257,21 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
                 refund = self._run(refund_id, lambda r, o, at: r.sweep_sla(self.policy, moment, at))
                 acted.append(refund)
         return acted
+
+    def _reasoned(
+        self,
+        name: str,
+        decide: Reasoned,
+        refund_id: UUID,
+        actor: Actor,
+        reason: str,
+        key: Keyed | None,
+    ) -> Refund:
+        """A command that takes only a reason: `decide` is the refund's method for it, and
+        `name` the command's name in its key's fingerprint."""
+        actor.require_acting()
+        use = key_use(key, actor, name, refund_id, reason)
+        return self._run(refund_id, lambda r, o, at: decide(r, actor, reason, self.policy, at), use)
 
     def _run(self, refund_id: UUID, command: Command, use: KeyUse | None = None) -> Refund:
         """Load, decide, keep the order balance in step, save (with the command's key, when
