@@ -21,13 +21,13 @@ from api.idempotency import Idempotency
 from api.middleware import Authenticate, BodyLimit, RequestLog
 from api.replays import ReplayStore
 from api.routes import commands, operations, orders, reads, reports
-from ledger.access.tokens import TokenStore
+from ledger.app.health import HealthProbe
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.errors import LedgerError
 from ledger.projections.runner import Projections
-from ledger.storage.health import HealthProbe
+from ledger.store.tokens import TokenStore
 
 PUBLIC_METRICS = "LEDGER_PUBLIC_METRICS"  # "1": `serve --public-metrics`, for the workers
 

@@ -15,13 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from api.middleware import NO_TOKEN
-from ledger.access.tokens import InvalidToken
+from ledger.app.health import HealthProbe, renew_connections
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
 from ledger.projections.freshness import catch_up_or_lag
 from ledger.projections.runner import Projections
-from ledger.projections.store import ViewStore
-from ledger.storage.health import HealthProbe, renew_connections
+from ledger.store.tokens import InvalidToken
+from ledger.store.tracking import ViewStore
 
 LAG_HEADER = "X-View-Lag"
 logger = logging.getLogger("ledger.api")

@@ -13,7 +13,7 @@ from eventsourcing.persistence import PersistenceError
 from starlette.types import Scope
 
 from api import problems
-from ledger.storage.failures import Failure, classify
+from ledger.store.failures import Failure, classify
 
 logger = logging.getLogger("ledger.api")
 DATABASE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)

@@ -48,7 +48,7 @@ from api.replays import (
 )
 from ledger.app.inputs import identifier
 from ledger.domain.errors import InvalidInput
-from ledger.storage.failures import classify
+from ledger.store.failures import classify
 
 logger = logging.getLogger("ledger.api")
 KEPT_HEADERS = (b"content-type", b"location")

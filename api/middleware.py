@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import metrics, problems
 from api.failures import DATABASE_ERRORS, failure_response
 from api.logs import escape
-from ledger.access.tokens import InvalidToken, TokenStore
 from ledger.domain.actor import Actor
+from ledger.store.tokens import InvalidToken, TokenStore
 
 logger = logging.getLogger("ledger.api")
 

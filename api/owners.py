@@ -33,7 +33,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError
 
-from ledger.projections.store import PostgresViews
+from ledger.store.tracking import PostgresViews
 
 logger = logging.getLogger("ledger.api")
 PROC = Path("/proc")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from ledger.projections.store import Db, ViewStore
+from ledger.store.tracking import Db, ViewStore
 
 TABLE = "api_idempotency"
 SCHEMA_NAME = "api.idempotency"

@@ -50,7 +50,7 @@ from api.replay_outcomes import (
     fingerprint,
 )
 from api.replay_schema import SCHEMA_NAME, TABLE, add_owner_columns, replay_schema
-from ledger.projections.store import Db, PostgresViews, ViewStore, fixed, open_store
+from ledger.store.tracking import Db, PostgresViews, ViewStore, fixed, open_store
 
 if TYPE_CHECKING:
     from ledger.app.service import RefundLedger

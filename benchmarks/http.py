@@ -31,10 +31,10 @@ from benchmarks.loadgen import Plan, Tally
 from benchmarks.stack import Stack
 from benchmarks.stats import percentile
 from benchmarks.table import Row, Target
-from ledger.access.tokens import TokenStore
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
+from ledger.store.tokens import TokenStore
 from localservers.process import stop
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))

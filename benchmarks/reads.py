@@ -35,7 +35,7 @@ from ledger.projections import status
 from ledger.projections.queries import Page, RefundFilter, list_refunds
 from ledger.projections.runner import Projections
 from ledger.projections.status import StatusView
-from ledger.projections.store import ViewStore
+from ledger.store.tracking import ViewStore
 
 CUSTOMERS = 100_000
 PAGE_SIZE = 50

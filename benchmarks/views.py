@@ -26,11 +26,11 @@ from benchmarks.stack import Stack
 from benchmarks.stats import rate
 from benchmarks.table import Row, Target
 from ledger.app.service import RefundLedger
-from ledger.audit.recorders import CHAINED_TOPICS
-from ledger.audit.store import verify_store
+from ledger.audit.rows import verify_store
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.projections.runner import Projections
+from ledger.store.recorders import CHAINED_TOPICS
 
 PAGE = 1000
 LEDGER = Path(sys.executable).with_name("ledger")

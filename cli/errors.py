@@ -15,7 +15,7 @@ from eventsourcing.persistence import PersistenceError
 
 from ledger.audit.errors import IntegrityFailure
 from ledger.domain.errors import InvalidInput, LedgerError, PolicyError
-from ledger.storage.failures import classify
+from ledger.store.failures import classify
 from ledger.text import visible
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INTEGRITY = 0, 1, 2, 3

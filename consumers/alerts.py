@@ -24,7 +24,7 @@ from psycopg import sql
 
 from consumers.compliance_schema import ALERTS
 from ledger.projections.base import time_key
-from ledger.projections.store import ViewStore
+from ledger.store.tracking import ViewStore
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.projections.store import Db
+from ledger.store.tracking import Db
 
 SQLITE_PARAMETERS = 30_000
 

@@ -23,7 +23,7 @@ from consumers.chain_check import Head, chain_problems, replay_problems
 from consumers.messages import Delivered
 from ledger.domain.chain import UNCHAINED, canonical_json
 from ledger.projections.base import insert, time_key
-from ledger.projections.store import Db, PostgresViews, ViewStore, open_store
+from ledger.store.tracking import Db, PostgresViews, ViewStore, open_store
 
 ALERTS_TOPIC = "refunds.alerts"
 

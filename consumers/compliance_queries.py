@@ -9,7 +9,7 @@ from psycopg import sql
 
 from consumers.alerts import alert_message
 from consumers.compliance_schema import ALERTS, ARCHIVE
-from ledger.projections.store import ViewStore
+from ledger.store.tracking import ViewStore
 
 
 def _select(table: str, where: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:

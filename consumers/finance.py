@@ -27,7 +27,7 @@ from psycopg import sql
 
 from consumers.bulk import insert_rows, select_keyed
 from consumers.messages import Delivered
-from ledger.projections.store import Db, ViewStore
+from ledger.store.tracking import Db, ViewStore
 
 EXPENSE, PAYABLE, CASH = "refund_expense", "refunds_payable", "cash"
 Line = tuple[str, Decimal, Decimal]  # account, debit, credit

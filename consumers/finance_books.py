@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.projections.store import ViewStore
+from ledger.store.tracking import ViewStore
 
 
 def journal(store: ViewStore) -> list[dict[str, Any]]:

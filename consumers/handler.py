@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Protocol
 from psycopg import sql
 
 from consumers.messages import Delivered
-from ledger.projections.store import Db, ViewStore
+from ledger.store.tracking import Db, ViewStore
 
 
 class Handler(Protocol):

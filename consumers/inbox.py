@@ -18,7 +18,7 @@ from psycopg import sql
 
 from consumers.bulk import insert_rows
 from consumers.messages import Delivered
-from ledger.projections.store import Db
+from ledger.store.tracking import Db
 
 INBOX_TABLE = "consumer_inbox"
 INBOX_COLUMNS = (

@@ -10,7 +10,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 
 from consumers.handler import Handler
 from consumers.messages import Delivered
-from ledger.projections.store import Db
+from ledger.store.tracking import Db
 
 #: Errors of the database itself: the batch must be retried, never dead-lettered.
 DATABASE_DOWN = (

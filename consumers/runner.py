@@ -34,7 +34,7 @@ from consumers.messages import Delivered, Undeliverable
 from consumers.refusals import Refused, apply_guarded
 from consumers.topics import caught_up, create_topics
 from ledger.delivery.security import PLAINTEXT
-from ledger.projections.store import PostgresViews, ViewStore
+from ledger.store.tracking import PostgresViews, ViewStore
 
 logger = logging.getLogger(__name__)
 PAUSE_HOOK = "LEDGER_CONSUMER_PAUSE_AFTER_COMMIT"

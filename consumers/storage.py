@@ -9,9 +9,9 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from ledger.config import persistence_env
-from ledger.projections.store import ViewStore, open_store
-from ledger.sqlite_file import create_private
-from ledger.storage.timeouts import DbTimeouts
+from ledger.store.sqlite_file import create_private
+from ledger.store.timeouts import DbTimeouts
+from ledger.store.tracking import ViewStore, open_store
 
 
 @contextmanager

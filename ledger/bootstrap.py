@@ -6,7 +6,7 @@ from ledger.app.service import Clock, RefundLedger, utc_now
 from ledger.config import Settings, persistence_env
 from ledger.domain.policy import Policy
 from ledger.policy_file import load_policy
-from ledger.sqlite_file import create_private
+from ledger.store.sqlite_file import create_private
 
 
 def bootstrap(

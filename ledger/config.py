@@ -11,17 +11,17 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from ledger.delivery.cloudevents import DEFAULT_SOURCE
 from ledger.delivery.security import KafkaSecurity
 from ledger.domain.errors import InvalidInput
-from ledger.storage.factories import POSTGRES_TOPIC, SQLITE_TOPIC
-from ledger.storage.timeouts import DbTimeouts
+from ledger.store.factories import POSTGRES_TOPIC, SQLITE_TOPIC
+from ledger.store.timeouts import DbTimeouts
 
 DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
 DEFAULT_RELAY_TOPIC = "refunds.events"
 DEFAULT_EVENT_SOURCE = DEFAULT_SOURCE
-# Recorders that keep the checkpoint of chain heads with the events (ledger/audit/recorders.py,
-# ledger/audit/postgres_recorder.py)
+# Recorders that keep the checkpoint of chain heads with the events (ledger/store/recorders.py,
+# ledger/store/postgres_recorder.py)
 CHAINED_RECORDERS = {
-    "sqlite": "ledger.audit.recorders:ChainedSQLiteApplicationRecorder",
-    "postgres": "ledger.audit.postgres_recorder:ChainedPostgresApplicationRecorder",
+    "sqlite": "ledger.store.recorders:ChainedSQLiteApplicationRecorder",
+    "postgres": "ledger.store.postgres_recorder:ChainedPostgresApplicationRecorder",
 }
 
 

@@ -3,11 +3,15 @@ run against the direction the architecture wants (issue 14, part 5).
 
     .venv/bin/python scripts/import_graph.py [--modules]
 
-The direction, innermost first: domain <- store <- app and projections <- Kafka side <-
-bootstrap <- entry points (CLI, HTTP, consumers). An edge from a layer to one further out,
-between app and projections (either way), or from an entry point straight to the store or
-the projections is printed as AGAINST. `--modules` prints each such
-edge module by module. Imports inside `if TYPE_CHECKING:` count too: they are the same
+The direction, innermost first: domain <- store <- projections <- app <- Kafka side <-
+bootstrap (with the settings) <- entry points (CLI, HTTP, consumers). The projections build
+the read models and know nothing of the application; the application's query service reads
+them. An edge from a layer to one further out, or from the CLI or the HTTP API straight to
+the store or the projections, is printed as AGAINST: those two reach them only through the
+services and the container, except for the store's failures (`ledger.store.failures`),
+which they map to exit codes and problem documents. The consumers are downstream
+deployables that keep their own tables with the store's tracking store. `--modules` prints
+each AGAINST edge module by module. Imports inside `if TYPE_CHECKING:` count too: they are the same
 dependency for a reader. tests/unit/test_layers.py holds the rules that already hold.
 """
 
@@ -26,25 +30,27 @@ LAYERS: dict[str, tuple[str, int]] = {
     "ledger.domain": ("domain", 0),
     "ledger.policy_file": ("domain", 0),
     "ledger.text": ("domain", 0),
-    "ledger.storage": ("store", 1),
-    "ledger.audit": ("store", 1),
-    "ledger.group_commit": ("store", 1),
-    "ledger.sqlite_file": ("store", 1),
-    "ledger.access": ("store", 1),
-    "ledger.config": ("config", 1),
-    "ledger.app": ("app", 2),
-    "ledger.reports": ("app", 2),
-    "ledger.reconcile": ("app", 2),
-    "ledger.input_files": ("app", 2),
+    "ledger.store": ("store", 1),
     "ledger.projections": ("projections", 2),
-    "ledger.delivery": ("kafka", 3),
-    "ledger.bootstrap": ("bootstrap", 4),
-    "ledger.demo": ("entry", 5),
-    "ledger": ("ledger (other)", 2),
-    "cli": ("entry", 5),
-    "api": ("entry", 5),
-    "consumers": ("entry", 5),
+    "ledger.app": ("app", 3),
+    "ledger.audit": ("app", 3),
+    "ledger.reports": ("app", 3),
+    "ledger.reconcile": ("app", 3),
+    "ledger.input_files": ("app", 3),
+    "ledger.delivery": ("kafka", 4),
+    "ledger.kafka": ("kafka", 4),
+    "ledger.config": ("bootstrap", 5),
+    "ledger.bootstrap": ("bootstrap", 5),
+    "ledger.demo": ("entry", 6),
+    "ledger": ("ledger (other)", 3),
+    "cli": ("entry", 6),
+    "api": ("entry", 6),
+    "consumers": ("entry", 6),
 }
+
+
+INTERFACES = ("cli", "api")
+STORE_ERRORS = {"ledger.store.failures"}
 
 
 def layer_of(module: str) -> tuple[str, int] | None:
@@ -98,10 +104,12 @@ def against(source: str, target: str) -> bool:
     here, there = layer_of(source), layer_of(target)
     if here is None or there is None or here[0] == there[0]:
         return False
-    if {here[0], there[0]} == {"app", "projections"}:
-        return True
-    if here[0] == "entry" and there[0] in ("store", "projections"):
-        return True  # the entry points reach them only through the services and the container
+    if (
+        source.split(".")[0] in INTERFACES
+        and there[0] in ("store", "projections")
+        and target not in STORE_ERRORS
+    ):
+        return True  # the interfaces reach them only through the services and the container
     return there[1] > here[1]
 
 

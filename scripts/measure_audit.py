@@ -24,7 +24,7 @@ from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.audit.bundle import export_bundle
 from ledger.audit.bundle_check import verify_bundle
-from ledger.audit.store import verify_store
+from ledger.audit.rows import verify_store
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from localservers.postgres import running_postgres

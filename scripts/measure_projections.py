@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.data import EVENTS_PER_REFUND, count_events, fill
 from ledger.app.service import RefundLedger
-from ledger.audit.store import verify_store
+from ledger.audit.rows import verify_store
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.projections.runner import Projections

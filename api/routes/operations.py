@@ -13,10 +13,10 @@ from api.deps import Views, bearer, in_thread
 from api.middleware import NO_TOKEN
 from api.models import Health, HealthCheck
 from api.responses import READ_PROBLEMS, Problem
-from ledger.access.tokens import InvalidToken
 from ledger.app.access import require_reader
+from ledger.app.health import Check
 from ledger.domain.actor import Actor
-from ledger.storage.health import Check
+from ledger.store.tokens import InvalidToken
 
 router = APIRouter(tags=["operations"])
 

@@ -15,7 +15,7 @@ from ledger.audit.bundle import export_bundle
 from ledger.audit.bundle_check import verify_bundle
 from ledger.audit.chains import Report
 from ledger.audit.errors import IntegrityFailure
-from ledger.audit.store import verify_store
+from ledger.audit.rows import verify_store
 
 
 @click.group(short_help="Check the tamper evidence of the stored events.")

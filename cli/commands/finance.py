@@ -16,7 +16,7 @@ from consumers.finance_books import journal as read_journal
 from consumers.finance_books import trial_balance as read_trial_balance
 from consumers.inbox import inbox_schema
 from consumers.storage import consumer_store
-from ledger.projections.store import PostgresViews, ViewStore
+from ledger.store.tracking import PostgresViews, ViewStore
 
 storage_option = click.option(
     "--db", "storage_url", metavar="URL", help="Database of the journal (default: the ledger's)."

@@ -10,7 +10,7 @@ from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.domain.actor import Actor
-from ledger.domain.events import NOTE_VISIBILITIES, NoteVisibility
+from ledger.domain.payloads import NOTE_VISIBILITIES, NoteVisibility
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 
 

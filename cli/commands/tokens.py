@@ -9,8 +9,8 @@ import click
 from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
-from ledger.access.tokens import TokenInfo, TokenStore, iso, token_id
 from ledger.domain.actor import Actor
+from ledger.store.tokens import TokenInfo, TokenStore, iso, token_id
 
 DEFAULT_DAYS = 90
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from ledger.domain.errors import InvalidInput, InvalidRefundId
-from ledger.domain.events import Item
 from ledger.domain.money import parse_amount
+from ledger.domain.payloads import Item
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 from ledger.text import UNSAFE_IN_LINE, UNSAFE_IN_TEXT
 

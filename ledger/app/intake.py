@@ -10,8 +10,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ledger.app.requests import RefundRequestIn
-from ledger.domain import events as e
 from ledger.domain import fraud, verification
+from ledger.domain import payloads as e
 from ledger.domain.actor import SYSTEM_POLICY, Actor
 from ledger.domain.errors import InvalidInput, OrderNotFound
 from ledger.domain.history import AddressHistory, CustomerHistory

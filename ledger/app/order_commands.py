@@ -10,7 +10,6 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from ledger.app.keys import Keyed, KeyUse, key_use
-from ledger.app.loading import LoadsMany, project
 from ledger.app.orders import OrderCapture
 from ledger.app.retry import attempts
 from ledger.domain.actor import Actor
@@ -18,6 +17,7 @@ from ledger.domain.command_key import CAPTURE_ORDER, CommandKey
 from ledger.domain.errors import ConcurrencyConflict, InvalidInput, OrderNotFound
 from ledger.domain.order import OrderBalance
 from ledger.domain.policy import Policy
+from ledger.store.library import LoadsMany, project
 
 
 class OrderCommands(LoadsMany):

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ledger.app.service import RefundLedger
     from ledger.domain.actor import Actor
     from ledger.domain.refund import Refund
-    from ledger.projections.store import ViewStore
+    from ledger.store.tracking import ViewStore
 
 
 def show(

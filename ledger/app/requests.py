@@ -9,8 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.app import inputs
-from ledger.domain.events import Item
 from ledger.domain.money import parse_amount, parse_currency
+from ledger.domain.payloads import Item
 
 
 @dataclass(frozen=True)

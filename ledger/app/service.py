@@ -17,12 +17,9 @@ from eventsourcing.utils import get_topic
 
 from ledger.app.intake import Intake
 from ledger.app.keys import Keyed, KeyUse, key_use
-from ledger.app.loading import LoadsMany, OrderOfRefund, project
 from ledger.app.order_commands import OrderCommands
 from ledger.app.requests import RefundRequestIn
 from ledger.app.retry import attempts
-from ledger.app.schema import CreatesSchemaSafely
-from ledger.app.transcodings import register_payloads
 from ledger.domain import verification
 from ledger.domain.actor import Actor
 from ledger.domain.command_key import CommandKey
@@ -31,13 +28,16 @@ from ledger.domain.errors import (
     IdempotencyConflict,
     RefundNotFound,
 )
-from ledger.domain.events import NoteVisibility
 from ledger.domain.ids import LEDGER_NAMESPACE
 from ledger.domain.money import parse_amount
 from ledger.domain.order import OrderBalance
+from ledger.domain.payloads import NoteVisibility
 from ledger.domain.policy import Policy
 from ledger.domain.refund import Refund
 from ledger.domain.refund_events import Requested
+from ledger.store.library import LoadsMany, OrderOfRefund, project
+from ledger.store.schema import CreatesSchemaSafely
+from ledger.store.transcodings import register_payloads
 
 Clock = Callable[[], datetime]
 Command = Callable[[Refund, OrderBalance, datetime], None]

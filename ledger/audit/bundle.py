@@ -25,11 +25,11 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
-from ledger.app.transcodings import register_payloads
 from ledger.audit.chains import ChainVerifier, Checkpoint
 from ledger.audit.errors import IntegrityFailure
-from ledger.audit.store import checkpoint_of, refund_rows, rows_of
+from ledger.audit.rows import checkpoint_of, refund_rows, rows_of
 from ledger.domain.policy import Policy
+from ledger.store.transcodings import register_payloads
 
 FORMAT = "ledger-audit-bundle"
 FORMAT_VERSION = 1

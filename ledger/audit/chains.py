@@ -12,9 +12,9 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from ledger.audit.recorders import CHAINED_TOPICS, state_digest
 from ledger.domain.chain import GENESIS, UNCHAINED, event_hash
 from ledger.domain.refund_events import Requested
+from ledger.store.recorders import CHAINED_TOPICS, state_digest
 
 Checkpoint = Mapping[str, tuple[int, str]]  # refund id -> (version, SHA-256 of its state)
 

@@ -41,8 +41,8 @@ from ledger.delivery.defaults import BATCH
 from ledger.delivery.producer import Message, Publisher, Sent
 from ledger.delivery.retry import Backoff, BrokerUnavailable
 from ledger.projections.runner import ViewState, unseen
-from ledger.projections.store import StalePosition, ViewStore, open_store
 from ledger.projections.wakeup import wakeup
+from ledger.store.tracking import StalePosition, ViewStore, open_store
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.actor import Actor
 from ledger.domain.errors import IdempotencyConflict
 from ledger.domain.ids import LEDGER_NAMESPACE

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ledger.domain.events import CustomerRefundRecorded
+from ledger.domain.payloads import CustomerRefundRecorded
 from ledger.domain.policy import Policy
 
 

@@ -19,7 +19,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ConfigDict
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.actor import Actor
 from ledger.domain.errors import AmountExceedsRefundable, OrderMismatch
 from ledger.domain.guards import require_role

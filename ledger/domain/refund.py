@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain import refund_events as ev
 from ledger.domain.actor import SYSTEM_POLICY, Actor
 from ledger.domain.chain import GENESIS

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.actor import Actor
 from ledger.domain.vocabulary import Status as S
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.chain import UNCHAINED
 from ledger.domain.refund_apply import apply_payload
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain import refund_events as ev
 from ledger.domain.actor import Actor
 from ledger.domain.errors import InvalidDecision, RefundError

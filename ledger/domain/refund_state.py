@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.actor import Actor
 from ledger.domain.chain import event_hash
 from ledger.domain.errors import InvalidDecision

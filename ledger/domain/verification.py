@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ledger.domain.events import Finding, RefundRequested
+from ledger.domain.payloads import Finding, RefundRequested
 from ledger.domain.policy import Policy
 from ledger.domain.vocabulary import REASONS
 

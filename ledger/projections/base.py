@@ -13,7 +13,7 @@ from psycopg import sql
 from ledger.domain.refund_events import CHAINED_EVENTS
 
 if TYPE_CHECKING:
-    from ledger.projections.store import Db
+    from ledger.store.tracking import Db
 
 
 #: The stored topics of every refund event: all that the views read (orders, customers and

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import PersistenceError
 
 from ledger.projections.runner import Projections, unseen
-from ledger.storage.failures import Failure, classify
+from ledger.store.failures import Failure, classify
 
 
 @dataclass(frozen=True)

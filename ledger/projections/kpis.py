@@ -26,7 +26,7 @@ from ledger.projections.base import (
     create_table,
     rows_by_key,
 )
-from ledger.projections.store import Db
+from ledger.store.tracking import Db
 
 TABLE = "kpi_refunds"
 COLUMNS: tuple[str, ...] = (

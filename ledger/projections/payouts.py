@@ -13,7 +13,7 @@ from psycopg import sql
 
 from ledger.domain import refund_events as ev
 from ledger.projections.base import Fact, View, create_index, create_table, rows_by_key
-from ledger.projections.store import Db
+from ledger.store.tracking import Db
 
 TABLE = "payouts"
 REFUNDS = "payout_refunds"

@@ -12,7 +12,7 @@ from ledger.app.period import Period
 from ledger.domain.errors import InvalidInput
 from ledger.projections import kpis, payouts, status, trail
 from ledger.projections.base import time_key
-from ledger.projections.store import Db, ViewStore
+from ledger.store.tracking import Db, ViewStore
 
 
 @dataclass(frozen=True)

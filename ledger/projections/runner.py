@@ -29,9 +29,9 @@ from ledger.projections.base import Fact, View
 from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.status import StatusView
-from ledger.projections.store import ViewStore, open_store
 from ledger.projections.trail import DecisionTrailView
 from ledger.projections.wakeup import wakeup
+from ledger.store.tracking import ViewStore, open_store
 
 logger = logging.getLogger(__name__)
 BATCH = 5000

@@ -27,7 +27,7 @@ from ledger.projections.base import (
     insert,
     rows_by_key,
 )
-from ledger.projections.store import Db
+from ledger.store.tracking import Db
 
 TABLE = "refund_status"
 INT = {"approvals_required", "payout_attempt", "version", "seq"}

@@ -13,7 +13,7 @@ from psycopg import sql
 from ledger.app.views import event_summary
 from ledger.domain import refund_events as ev
 from ledger.projections.base import Fact, View, create_index, create_table
-from ledger.projections.store import Db
+from ledger.store.tracking import Db
 
 TABLE = "decision_trail"
 COLUMNS: tuple[str, ...] = (

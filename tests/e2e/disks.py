@@ -20,7 +20,7 @@ from pathlib import Path
 
 from disk_support import fill_file, postgres_on_tmpfs, tmpfs
 
-from ledger.storage.factories import MAX_PAGE_COUNT_HOOK
+from ledger.store.factories import MAX_PAGE_COUNT_HOOK
 from localservers.postgres import PostgresServer
 
 from .support import Ledger

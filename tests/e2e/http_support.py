@@ -19,11 +19,11 @@ from typing import Any
 
 import httpx
 
-from ledger.access.tokens import TokenStore
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
-from ledger.projections.store import open_store
+from ledger.store.tokens import TokenStore
+from ledger.store.tracking import open_store
 from localservers.process import stop
 
 from .support import LEDGER, clean_env

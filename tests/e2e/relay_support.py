@@ -24,7 +24,7 @@ from ledger.config import Settings
 from ledger.delivery.cloudevents import PUBLISHED_EVENTS
 from ledger.delivery.relay import relay_state
 from ledger.domain.actor import Actor
-from ledger.projections.store import open_store
+from ledger.store.tracking import open_store
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")

@@ -14,7 +14,7 @@ from psycopg import sql
 from api.replays import TABLE
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
-from ledger.projections.store import open_store
+from ledger.store.tracking import open_store
 
 from .http_paths import (
     assert_problem,

@@ -27,7 +27,7 @@ from api.owners import Owner
 from api.replays import TABLE
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
-from ledger.projections.store import open_store
+from ledger.store.tracking import open_store
 
 from .http_paths import assert_problem, fresh, fresh_request, get
 from .http_support import START_SECONDS, Server, last_event_id, running_server

@@ -13,7 +13,7 @@ from consumers.messages import Delivered
 from ledger.app.service import RefundLedger
 from ledger.delivery.cloudevents import cloudevent
 from ledger.domain.actor import Actor
-from ledger.projections.store import ViewStore
+from ledger.store.tracking import ViewStore
 
 from .support import AGENT, DISPUTES, FINANCE, FINANCE_2, MANAGER, VERIFIER, FakeClock, form
 

@@ -12,8 +12,8 @@ from uuid import UUID
 
 import psycopg
 
-from ledger.audit.recorders import CHECKPOINT_TABLE
 from ledger.config import persistence_env
+from ledger.store.recorders import CHECKPOINT_TABLE
 
 
 class Tamper:

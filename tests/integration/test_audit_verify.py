@@ -8,7 +8,7 @@ import pytest
 
 from ledger.app.service import RefundLedger
 from ledger.audit.chains import Break, Report
-from ledger.audit.store import checkpoint_of, verify_store
+from ledger.audit.rows import checkpoint_of, verify_store
 
 from .support import AGENT, MANAGER, form
 from .tamper import Tamper

@@ -13,7 +13,7 @@ from consumers.chain_check import recomputed_hash
 from consumers.compliance import ComplianceHandler, open_compliance
 from ledger.app.service import RefundLedger
 from ledger.delivery.cloudevents import cloudevent
-from ledger.projections.store import ViewStore
+from ledger.store.tracking import ViewStore
 
 from .compliance_support import (
     altered,

@@ -15,7 +15,7 @@ from psycopg import sql
 
 from consumers.compliance import ComplianceHandler, open_compliance
 from ledger.app.service import RefundLedger
-from ledger.projections.store import ViewStore
+from ledger.store.tracking import ViewStore
 from localservers.tansu import TansuBroker, create_topic
 
 from .compliance_support import feed, flagged_and_overturned, messages

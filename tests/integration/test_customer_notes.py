@@ -10,7 +10,7 @@ from psycopg import sql
 from consumers.compliance import ComplianceHandler, open_compliance
 from ledger.app import reads
 from ledger.app.service import RefundLedger
-from ledger.audit.store import verify_store
+from ledger.audit.rows import verify_store
 from ledger.domain.actor import Actor
 from ledger.projections import queries
 from ledger.projections.runner import Projections

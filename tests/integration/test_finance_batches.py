@@ -18,7 +18,7 @@ from consumers.inbox import first_deliveries, inbox_schema
 from consumers.messages import Delivered
 from consumers.storage import consumer_store
 from ledger.app.service import RefundLedger
-from ledger.projections.store import PostgresViews, ViewStore
+from ledger.store.tracking import PostgresViews, ViewStore
 
 from consumer_support import ledger_messages, paid_and_retried
 

@@ -16,10 +16,10 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from ledger.app.intake import Intake
 from ledger.app.service import RefundLedger
-from ledger.audit.store import verify_store
+from ledger.audit.rows import verify_store
 from ledger.domain.errors import AmountExceedsRefundable
 from ledger.domain.order import OrderBalance
-from ledger.group_commit import GroupCommit
+from ledger.store.group_commit import GroupCommit
 
 from .support import AGENT, FINANCE, MANAGER, event_count, form
 

@@ -19,8 +19,8 @@ from psycopg import sql
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
-from ledger.storage.failures import StorageFull, classify
-from ledger.storage.writable import PROBE_TABLE, postgres_writable
+from ledger.store.failures import StorageFull, classify
+from ledger.store.writable import PROBE_TABLE, postgres_writable
 from localservers.postgres import PostgresServer
 
 from .support import AGENT, form

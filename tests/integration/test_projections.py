@@ -19,8 +19,8 @@ from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.runner import Projections
 from ledger.projections.status import StatusView, refund_from_row
-from ledger.projections.store import Db
 from ledger.projections.trail import DecisionTrailView
+from ledger.store.tracking import Db
 
 from .support import AGENT, MANAGER, form
 

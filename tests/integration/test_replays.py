@@ -26,7 +26,7 @@ from api.replays import (
     fingerprint,
 )
 from ledger.app.service import RefundLedger
-from ledger.projections.store import open_store
+from ledger.store.tracking import open_store
 
 from .replay_support import (
     BOB,

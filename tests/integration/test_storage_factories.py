@@ -12,9 +12,9 @@ from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
-from ledger.storage.factories import MAX_PAGE_COUNT_HOOK, FailFastDatastore, FailFastPool
-from ledger.storage.failures import classify
-from ledger.storage.timeouts import DbTimeouts
+from ledger.store.factories import MAX_PAGE_COUNT_HOOK, FailFastDatastore, FailFastPool
+from ledger.store.failures import classify
+from ledger.store.timeouts import DbTimeouts
 
 FORM = RequestForm(
     order_id="O-1",

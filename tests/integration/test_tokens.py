@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from psycopg import sql
 
-from ledger.access.tokens import (
+from ledger.app.service import RefundLedger
+from ledger.domain.actor import SYSTEM_POLICY
+from ledger.domain.errors import InvalidActor
+from ledger.store.tokens import (
     InvalidToken,
     IssuedToken,
     TokenNotFound,
     TokenStore,
     iso,
 )
-from ledger.app.service import RefundLedger
-from ledger.domain.actor import SYSTEM_POLICY
-from ledger.domain.errors import InvalidActor
 
 from .support import AGENT, MANAGER, FakeClock
 

@@ -14,7 +14,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.domain import Aggregate
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.actor import SYSTEM_POLICY, Actor
 from ledger.domain.errors import LedgerError
 from ledger.domain.policy import Policy

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.bundle import offline_mapper
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.chain import GENESIS, UNCHAINED, canonical_json, chain_hash, event_hash
 
 from .builders import approved_refund, new_refund

@@ -18,7 +18,7 @@ from ledger.app.customer_view import (
     shown_payload_keys,
 )
 from ledger.app.views import event_out, history_view, refund_out, refund_view
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.refund import Refund
 from ledger.domain.refund_events import CHAINED_EVENTS
 from ledger.projections import trail

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ledger.config import Settings, persistence_env
-from ledger.storage.factories import POSTGRES_TOPIC, SQLITE_TOPIC
-from ledger.storage.timeouts import DbTimeouts, InvalidTimeout
+from ledger.store.factories import POSTGRES_TOPIC, SQLITE_TOPIC
+from ledger.store.timeouts import DbTimeouts, InvalidTimeout
 
 
 def test_defaults_are_a_few_seconds() -> None:

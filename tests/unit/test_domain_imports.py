@@ -107,7 +107,7 @@ def test_checker_catches_forbidden_imports(source: str) -> None:
     [
         "from eventsourcing.domain import Aggregate",
         "from pydantic import BaseModel",
-        "from ledger.domain import events as e",
+        "from ledger.domain import payloads as e",
         "from . import money",
         "from .errors import RefundError",
         "import hashlib, json",

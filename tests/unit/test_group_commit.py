@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from waiting import PATIENCE
 
-from ledger.group_commit import GroupCommit
+from ledger.store.group_commit import GroupCommit
 
 X, Y, Z, W = (uuid.uuid4() for _ in range(4))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ledger.storage.health import Check, HealthProbe, HealthReport
+from ledger.app.health import Check, HealthProbe, HealthReport
 
 
 class HangingProbe(HealthProbe):

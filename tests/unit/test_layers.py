@@ -63,10 +63,16 @@ def test_the_graph_sees_an_import_against_the_layers(tmp_path: Path) -> None:
     """The check can fail: an import of the app from the domain is seen, and is against."""
     assert GRAPH.against("ledger.domain.refund", "ledger.app.service")
     assert not GRAPH.against("ledger.app.service", "ledger.domain.refund")
-    source = "from ledger.app.service import RefundLedger\nfrom . import events\n"
+    assert GRAPH.against("ledger.projections.trail", "ledger.app.service")
+    assert not GRAPH.against("ledger.app.service", "ledger.projections.runner")
+    assert GRAPH.against("cli.commands.reads", "ledger.projections.queries")
+    assert GRAPH.against("api.deps", "ledger.store.tracking")
+    assert not GRAPH.against("api.failures", "ledger.store.failures")
+    assert not GRAPH.against("consumers.inbox", "ledger.store.tracking")
+    source = "from ledger.app.service import RefundLedger\nfrom . import payloads\n"
     probe = tmp_path / "probe.py"
     probe.write_text(source)
     assert GRAPH.imports("ledger.domain.probe", probe) >= {
         "ledger.app.service",
-        "ledger.domain.events",
+        "ledger.domain.payloads",
     }

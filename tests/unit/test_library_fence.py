@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from ledger.app.loading import LoadsMany
-from ledger.audit.postgres_recorder import ChainedPostgresApplicationRecorder
-from ledger.audit.recorders import ChainedSQLiteApplicationRecorder
-from ledger.storage.factories import FailFastDatastore, FailFastPool, PageLimitedPool
+from ledger.store.factories import FailFastDatastore, FailFastPool, PageLimitedPool
+from ledger.store.library import LoadsMany
+from ledger.store.postgres_recorder import ChainedPostgresApplicationRecorder
+from ledger.store.recorders import ChainedSQLiteApplicationRecorder
 
 LIBRARIES = ("eventsourcing", "psycopg_pool")
 #: (module, qualified name, sha256 of the source text, first 16 hex digits; who depends on it)
@@ -28,7 +28,7 @@ FENCED: tuple[tuple[str, str, str, str], ...] = (
         "eventsourcing.application",
         "Application.save",
         "4e9747d14b8fd046",
-        "ledger/app/loading.py LoadsMany.save copies it",
+        "ledger/store/library.py LoadsMany.save copies it",
     ),
     (
         "eventsourcing.application",
@@ -58,7 +58,7 @@ FENCED: tuple[tuple[str, str, str, str], ...] = (
         "eventsourcing.application",
         "project_aggregate",
         "e2d05062a4fad31f",
-        "ledger/app/loading.py project copies it",
+        "ledger/store/library.py project copies it",
     ),
     (
         "eventsourcing.domain",
@@ -70,31 +70,31 @@ FENCED: tuple[tuple[str, str, str, str], ...] = (
         "eventsourcing.postgres",
         "PostgresApplicationRecorder._lock_table",
         "42bc9c135b4a93c1",
-        "the insert function of ledger/audit/postgres_recorder.py does what it does",
+        "the insert function of ledger/store/postgres_recorder.py does what it does",
     ),
     (
         "eventsourcing.postgres",
         "PostgresApplicationRecorder._notify_channel",
         "9e5bab72ecfbcf2e",
-        "the insert function of ledger/audit/postgres_recorder.py does what it does",
+        "the insert function of ledger/store/postgres_recorder.py does what it does",
     ),
     (
         "eventsourcing.postgres",
         "PostgresApplicationRecorder._insert_stored_events",
         "139580714a659085",
-        "the insert function of ledger/audit/postgres_recorder.py does what it does",
+        "the insert function of ledger/store/postgres_recorder.py does what it does",
     ),
     (
         "eventsourcing.postgres",
         "PostgresApplicationRecorder._fetch_ids_after_insert_events",
         "9c8efbc1baf72b52",
-        "the insert function of ledger/audit/postgres_recorder.py returns the ids instead",
+        "the insert function of ledger/store/postgres_recorder.py returns the ids instead",
     ),
     (
         "eventsourcing.postgres",
         "PostgresDatastore.__init__",
         "e68d5fed5a405ca0",
-        "ledger/storage/factories.py tune_postgres sets the pool it builds",
+        "ledger/store/factories.py tune_postgres sets the pool it builds",
     ),
     (
         "eventsourcing.sqlite",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from decimal import Decimal
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.errors import (
     AuthorityExceeded,
     IllegalTransition,

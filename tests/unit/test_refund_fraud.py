@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.fraud import Flag, assess
 
 from .builders import POLICY, T0, event_types, new_refund, payload, verify

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.errors import InvalidInput, RoleNotAllowed
 
 from .builders import POLICY, actor, at, event_types, paid_refund, payload, pending_refund, refused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.actor import SYSTEM_POLICY
 from ledger.domain.errors import (
     AuthorityExceeded,

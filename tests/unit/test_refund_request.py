@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.errors import IllegalTransition, RoleNotAllowed
 from ledger.domain.refund import Refund
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.domain import events as e
+from ledger.domain import payloads as e
 from ledger.domain.errors import SeparationOfDuties
 from ledger.domain.refund import Refund
 

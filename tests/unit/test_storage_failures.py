@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Persiste
 from psycopg import errors
 from psycopg_pool import PoolTimeout
 
-from ledger.storage.failures import DatabaseUnreachable, StorageFull, classify
+from ledger.store.failures import DatabaseUnreachable, StorageFull, classify
 
 
 def wrapped(cause: BaseException, wrapper: type[PersistenceError] = OperationalError) -> Exception:

@@ -11,7 +11,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, PersistenceError
 from eventsourcing.utils import Environment
 
-from ledger.storage.failures import classify
+from ledger.store.failures import classify
 
 SCHEMA_ATTEMPTS = 10
 SCHEMA_RACES = ("already exists", "concurrently updated", "database is locked")

@@ -6,7 +6,7 @@ The checks run in a thread of their own; the caller waits at most `deadline` sec
 check still running when the next caller comes is waited for, not started again, so a hung
 database costs one thread, not one per probe.
 
-`writable` writes nothing that stays (ledger/storage/writable.py): on either back end a
+`writable` writes nothing that stays (ledger/store/writable.py): on either back end a
 rolled-back transaction that must give the database a new block, which a full disk or a
 read-only database refuses.
 """
@@ -25,8 +25,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.projections.runner import Projections, unseen
-from ledger.storage.failures import Failure, classify
-from ledger.storage.writable import CONNECTION_WAIT, postgres_writable, sqlite_writable
+from ledger.store.failures import Failure, classify
+from ledger.store.writable import CONNECTION_WAIT, postgres_writable, sqlite_writable
 
 DEADLINE = 0.9  # seconds: /healthz answers within 1 s
 RENEW_EVERY = 1.0  # seconds between two renewals of a lost pool's connections

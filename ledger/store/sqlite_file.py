@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from ledger.storage.factories import SQLITE_TOPIC
+from ledger.store.factories import SQLITE_TOPIC
 
 PRIVATE = 0o600
 

@@ -1,5 +1,5 @@
 """The PostgreSQL recorder that keeps the checkpoint of chain heads in the insert's
-transaction (see `ledger/audit/recorders.py`): a save is one call of a database function
+transaction (see `ledger/store/recorders.py`): a save is one call of a database function
 that does what the library's insert does, in one round trip."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from ledger.audit.recorders import CHECKPOINT_TABLE, INSERT_FUNCTION, chain_heads
-from ledger.group_commit import GroupCommit
-from ledger.storage.writable import probe_table_statement
+from ledger.store.group_commit import GroupCommit
+from ledger.store.recorders import CHECKPOINT_TABLE, INSERT_FUNCTION, chain_heads
+from ledger.store.writable import probe_table_statement
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -107,7 +107,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Concurrent saves of one process share a transaction (see ledger/group_commit.py)."""
+        """Concurrent saves of one process share a transaction (ledger/store/group_commit.py)."""
         if kwargs.get("tracking") is not None or not stored_events:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids

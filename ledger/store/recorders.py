@@ -5,11 +5,11 @@ of that event's stored state. It is written in the same transaction as the event
 a refund's newest events, or a whole refund, leaves a checkpoint that no longer matches.
 
 The command path, as profiled: concurrent saves of one process share a transaction (group
-commit, `ledger/group_commit.py`); on PostgreSQL a save is one call of a database function
+commit, `ledger/store/group_commit.py`); on PostgreSQL a save is one call of a database function
 that does what the library's insert does (heads, the EXCLUSIVE table lock that keeps the
 notification log in commit order, NOTIFY, the events) in one round trip; `select_many`
 loads several aggregates with one query. The PostgreSQL recorder is in
-`ledger/audit/postgres_recorder.py`, so that a run on SQLite never loads psycopg for it."""
+`ledger/store/postgres_recorder.py`, so that a run on SQLite never loads psycopg for it."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from ledger.domain.refund_events import CHAINED_EVENTS
-from ledger.group_commit import GroupCommit
+from ledger.store.group_commit import GroupCommit
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -61,7 +61,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Concurrent saves of one process share a transaction (see ledger/group_commit.py)."""
+        """Concurrent saves of one process share a transaction (ledger/store/group_commit.py)."""
         if kwargs.get("tracking") is not None or not stored_events:
             return super().insert_events(stored_events, **kwargs)
         return self.group_commit.insert(stored_events)

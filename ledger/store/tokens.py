@@ -21,7 +21,7 @@ from psycopg import sql
 
 from ledger.domain.actor import RESERVED, Actor
 from ledger.domain.errors import InvalidInput, LedgerError
-from ledger.projections.store import ViewStore, fixed, open_store
+from ledger.store.tracking import ViewStore, fixed, open_store
 
 if TYPE_CHECKING:
     from ledger.app.service import RefundLedger

@@ -9,8 +9,8 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.chains import Break, ChainVerifier, Checkpoint, Report
-from ledger.audit.recorders import CHAINED_TOPICS
 from ledger.domain.errors import LedgerError, RefundNotFound
+from ledger.store.recorders import CHAINED_TOPICS
 
 if TYPE_CHECKING:
     from ledger.app.service import RefundLedger

@@ -7,7 +7,7 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 from pydantic import BaseModel
 
-from ledger.domain.events import ALL_PAYLOADS
+from ledger.domain.payloads import ALL_PAYLOADS
 
 
 class PydanticTranscoding(Transcoding):

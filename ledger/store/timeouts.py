@@ -43,7 +43,7 @@ class DbTimeouts:
         )
 
     def env(self) -> dict[str, str]:
-        """The variables the ledger's persistence factories read (ledger/storage/factories.py)."""
+        """The variables the ledger's persistence factories read (ledger/store/factories.py)."""
         return {CONNECT_VARIABLE: f"{self.connect:g}", STATEMENT_VARIABLE: f"{self.statement:g}"}
 
     @property

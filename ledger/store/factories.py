@@ -30,11 +30,11 @@ from psycopg import Connection, errors
 from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 
-from ledger.storage.failures import DatabaseUnreachable, StorageFull
-from ledger.storage.timeouts import CONNECT_VARIABLE, STATEMENT_VARIABLE, DbTimeouts
+from ledger.store.failures import DatabaseUnreachable, StorageFull
+from ledger.store.timeouts import CONNECT_VARIABLE, STATEMENT_VARIABLE, DbTimeouts
 
-POSTGRES_TOPIC = "ledger.storage.factories:LedgerPostgresFactory"
-SQLITE_TOPIC = "ledger.storage.factories:LedgerSQLiteFactory"
+POSTGRES_TOPIC = "ledger.store.factories:LedgerPostgresFactory"
+SQLITE_TOPIC = "ledger.store.factories:LedgerSQLiteFactory"
 # Test-only: every SQLite connection gets `PRAGMA max_page_count = N`, so that a test can
 # fill the database as a full disk would, without root (tests/e2e/test_full_disk.py).
 MAX_PAGE_COUNT_HOOK = "LEDGER_TEST_SQLITE_MAX_PAGE_COUNT"

@@ -21,7 +21,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg import sql
 
-from ledger.storage.failures import classify
+from ledger.store.failures import classify
 
 TRACKING_TABLE = "projection_tracking"  # PostgreSQL; the SQLite recorder's table is `tracking`
 KEY_PREFIX = "projection."

@@ -26,7 +26,7 @@ from pathlib import Path
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import errors, sql
 
-from ledger.storage.factories import limit_pages
+from ledger.store.factories import limit_pages
 
 PROBE_TABLE = "ledger_health_probe"
 CONNECTION_WAIT = 0.45  # seconds the PostgreSQL probe waits for a connection of the pool

@@ -1,1 +1,0 @@
-"""Who may call the HTTP API: bearer tokens kept in the ledger's own database."""

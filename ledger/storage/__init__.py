@@ -1,1 +1,0 @@
-"""How the ledger meets its database: timeouts, connection pools, and what a failure means."""
