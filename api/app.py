@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,17 +18,9 @@ from api.deps import Services
 from api.docs import add_docs
 from api.idempotency import Idempotency
 from api.middleware import Authenticate, BodyLimit, RequestLog
-from api.replays import ReplayStore
 from api.routes import commands, operations, orders, reads, reports
-from ledger.app.health import HealthProbe
-from ledger.app.service import RefundLedger
-from ledger.bootstrap import bootstrap
-from ledger.config import Settings
+from ledger.bootstrap import Container
 from ledger.domain.errors import LedgerError
-from ledger.projections.runner import Projections
-from ledger.store.tokens import TokenStore
-
-PUBLIC_METRICS = "LEDGER_PUBLIC_METRICS"  # "1": `serve --public-metrics`, for the workers
 
 DESCRIPTION = """The refund ledger's JSON API. Every request but `/healthz` and the documents
 needs `Authorization: Bearer TOKEN` (from `ledger tokens issue`); the token decides who acts
@@ -38,11 +29,11 @@ Every POST takes an `Idempotency-Key` header. Errors are RFC 9457 `application/p
 documents whose `type` is `urn:refund-ledger:problem:CODE`."""
 
 
-def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
-    """The API on an open application (closed by the caller); `public_metrics` serves
+def create_app(container: Container, public_metrics: bool = False) -> FastAPI:
+    """The API on a container's pieces (closed by the caller); `public_metrics` serves
     /metrics without a token."""
-    views = Projections(ledger)
-    replays = ReplayStore(views.store, ledger.clock)  # this process, as owner of its keys
+    ledger, views = container.ledger, container.projections
+    replays = container.replays()  # this process, as owner of its keys
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -59,7 +50,7 @@ def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    api.state.services = Services(ledger, views, HealthProbe(views))
+    api.state.services = Services(ledger, views, container.health)
     api.state.public_metrics = public_metrics
     routers = (commands.router, orders.router, reads.router, reports.router, operations.router)
     for router in routers:
@@ -71,18 +62,12 @@ def create_app(ledger: RefundLedger, public_metrics: bool = False) -> FastAPI:
     api.add_middleware(Idempotency, replays=replays)
     api.add_middleware(
         Authenticate,
-        tokens=TokenStore(views.store, ledger.clock),
+        tokens=container.tokens,
         public=_public_paths(api, documents, public_metrics),
     )
     api.add_middleware(BodyLimit)
     api.add_middleware(RequestLog, routes=routes)
     return api
-
-
-def from_environment() -> FastAPI:
-    """For uvicorn's workers (`--factory`): settings from LEDGER_* variables."""
-    public_metrics = os.environ.get(PUBLIC_METRICS) == "1"
-    return create_app(bootstrap(Settings.from_env()), public_metrics=public_metrics)
 
 
 def _public_paths(api: FastAPI, documents: frozenset[str], public_metrics: bool) -> frozenset[str]:

@@ -17,10 +17,10 @@ from starlette.requests import HTTPConnection
 from api.middleware import NO_TOKEN
 from ledger.app.health import HealthProbe, renew_connections
 from ledger.app.service import RefundLedger
+from ledger.app.tokens import InvalidToken
 from ledger.domain.actor import Actor
 from ledger.projections.freshness import catch_up_or_lag
 from ledger.projections.runner import Projections
-from ledger.store.tokens import InvalidToken
 from ledger.store.tracking import ViewStore
 
 LAG_HEADER = "X-View-Lag"

@@ -11,7 +11,7 @@ may correct the request, or retry, with the same key.
 The response is held until it is kept (or released): once a client has the answer, a retry
 with the same key replays it, never finding the key still in progress. A retry while the key
 is pending in a live server process gets 409 `idempotency-in-progress` with `Retry-After`;
-one whose process died runs the command again (api.replays), which is safe: this store is a
+one whose process died runs the command again (ledger.store.replays), which is safe: this store is a
 cache, and the guard against running a command twice is the key the application records with
 the command's own events (`ledger.app.keys`). A process that dies after the commit and before
 keeping the answer leaves nothing that a retry could run again: the retry gets the first
@@ -38,7 +38,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.middleware import header, state
-from api.replays import (
+from ledger.app.inputs import identifier
+from ledger.domain.errors import InvalidInput
+from ledger.store.failures import classify
+from ledger.store.replays import (
     InProgress,
     Mismatch,
     Replay,
@@ -46,9 +49,6 @@ from api.replays import (
     StoredResponse,
     fingerprint,
 )
-from ledger.app.inputs import identifier
-from ledger.domain.errors import InvalidInput
-from ledger.store.failures import classify
 
 logger = logging.getLogger("ledger.api")
 KEPT_HEADERS = (b"content-type", b"location")

@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import metrics, problems
 from api.failures import DATABASE_ERRORS, failure_response
 from api.logs import escape
+from ledger.app.tokens import InvalidToken, Tokens
 from ledger.domain.actor import Actor
-from ledger.store.tokens import InvalidToken, TokenStore
 
 logger = logging.getLogger("ledger.api")
 
@@ -173,7 +173,7 @@ class Authenticate:
     the answer never depends on what else is wrong with it (nor tells which routes exist).
     Only the token decides who acts."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenStore, public: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, tokens: Tokens, public: frozenset[str]) -> None:
         self.app = app
         self.tokens = tokens
         self.public = public

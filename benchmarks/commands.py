@@ -51,13 +51,13 @@ _runs = count()
 def run(stack: Stack) -> Iterator[Row]:
     seconds = stack.size(10.0, 0.5)  # per W1 figure
     postgres, postgres_raw = stack.database("cmd"), _raw_inserter(stack.database("cmdraw"))
-    app = bootstrap(Settings(database_url=postgres))
+    app = bootstrap(Settings(database_url=postgres)).ledger
     try:
         yield from _w1(app, "PostgreSQL", postgres_raw, seconds)
         yield from _w2(app, postgres_raw, stack.size(30.0, 1.0))
     finally:
         app.close()
-    app = bootstrap(Settings(database_url=stack.sqlite("cmd")))
+    app = bootstrap(Settings(database_url=stack.sqlite("cmd"))).ledger
     try:
         yield from _w1(app, "SQLite", _raw_inserter(stack.sqlite("cmdraw")), seconds)
     finally:

@@ -20,7 +20,7 @@ SAVE_BATCH = 200
 def fill_events(url: str, events: int) -> None:
     """About `events` stored events: refunds of 120.00 (a manager's approval), each paid,
     settled and noted; the later commands saved in batches to load quickly."""
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         fill(app, max(1, events // EVENTS_PER_REFUND))
     finally:

@@ -41,7 +41,6 @@ from benchmarks.table import Row, Target
 from benchmarks.views import events_database
 from consumers.finance import FinanceHandler
 from consumers.runner import ConsumerRunner
-from consumers.storage import consumer_store
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.delivery.cloudevents import PUBLISHED_EVENTS, cloudevent
@@ -124,7 +123,7 @@ def fresh_topic(what: str) -> str:
 
 def relay_messages(url: str, limit: int) -> list[tuple[bytes, Any, bytes]]:
     """(key, headers, value) of the first `limit` refund events, as the relay encodes them."""
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     found: list[tuple[bytes, Any, bytes]] = []
     try:
         start = 0
@@ -179,7 +178,7 @@ class _TimedRunner(ConsumerRunner):
 
 def finance_consume(database: str, kafka: str, topic: str) -> tuple[int, float]:
     """Events applied by the finance consumer and the seconds of its busy span."""
-    with consumer_store(database) as store:
+    with bootstrap(Settings(database_url=database)).consumer_store() as store:
         runner = _TimedRunner(
             FinanceHandler(),
             store,

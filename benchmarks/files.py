@@ -75,7 +75,7 @@ def run(stack: Stack) -> Iterator[Row]:
 
 def _ledger(stack: Stack, payouts: int) -> str:
     url = stack.sqlite("reconcile")
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         fill(app, payouts)
         for n, (reference, settled) in enumerate(ODD_PAYOUTS):

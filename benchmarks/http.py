@@ -31,10 +31,10 @@ from benchmarks.loadgen import Plan, Tally
 from benchmarks.stack import Stack
 from benchmarks.stats import percentile
 from benchmarks.table import Row, Target
+from ledger.app.tokens import Tokens
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
-from ledger.store.tokens import TokenStore
 from localservers.process import stop
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
@@ -98,9 +98,9 @@ def _per(cpu_seconds: float, tally: Tally) -> str:
 
 def issue_tokens(url: str) -> dict[str, str]:
     """A bearer token per role, straight into the database (what `ledger tokens issue` does)."""
-    app = bootstrap(Settings(database_url=url))  # also creates the ledger's tables
+    app = bootstrap(Settings(database_url=url)).ledger  # also creates the ledger's tables
     try:
-        store = TokenStore.open(app)
+        store = Tokens.open(app)
         return {role: store.issue(Actor.parse(actor), 1).token for role, actor in ACTORS.items()}
     finally:
         app.close()

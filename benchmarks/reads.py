@@ -57,7 +57,7 @@ def run(stack: Stack) -> Iterator[Row]:
 
 def _history_rows(stack: Stack) -> Iterator[Row]:
     url = stack.database("reads")
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     times = stack.size(1000, 50)
     try:
         refund_id = _refund_with_events(app, 50)
@@ -103,7 +103,7 @@ def _latencies(action: Callable[[], object], times: int) -> list[float]:
 def _list_rows(stack: Stack) -> Iterator[Row]:
     refunds = stack.size(1_000_000, 5_000)
     url = stack.database("list")
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     times = stack.size(1000, 100)
     try:
         store = Projections(app, [StatusView()]).store

@@ -44,7 +44,7 @@ def events_database(stack: Stack) -> tuple[str, int]:
 
 def run(stack: Stack) -> Iterator[Row]:
     url, _ = events_database(stack)
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         events, raw_seconds = _read_and_decode(app, None)
         chained, raw_chained_seconds = _read_and_decode(app, sorted(CHAINED_TOPICS))

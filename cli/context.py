@@ -1,4 +1,5 @@
-"""What every command needs: settings from the global options, and the app built on demand."""
+"""What every command needs: settings from the global options, and the container built on
+demand (ledger/bootstrap.py)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,31 @@ from dataclasses import dataclass, field
 import click
 
 from ledger.app.service import RefundLedger
-from ledger.bootstrap import bootstrap
+from ledger.bootstrap import Container, bootstrap
 from ledger.config import Settings
 
 
 @dataclass
 class LedgerContext:
     settings: Settings
-    _app: RefundLedger | None = field(default=None, init=False)
+    _container: Container | None = field(default=None, init=False)
+
+    @property
+    def container(self) -> Container:
+        """Every wired piece; each opens on first use (input is parsed before this is
+        touched)."""
+        if self._container is None:
+            self._container = bootstrap(self.settings)
+        return self._container
 
     @property
     def app(self) -> RefundLedger:
-        """The application, opened on first use (input is parsed before this is touched)."""
-        if self._app is None:
-            self._app = bootstrap(self.settings)
-        return self._app
+        """The command service."""
+        return self.container.ledger
 
     def close(self) -> None:
-        if self._app is not None:
-            self._app.close()
+        if self._container is not None:
+            self._container.close()
 
 
 pass_ledger = click.make_pass_decorator(LedgerContext)

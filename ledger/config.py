@@ -4,6 +4,7 @@ relay publishes (docs/product.md §3)."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -15,6 +16,7 @@ from ledger.store.factories import POSTGRES_TOPIC, SQLITE_TOPIC
 from ledger.store.timeouts import DbTimeouts
 
 DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
+_MEMORY_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEFAULT_RELAY_TOPIC = "refunds.events"
 DEFAULT_EVENT_SOURCE = DEFAULT_SOURCE
 # Recorders that keep the checkpoint of chain heads with the events (ledger/store/recorders.py,
@@ -81,6 +83,8 @@ def persistence_env(url: str, timeouts: DbTimeouts | None = None) -> dict[str, s
         return {**_sqlite_env(url, parts.path), **waits}
     if parts.scheme in ("postgresql", "postgres"):
         return {**_postgres_env(url), **waits}
+    if parts.scheme == "memory":
+        return {**_memory_env(url, parts.path), **waits}
     raise InvalidDatabaseUrl(url, f"unsupported scheme {parts.scheme!r}")
 
 
@@ -94,6 +98,19 @@ def _sqlite_env(url: str, path: str) -> dict[str, str]:
     return {
         "PERSISTENCE_MODULE": SQLITE_TOPIC,
         "SQLITE_DBNAME": name,
+        "APPLICATION_RECORDER_TOPIC": CHAINED_RECORDERS["sqlite"],
+    }
+
+
+def _memory_env(url: str, name: str) -> dict[str, str]:
+    """`memory:NAME`: an SQLite database in this process's memory, shared by the process's
+    connections that name it (`memory:` alone is `memory:ledger`)."""
+    name = name or "ledger"
+    if not _MEMORY_NAME.fullmatch(name):
+        raise InvalidDatabaseUrl(url, "the name after memory: takes letters, digits, - and _")
+    return {
+        "PERSISTENCE_MODULE": SQLITE_TOPIC,
+        "SQLITE_DBNAME": f"file:ledger-{name}?mode=memory&cache=shared",
         "APPLICATION_RECORDER_TOPIC": CHAINED_RECORDERS["sqlite"],
     }
 

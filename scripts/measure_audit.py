@@ -75,12 +75,12 @@ def main() -> None:
     refunds = max(1, args.events // EVENTS_PER_REFUND)
     with running_postgres(durable=True) as server, tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=server.get_uri())
-        app = bootstrap(settings)
+        app = bootstrap(settings).ledger
         started = time.perf_counter()
         fill(app, refunds)
         print(f"filled {refunds} refunds in {time.perf_counter() - started:.1f} s", flush=True)
         app.close()
-        app = bootstrap(settings)  # a fresh process would start cold like this
+        app = bootstrap(settings).ledger  # a fresh process would start cold like this
         try:
             events = refunds * EVENTS_PER_REFUND
             report = timed("audit verify", events, lambda: verify_store(app))

@@ -20,6 +20,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ledger.config import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 from consumers.compliance import ComplianceHandler
@@ -28,7 +30,6 @@ from consumers.finance import FinanceHandler
 from consumers.finance_books import journal
 from consumers.handler import Handler
 from consumers.runner import ConsumerRunner
-from consumers.storage import consumer_store
 from ledger.delivery.cloudevents import cloudevent
 from localservers.postgres import create_database, start_postgres
 from localservers.tansu import FAST_GROUP_JOIN, create_topic, running_broker
@@ -69,7 +70,7 @@ def measure(bootstrap: str, topic: str, url: str, name: str) -> None:
     logger.addHandler(timing)
     logger.setLevel(logging.DEBUG)
     try:
-        with consumer_store(url) as store:
+        with bootstrap(Settings(database_url=url)).consumer_store() as store:
             group = f"measure-{uuid.uuid4().hex}"
             handler: Handler = (
                 FinanceHandler() if name == "finance" else ComplianceHandler(f"{topic}.alerts")

@@ -48,13 +48,13 @@ def timed(backend: str, label: str, events: int, action: Callable[[], object]) -
 
 def measure(backend: str, url: str, events: int) -> None:
     settings = Settings(database_url=url)
-    app = bootstrap(settings)
+    app = bootstrap(settings).ledger
     started = time.perf_counter()
     fill(app, max(1, events // EVENTS_PER_REFUND))
     stored = count_events(app)
     print(f"{backend:<9} filled {stored} events in {time.perf_counter() - started:.1f} s")
     app.close()
-    app = bootstrap(settings)  # cold, as a new `ledger projections run` would start
+    app = bootstrap(settings).ledger  # cold, as a new `ledger projections run` would start
     try:
         views = Projections(app)
         timed(backend, "catch-up", stored, views.catch_up)

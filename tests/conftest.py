@@ -19,7 +19,8 @@ import pytest
 
 from ledger.app.service import Clock, RefundLedger, utc_now
 from ledger.bootstrap import bootstrap
-from ledger.config import Settings
+from ledger.config import Settings, persistence_env
+from ledger.store import memory
 from localservers.postgres import PostgresServer, create_database, running_postgres
 from localservers.tansu import TansuBroker, running_broker
 
@@ -68,6 +69,15 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'ledger.db'}"
 
 
+@pytest.fixture
+def memory_url() -> Iterator[str]:
+    """A URL to a fresh in-memory store (ledger/bootstrap.py), private to this test and let
+    go after it."""
+    url = f"memory:test-{uuid.uuid4().hex[:16]}"
+    yield url
+    memory.release(persistence_env(url))
+
+
 @pytest.fixture(params=BACKENDS, ids=BACKENDS)
 def database_url(request: pytest.FixtureRequest) -> str:
     """A fresh database on each back end in turn (ids: sqlite, postgres)."""
@@ -92,7 +102,7 @@ def make_app() -> Iterator[AppFactory]:
     with ExitStack() as stack:
 
         def factory(database_url: str, clock: Clock = utc_now) -> RefundLedger:
-            app = bootstrap(Settings(database_url=database_url), clock=clock)
+            app = bootstrap(Settings(database_url=database_url), clock=clock).ledger
             stack.callback(app.close)
             return app
 

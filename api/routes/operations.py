@@ -15,8 +15,8 @@ from api.models import Health, HealthCheck
 from api.responses import READ_PROBLEMS, Problem
 from ledger.app.access import require_reader
 from ledger.app.health import Check
+from ledger.app.tokens import InvalidToken
 from ledger.domain.actor import Actor
-from ledger.store.tokens import InvalidToken
 
 router = APIRouter(tags=["operations"])
 

@@ -20,7 +20,6 @@ from cli.running import (
 from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
-from consumers.storage import consumer_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 BOOTSTRAP_ENV = "LEDGER_KAFKA_BOOTSTRAP"
@@ -62,9 +61,7 @@ def run_consumer_command(ledger: LedgerContext, handler: Handler, **options: Any
     connections = log_to_stderr(kafka_level=logging.WARNING, client_options=security)
     stop = stop_on_signals()
     session_ms = options["session_timeout_ms"]
-    with consumer_store(
-        options["storage_url"] or ledger.settings.database_url, ledger.settings.timeouts
-    ) as store:
+    with ledger.container.consumer_store(options["storage_url"]) as store:
         runner = ConsumerRunner(
             handler,
             store,

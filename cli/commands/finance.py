@@ -15,7 +15,6 @@ from consumers.finance import FinanceHandler
 from consumers.finance_books import journal as read_journal
 from consumers.finance_books import trial_balance as read_trial_balance
 from consumers.inbox import inbox_schema
-from consumers.storage import consumer_store
 from ledger.store.tracking import PostgresViews, ViewStore
 
 storage_option = click.option(
@@ -26,9 +25,7 @@ storage_option = click.option(
 @contextmanager
 def books(ledger: LedgerContext, storage_url: str | None) -> Iterator[ViewStore]:
     """The journal's store, its tables created if the consumer never ran."""
-    with consumer_store(
-        storage_url or ledger.settings.database_url, ledger.settings.timeouts
-    ) as store:
+    with ledger.container.consumer_store(storage_url) as store:
         handler = FinanceHandler()
         schema = inbox_schema() + handler.schema(isinstance(store, PostgresViews))
         store.ensure(f"consumer.{handler.name}", schema)

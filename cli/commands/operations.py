@@ -52,6 +52,6 @@ def demo(ledger: LedgerContext) -> None:
     from ledger.demo import run_demo
 
     def make_app(clock: Clock) -> RefundLedger:
-        return bootstrap(ledger.settings, clock=clock)
+        return bootstrap(ledger.settings, clock=clock).ledger
 
     run_demo(make_app, click.echo)

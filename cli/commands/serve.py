@@ -144,22 +144,23 @@ def serve(
     """
     import uvicorn
 
-    from api.app import PUBLIC_METRICS, create_app
+    from api.app import create_app
+    from api.serving import WorkerConfig, run_workers
 
     check_address(host, port)
-    app = ledger.app  # opened (and its tables made) before any worker starts: errors come first
-    settings = uvicorn_options(
+    container = ledger.container
+    _ = container.ledger  # opened (its tables made) before any worker starts: errors come first
+    options = uvicorn_options(
         host, port, log_level, log_format, timeout_keep_alive, limit_concurrency
     )
     try:
         if workers == 1:
-            uvicorn.run(create_app(app, public_metrics=public_metrics), **settings)
+            uvicorn.run(create_app(container, public_metrics=public_metrics), **options)
             return
-        os.environ["LEDGER_DATABASE_URL"] = ledger.settings.database_url
-        os.environ[PUBLIC_METRICS] = "1" if public_metrics else "0"
         with tempfile.TemporaryDirectory(prefix="ledger-metrics-") as samples:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = samples  # read as the workers import it
-            uvicorn.run("api.app:from_environment", factory=True, workers=workers, **settings)
+            config = WorkerConfig(ledger.settings, public_metrics, workers=workers, **options)
+            run_workers(config)
     except SystemExit as stopped:  # uvicorn's start-up failures; the reason is logged above
         if stopped.code not in (0, None):
             raise CannotListen("the server could not start (see the log above)") from None

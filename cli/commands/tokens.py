@@ -9,8 +9,8 @@ import click
 from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
+from ledger.app.tokens import TokenInfo, iso, token_id
 from ledger.domain.actor import Actor
-from ledger.store.tokens import TokenInfo, TokenStore, iso, token_id
 
 DEFAULT_DAYS = 90
 
@@ -38,7 +38,7 @@ def tokens() -> None:
 def issue(ledger: LedgerContext, actor: str, days: int, as_json: bool) -> None:
     """Issue a token and print it; it is shown this once and never again."""
     acting = Actor.acting(actor)
-    issued = TokenStore.open(ledger.app).issue(acting, expires_in_days=days)
+    issued = ledger.container.tokens.issue(acting, expires_in_days=days)
     if as_json:
         render.emit_json(
             {
@@ -64,7 +64,7 @@ def issue(ledger: LedgerContext, actor: str, days: int, as_json: bool) -> None:
 @pass_ledger
 def list_tokens(ledger: LedgerContext, as_json: bool) -> None:
     """Every token, oldest first, with its actor and status (never the token itself)."""
-    store = TokenStore.open(ledger.app)
+    store = ledger.container.tokens
     infos, now = store.list(), store.clock()
     if as_json:
         render.emit_json([info.to_json(now) for info in infos])
@@ -91,7 +91,7 @@ def list_tokens(ledger: LedgerContext, as_json: bool) -> None:
 def revoke(ledger: LedgerContext, token: str, as_json: bool) -> None:
     """Revoke the token ID (as `tokens list` prints it); the API refuses it from now on."""
     wanted = token_id(token)
-    store = TokenStore.open(ledger.app)
+    store = ledger.container.tokens
     info = store.revoke(wanted)
     _print_info(info, store.clock(), as_json)
 

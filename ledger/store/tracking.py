@@ -11,14 +11,15 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, cast
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import OperationalError, PersistenceError
+from eventsourcing.persistence import InfrastructureFactory, OperationalError, PersistenceError
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
 from psycopg import sql
 
 from ledger.store.failures import classify
@@ -255,7 +256,22 @@ class SQLiteViews(_Tracked, SQLiteTrackingRecorder):
 
 def open_store(app: Application[Any]) -> ViewStore:
     """The views' recorder on the application's own database (its tracking table created)."""
-    datastore = getattr(app.factory, "datastore", None)
+    return store_on(getattr(app.factory, "datastore", None))
+
+
+@contextmanager
+def tables_at(env: Mapping[str, str]) -> Iterator[ViewStore]:
+    """A store on the database that `env` (eventsourcing's variables) names, for tables of
+    its own: the ledger's event tables are neither made nor needed there (the consumers')."""
+    factory = InfrastructureFactory.construct(Environment(env={**env, "CREATE_TABLE": "n"}))
+    try:
+        yield store_on(getattr(factory, "datastore", None))
+    finally:
+        factory.close()
+
+
+def store_on(datastore: object) -> ViewStore:
+    """The views' recorder on an open datastore (its tracking table created)."""
     store: PostgresViews | SQLiteViews
     if isinstance(datastore, PostgresDatastore):
         store = PostgresViews(datastore)

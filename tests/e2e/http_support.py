@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
+from ledger.app.tokens import Tokens
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
-from ledger.store.tokens import TokenStore
 from ledger.store.tracking import open_store
 from localservers.process import stop
 
@@ -84,10 +84,10 @@ class Server:
         return self.log.read_text(errors="replace")
 
     @contextmanager
-    def _store(self, clock: Callable[[], datetime]) -> Iterator[TokenStore]:
-        app = bootstrap(Settings(database_url=self.database_url))
+    def _store(self, clock: Callable[[], datetime]) -> Iterator[Tokens]:
+        app = bootstrap(Settings(database_url=self.database_url)).ledger
         try:
-            yield TokenStore(open_store(app), clock)
+            yield Tokens(open_store(app), clock)
         finally:
             app.close()
 
@@ -149,7 +149,7 @@ def last_event_id(database_url: str) -> int:
 def event_log(database_url: str) -> Iterator[Callable[[], int]]:
     """`last_event_id` for many calls: one application stays open, so each call is a query
     rather than a bootstrap (on PostgreSQL about 50 ms less)."""
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         yield lambda: app.recorder.max_notification_id() or 0
     finally:

@@ -39,7 +39,7 @@ def fresh_topic() -> str:
 def seed(url: str, refunds: int, prefix: str = "O") -> None:
     """`refunds` requests; every other one waits for a manager, who approves every fourth,
     which is then paid and settled (so many event types, on several aggregates)."""
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         for n in range(refunds):
             form = RequestForm(
@@ -61,7 +61,7 @@ def seed(url: str, refunds: int, prefix: str = "O") -> None:
 
 def stored(url: str) -> tuple[list[tuple[str, int, str]], int]:
     """The refund events in the store as (refund id, version, type), and how many other events."""
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         refund_events, others, start = [], 0, 0
         while page := app.recorder.select_notifications(
@@ -85,7 +85,7 @@ class Watch:
     open application (quick enough to poll)."""
 
     def __init__(self, url: str, topic: str) -> None:
-        self.app = bootstrap(Settings(database_url=url))
+        self.app = bootstrap(Settings(database_url=url)).ledger
         self.topic = topic
         self.store = open_store(self.app)
 

@@ -113,7 +113,7 @@ def request_args(**options: str | None) -> list[str]:
 
 def stored_event_count(database_url: str) -> int:
     """How many events the store holds, on every aggregate (the oracle for "nothing stored")."""
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         count, start = 0, 0
         while page := app.recorder.select_notifications(
@@ -151,7 +151,7 @@ def seed_pending_refund(database_url: str) -> str:
             reason="billing_error",
         )
     )
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         refund = app.request(Actor.parse("agent:ann"), form)
         assert refund.status == "pending_approval"

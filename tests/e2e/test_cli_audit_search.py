@@ -14,7 +14,7 @@ AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
 
 def _seed(url: str) -> list[str]:
     """Three refunds above auto-approval: the first approved, the second rejected by bob."""
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         refunds = []
         for n in range(3):

@@ -16,7 +16,7 @@ from .support import Ledger
 
 def handle_every_event(database_url: str, refund_id: str) -> int:
     """Feed the refund's stored events to the compliance handler, as the runner would."""
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         store, handler = open_compliance(app), ComplianceHandler()
         events = app.history(UUID(refund_id))

@@ -28,7 +28,7 @@ AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
 
 def _seed(url: str, refunds: int) -> None:
     """`refunds` requests in-process, every other one approved by a manager (many events)."""
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         for n in range(refunds):
             amount = "80.00" if n % 2 else "20.00"  # above 50.00 waits for a manager
@@ -42,7 +42,7 @@ def _seed(url: str, refunds: int) -> None:
 
 
 def _positions(url: str) -> dict[str, tuple[int, int]]:
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         return {s.name: (s.position, s.head) for s in Projections(app).states()}
     finally:
@@ -50,7 +50,7 @@ def _positions(url: str) -> dict[str, tuple[int, int]]:
 
 
 def _check_applied_exactly_once(url: str) -> None:
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         views = Projections(app)
         with views.store.reading() as db:
@@ -156,7 +156,7 @@ def test_rebuilt_views_equal_incremental_ones(ledger: Ledger) -> None:
     _seed(ledger.database_url, 5)
     before = ledger.ok("list")
     ledger.run("projections", "run", "--once")
-    _seed_more = bootstrap(Settings(database_url=ledger.database_url))
+    _seed_more = bootstrap(Settings(database_url=ledger.database_url)).ledger
     try:
         refund = _seed_more.request(AGENT, form(order_id="O-late", amount="90.00"))
         _seed_more.approve(refund.id, MANAGER, None, None)

@@ -136,7 +136,7 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """Every payout of PAYOUTS stored in-process and the views caught up; SETTLEMENTS on disk."""
     workdir = tmp_path_factory.mktemp("reconcile")
     url = _backend_url(request, workdir)
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         refunds = {name: _pay(app, n, *spec) for n, (name, spec) in enumerate(PAYOUTS.items())}
         Projections(app).catch_up()  # so that reading them afterwards moves nothing
@@ -227,7 +227,7 @@ def test_fail_on_mismatch_exits_1_after_the_report_and_the_period_narrows_the_mi
 
 def _snapshot(url: str) -> tuple[int, dict[str, list[dict[str, Any]]], list[Any]]:
     """The store-wide event count, every view table's rows, and every view's position."""
-    app = bootstrap(Settings(database_url=url))
+    app = bootstrap(Settings(database_url=url)).ledger
     try:
         views = Projections(app)
         positions = views.states()
@@ -298,7 +298,7 @@ def test_a_payout_settled_after_the_last_run_is_matched_on_the_next(
     database_url: str, tmp_path: Path
 ) -> None:
     cli = Ledger(database_url, tmp_path)
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         refund = _pay(app, 1, "30.00", "EUR", "pending", None)
     finally:
@@ -322,7 +322,7 @@ def test_the_streamed_json_report_is_byte_for_byte_the_in_memory_one_of_the_http
 ) -> None:
     """The CLI streams the file through a scratch database and writes the JSON as it goes;
     POST /reconciliations parses its body in memory: both give the same text."""
-    app = bootstrap(Settings(database_url=seeded.ledger.database_url))
+    app = bootstrap(Settings(database_url=seeded.ledger.database_url)).ledger
     try:
         rows = queries.referenced_payouts(Projections(app).store)
     finally:

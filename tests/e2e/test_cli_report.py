@@ -49,7 +49,7 @@ def _seed(url: str) -> None:
     after 3h. Each is requested three days after the one before, at 09:00 UTC.
     """
     clock = SetClock()
-    app = bootstrap(Settings(database_url=url), clock=clock)
+    app = bootstrap(Settings(database_url=url), clock=clock).ledger
 
     def request(day: int, reason: str, channel: str, amount: str, currency: str = "EUR") -> Any:
         clock.set(day)

@@ -107,7 +107,7 @@ def stored_mischief(database_url: str) -> str:
         purchased_on=None,
         note=STORED,
     )
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         refund = app.request(Actor.parse("agent:ann"), form)
         app.add_note(refund.id, Actor.parse("agent:ann"), STORED)

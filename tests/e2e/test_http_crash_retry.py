@@ -158,7 +158,7 @@ def history_of(client: httpx.Client, location: str) -> list[dict[str, Any]]:
 def test_a_retry_after_a_crash_between_commit_and_answer_returns_the_first_result(
     database_url: str, tmp_path: Path
 ) -> None:
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         commands = prepare(app)
     finally:
@@ -200,7 +200,7 @@ def stored_once(reader: httpx.Client, name: str, command: Command, first: dict[s
 def test_the_same_key_with_other_content_after_a_crash_is_refused(
     database_url: str, tmp_path: Path, name: str
 ) -> None:
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         command = prepare(app)[name]
     finally:

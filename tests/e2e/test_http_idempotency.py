@@ -11,9 +11,9 @@ import httpx
 import pytest
 from psycopg import sql
 
-from api.replays import TABLE
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
+from ledger.store.replays import TABLE
 from ledger.store.tracking import open_store
 
 from .http_paths import (
@@ -118,7 +118,7 @@ def test_a_refused_command_is_refused_again_on_retry(server: Server) -> None:
 
 def kept_keys(server: Server, keys: list[str]) -> list[str]:
     """Which of `keys` have a row in the store of Idempotency-Keys."""
-    app = bootstrap(Settings(database_url=server.database_url))
+    app = bootstrap(Settings(database_url=server.database_url)).ledger
     try:
         with open_store(app).reading() as db:
             rows = db.rows(sql.SQL("SELECT idempotency_key FROM {}").format(sql.Identifier(TABLE)))

@@ -23,10 +23,10 @@ import pytest
 from psycopg import sql
 
 from api.idempotency import HOLD_HOOK
-from api.owners import Owner
-from api.replays import TABLE
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
+from ledger.store.owners import Owner
+from ledger.store.replays import TABLE
 from ledger.store.tracking import open_store
 
 from .http_paths import assert_problem, fresh, fresh_request, get
@@ -69,7 +69,7 @@ def wait_until_held(held: Server, key: str) -> None:
 
 def pending_owner(database_url: str, key: str) -> Owner | None:
     """The owner named by the pending row of `key` (None: no pending row names one)."""
-    app = bootstrap(Settings(database_url=database_url))
+    app = bootstrap(Settings(database_url=database_url)).ledger
     try:
         with open_store(app).reading() as db:
             rows = db.rows(

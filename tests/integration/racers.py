@@ -49,9 +49,9 @@ def race_requests(
     outcomes: list[Outcome] = []
     settings = Settings(database_url=database_url)
     try:
-        warm = None if cold else bootstrap(settings)
+        warm = None if cold else bootstrap(settings).ledger
         barrier.wait(timeout=60)
-        app = warm or bootstrap(settings)
+        app = warm or bootstrap(settings).ledger
         try:
             outcomes.extend(_request(app, worker, idempotency_key) for _ in range(requests))
         finally:

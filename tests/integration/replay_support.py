@@ -22,8 +22,8 @@ from datetime import datetime
 
 import psycopg
 
-from api.owners import Owner
-from api.replays import StoredResponse, fingerprint
+from ledger.store.owners import Owner
+from ledger.store.replays import StoredResponse, fingerprint
 
 BOB, MIA = "manager:bob", "manager:mia"
 FIRST = fingerprint("POST", "/refunds", b'{"order_id": "O-1", "amount": "30.00"}')
@@ -38,13 +38,14 @@ CHILD = """
 import sys
 from datetime import datetime
 
-from api.replays import ReplayStore, Reserved
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
+from ledger.store.replays import ReplayStore, Reserved
+from ledger.store.tracking import open_store
 
 url, at, scope, fingerprint, *keys = sys.argv[1:]
-app = bootstrap(Settings(database_url=url), clock=lambda: datetime.fromisoformat(at))
-replays = ReplayStore.open(app)
+app = bootstrap(Settings(database_url=url), clock=lambda: datetime.fromisoformat(at)).ledger
+replays = ReplayStore(open_store(app), app.clock)
 for key in keys:
     outcome = replays.reserve(scope, key, fingerprint)
     assert isinstance(outcome, Reserved), (key, outcome)

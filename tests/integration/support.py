@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
+from ledger.store.replays import ReplayStore
+from ledger.store.tracking import open_store
 
 AGENT = Actor.parse("agent:ann")
 VERIFIER = Actor.parse("verifier:vic")
@@ -59,3 +63,15 @@ def event_count(app: RefundLedger) -> int:
 
 def event_types(app: RefundLedger, refund: Any) -> list[str]:
     return [type(event).__name__ for event in app.history(refund.id)]
+
+
+@pytest.fixture(name="database_url", params=("sqlite", "postgres"), ids=("sqlite", "postgres"))
+def shared_database_url(request: pytest.FixtureRequest) -> str:
+    """`database_url` for a module whose tests share the database with processes of their
+    own: the SQLite file and PostgreSQL, not the in-memory store (import it as it is named)."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+def replays_on(app: RefundLedger) -> ReplayStore:
+    """The store of Idempotency-Keys on the app's database and clock, owned by this process."""
+    return ReplayStore(open_store(app), app.clock)

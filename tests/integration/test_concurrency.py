@@ -11,7 +11,10 @@ from ledger.app.service import RefundLedger
 from ledger.domain.order import OrderBalance
 
 from .racers import ORDER_ID, Outcome, race_requests
-from .support import event_types
+from .support import (
+    event_types,
+    shared_database_url,  # noqa: F401  (its database is shared with processes)
+)
 
 WORKERS = 6
 REQUESTS_EACH = 5

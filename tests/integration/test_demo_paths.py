@@ -29,7 +29,7 @@ def _run(url: str, stack: ExitStack) -> Run:
     """Run the demo on `url`, then open a fresh application there to read what it wrote."""
 
     def make_app(clock: Clock) -> RefundLedger:
-        app = bootstrap(Settings(database_url=url), clock=clock)
+        app = bootstrap(Settings(database_url=url), clock=clock).ledger
         stack.callback(app.close)
         return app
 

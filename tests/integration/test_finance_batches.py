@@ -16,8 +16,9 @@ from consumers.finance_books import journal, trial_balance
 from consumers.inbound import parse
 from consumers.inbox import first_deliveries, inbox_schema
 from consumers.messages import Delivered
-from consumers.storage import consumer_store
 from ledger.app.service import RefundLedger
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
 from ledger.store.tracking import PostgresViews, ViewStore
 
 from consumer_support import ledger_messages, paid_and_retried
@@ -57,7 +58,7 @@ def test_a_batch_posts_what_one_message_at_a_time_posts(
     app = make_app(database_url)
     paid_and_retried(app)
     messages = delivered(app)
-    with consumer_store(database_url) as store:
+    with bootstrap(Settings(database_url=database_url)).consumer_store() as store:
         handler = prepared(store)
         for message in messages:
             assert post(store, handler, [message]) == [message]
@@ -75,7 +76,7 @@ def test_the_inbox_skips_copies_in_the_batch_and_messages_seen_before(
     app = make_app(database_url)
     paid_and_retried(app)
     messages = delivered(app)
-    with consumer_store(database_url) as store:
+    with bootstrap(Settings(database_url=database_url)).consumer_store() as store:
         handler = prepared(store)
         half = len(messages) // 2
         assert post(store, handler, messages[:half]) == messages[:half]
@@ -92,7 +93,7 @@ def test_a_batch_with_a_payout_of_an_unknown_refund_is_refused_whole(
     paid_and_retried(app)
     messages = delivered(app)
     payouts = [m for m in messages if m.event_type != "Requested"]
-    with consumer_store(database_url) as store:
+    with bootstrap(Settings(database_url=database_url)).consumer_store() as store:
         handler = prepared(store)
         with pytest.raises(CannotPost, match="never requested"):
             post(store, handler, payouts)

@@ -10,8 +10,9 @@ from typing import Any
 from consumers.finance import FinanceHandler
 from consumers.finance_books import journal, trial_balance
 from consumers.runner import ConsumerRunner, Counts
-from consumers.storage import consumer_store
 from ledger.app.service import RefundLedger
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
 from localservers.tansu import FAST_GROUP_JOIN, create_topic
 
 from consumer_support import (
@@ -39,7 +40,7 @@ class Topics:
 
     def consume(self, database_url: str, group: str | None = None) -> tuple[Counts, list[Any]]:
         """Run the finance consumer until idle; its counts and the journal after it."""
-        with consumer_store(database_url) as store:
+        with bootstrap(Settings(database_url=database_url)).consumer_store() as store:
             runner = ConsumerRunner(
                 FinanceHandler(), store, self.bootstrap, self.events,
                 group or fresh_name("finance"), self.dlq, idle_seconds=0.5, **FAST_GROUP_JOIN,
@@ -81,7 +82,7 @@ def test_payouts_post_balanced_entries_and_duplicates_post_nothing(
         assert sum(Decimal(line["debit"]) for line in entry["lines"]) == sum(
             Decimal(line["credit"]) for line in entry["lines"]
         )
-    with consumer_store(database_url) as store:
+    with bootstrap(Settings(database_url=database_url)).consumer_store() as store:
         assert trial_balance(store) == TRIAL_BALANCE
 
     produce(kafka_bootstrap, topics.events, messages)  # the relay sends everything again

@@ -120,7 +120,7 @@ def test_a_full_tablespace_fails_the_probe_and_commands_as_full_until_space_is_f
 
 
 def _app(url: str) -> RefundLedger:
-    return bootstrap(Settings(database_url=url))
+    return bootstrap(Settings(database_url=url)).ledger
 
 
 def _read_only(server: PostgresServer, url: str) -> None:

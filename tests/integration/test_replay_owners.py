@@ -14,7 +14,8 @@ import pytest
 from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
-from api.replays import (
+from ledger.app.service import RefundLedger
+from ledger.store.replays import (
     TABLE,
     InProgress,
     Mismatch,
@@ -23,7 +24,6 @@ from api.replays import (
     Reserved,
     StoredResponse,
 )
-from ledger.app.service import RefundLedger
 from ledger.store.tracking import open_store
 
 from .replay_support import (
@@ -36,7 +36,10 @@ from .replay_support import (
     owner_process,
     released,
 )
-from .support import FakeClock
+from .support import (
+    FakeClock,
+    shared_database_url,  # noqa: F401  (its database is shared with processes)
+)
 
 
 def test_a_request_this_process_still_runs_stays_in_progress_past_stale_after(

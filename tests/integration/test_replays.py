@@ -14,7 +14,8 @@ import pytest
 from psycopg import sql
 
 from api.idempotency import Idempotency
-from api.replays import (
+from ledger.app.service import RefundLedger
+from ledger.store.replays import (
     TABLE,
     InProgress,
     Mismatch,
@@ -25,7 +26,6 @@ from api.replays import (
     StoredResponse,
     fingerprint,
 )
-from ledger.app.service import RefundLedger
 from ledger.store.tracking import open_store
 
 from .replay_support import (
@@ -39,7 +39,11 @@ from .replay_support import (
     owner_process,
     released,
 )
-from .support import FakeClock
+from .support import (
+    FakeClock,
+    replays_on,
+    shared_database_url,  # noqa: F401  (its database is shared with processes)
+)
 
 RACERS = 8
 
@@ -64,7 +68,7 @@ def test_a_completed_request_is_replayed_byte_for_byte(
     replays.complete(BOB, "k-1", CREATED)
 
     assert replays.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
-    elsewhere = opened(ReplayStore.open(make_app(database_url)))  # another owner, same database
+    elsewhere = opened(replays_on(make_app(database_url)))  # another owner, same database
     assert elsewhere.reserve(BOB, "k-1", FIRST) == Replay(CREATED)
 
 
@@ -152,7 +156,7 @@ def racers(
     opened: Callable[[ReplayStore], ReplayStore],
 ) -> list[ReplayStore]:
     """RACERS stores on one database, each on an application (a connection pool) of its own."""
-    return [opened(ReplayStore.open(make_app(database_url, clock=clock))) for _ in range(RACERS)]
+    return [opened(replays_on(make_app(database_url, clock=clock))) for _ in range(RACERS)]
 
 
 def test_of_concurrent_reservations_of_a_new_key_exactly_one_wins(

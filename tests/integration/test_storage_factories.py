@@ -30,7 +30,7 @@ FORM = RequestForm(
 def test_postgres_pool_waits_the_connect_timeout_and_sessions_have_a_statement_timeout(
     postgres_url: str,
 ) -> None:
-    app = bootstrap(Settings(database_url=postgres_url, timeouts=DbTimeouts(2.5, 0.5)))
+    app = bootstrap(Settings(database_url=postgres_url, timeouts=DbTimeouts(2.5, 0.5))).ledger
     try:
         factory = app.factory
         assert isinstance(factory, PostgresFactory)
@@ -52,7 +52,7 @@ def test_postgres_pool_waits_the_connect_timeout_and_sessions_have_a_statement_t
 
 
 def test_sqlite_waits_the_statement_timeout_for_a_lock(sqlite_url: str) -> None:
-    app = bootstrap(Settings(database_url=sqlite_url, timeouts=DbTimeouts(statement=1.5)))
+    app = bootstrap(Settings(database_url=sqlite_url, timeouts=DbTimeouts(statement=1.5))).ledger
     try:
         factory = app.factory
         assert isinstance(factory, SQLiteFactory)
@@ -64,7 +64,7 @@ def test_sqlite_waits_the_statement_timeout_for_a_lock(sqlite_url: str) -> None:
 def test_the_page_hook_makes_a_sqlite_file_full_as_a_disk_would(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = bootstrap(Settings(database_url=sqlite_url))
+    app = bootstrap(Settings(database_url=sqlite_url)).ledger
     pages = app.factory.datastore.pool  # type: ignore[attr-defined]
     with app.factory.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
         cursor.execute("PRAGMA page_count")
@@ -72,7 +72,7 @@ def test_the_page_hook_makes_a_sqlite_file_full_as_a_disk_would(
     app.close()
     del pages
     monkeypatch.setenv(MAX_PAGE_COUNT_HOOK, str(count))  # not one page more
-    app = bootstrap(Settings(database_url=sqlite_url))
+    app = bootstrap(Settings(database_url=sqlite_url)).ledger
     try:
         with pytest.raises(PersistenceError) as full:
             app.request(Actor.parse("agent:ann"), RefundRequestIn.parse(FORM))

@@ -9,30 +9,30 @@ import pytest
 from psycopg import sql
 
 from ledger.app.service import RefundLedger
-from ledger.domain.actor import SYSTEM_POLICY
-from ledger.domain.errors import InvalidActor
-from ledger.store.tokens import (
+from ledger.app.tokens import (
     InvalidToken,
     IssuedToken,
     TokenNotFound,
-    TokenStore,
+    Tokens,
     iso,
 )
+from ledger.domain.actor import SYSTEM_POLICY
+from ledger.domain.errors import InvalidActor
 
 from .support import AGENT, MANAGER, FakeClock
 
 
 @pytest.fixture
-def tokens(app: RefundLedger) -> TokenStore:
-    return TokenStore.open(app)
+def tokens(app: RefundLedger) -> Tokens:
+    return Tokens.open(app)
 
 
-def _stored_rows(tokens: TokenStore) -> list[dict[str, Any]]:
-    with tokens.store.reading() as db:
+def _stored_rows(tokens: Tokens) -> list[dict[str, Any]]:
+    with tokens.table.store.reading() as db:
         return db.rows(sql.SQL("SELECT * FROM {}").format(sql.Identifier("api_tokens")))
 
 
-def _refused(tokens: TokenStore, presented: str) -> str:
+def _refused(tokens: Tokens, presented: str) -> str:
     with pytest.raises(InvalidToken) as refused:
         tokens.authenticate(presented)
     assert refused.value.code == "invalid-token"
@@ -43,7 +43,7 @@ def _with_secret(issued: IssuedToken, secret: str) -> str:
     return f"rlk_{issued.id}_{secret}"
 
 
-def test_issued_token_authenticates_as_its_actor(tokens: TokenStore, clock: FakeClock) -> None:
+def test_issued_token_authenticates_as_its_actor(tokens: Tokens, clock: FakeClock) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=30)
 
     assert tokens.authenticate(issued.token) == MANAGER
@@ -54,7 +54,7 @@ def test_issued_token_authenticates_as_its_actor(tokens: TokenStore, clock: Fake
     assert issued.expires_at == clock.now + timedelta(days=30)
 
 
-def test_a_token_without_expiry_never_expires(tokens: TokenStore, clock: FakeClock) -> None:
+def test_a_token_without_expiry_never_expires(tokens: Tokens, clock: FakeClock) -> None:
     issued = tokens.issue(AGENT, expires_in_days=None)
     clock.advance(days=36500)
 
@@ -63,7 +63,7 @@ def test_a_token_without_expiry_never_expires(tokens: TokenStore, clock: FakeClo
     assert tokens.list()[0].status(clock.now) == "active"
 
 
-def test_only_the_hash_of_the_token_is_stored(tokens: TokenStore) -> None:
+def test_only_the_hash_of_the_token_is_stored(tokens: Tokens) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=90)
     secret = issued.token.rsplit("_", 1)[-1]
 
@@ -75,7 +75,7 @@ def test_only_the_hash_of_the_token_is_stored(tokens: TokenStore) -> None:
     assert len(row["token_sha256"]) == 64
 
 
-def test_a_wrong_secret_is_an_unknown_token(tokens: TokenStore) -> None:
+def test_a_wrong_secret_is_an_unknown_token(tokens: Tokens) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=90)
     other = tokens.issue(MANAGER, expires_in_days=90)
     wrong = _with_secret(issued, other.token.split("_", 2)[2])
@@ -83,7 +83,7 @@ def test_a_wrong_secret_is_an_unknown_token(tokens: TokenStore) -> None:
     assert _refused(tokens, wrong) == "unknown bearer token"
 
 
-def test_an_unknown_id_is_an_unknown_token(tokens: TokenStore) -> None:
+def test_an_unknown_id_is_an_unknown_token(tokens: Tokens) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=90)
     unknown = issued.token.replace(issued.id, "0123456789abcdef")
 
@@ -102,17 +102,17 @@ def test_an_unknown_id_is_an_unknown_token(tokens: TokenStore) -> None:
         "rlk_0123456789abcdef_" + "a" * 42 + "=",
     ],
 )
-def test_a_malformed_token_is_refused(tokens: TokenStore, presented: str) -> None:
+def test_a_malformed_token_is_refused(tokens: Tokens, presented: str) -> None:
     message = _refused(tokens, presented)
 
     assert message == "malformed bearer token"
 
 
-def test_a_missing_token_is_refused(tokens: TokenStore) -> None:
+def test_a_missing_token_is_refused(tokens: Tokens) -> None:
     assert _refused(tokens, "") == "missing bearer token"
 
 
-def test_a_revoked_token_is_refused(tokens: TokenStore) -> None:
+def test_a_revoked_token_is_refused(tokens: Tokens) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=90)
     tokens.revoke(issued.id)
 
@@ -120,7 +120,7 @@ def test_a_revoked_token_is_refused(tokens: TokenStore) -> None:
 
 
 def test_an_expired_token_is_refused_from_the_moment_it_expires(
-    tokens: TokenStore, clock: FakeClock
+    tokens: Tokens, clock: FakeClock
 ) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=1)
     clock.advance(days=1, seconds=-1)
@@ -133,7 +133,7 @@ def test_an_expired_token_is_refused_from_the_moment_it_expires(
     )
 
 
-def test_revoking_an_unknown_token_is_not_found(tokens: TokenStore) -> None:
+def test_revoking_an_unknown_token_is_not_found(tokens: Tokens) -> None:
     tokens.issue(MANAGER, expires_in_days=90)
 
     with pytest.raises(TokenNotFound, match="^token 0123456789abcdef not found$"):
@@ -141,7 +141,7 @@ def test_revoking_an_unknown_token_is_not_found(tokens: TokenStore) -> None:
     assert [info.revoked_at for info in tokens.list()] == [None]
 
 
-def test_revoking_twice_keeps_the_first_time(tokens: TokenStore, clock: FakeClock) -> None:
+def test_revoking_twice_keeps_the_first_time(tokens: Tokens, clock: FakeClock) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=90)
     first = tokens.revoke(issued.id)
     clock.advance(hours=1)
@@ -152,7 +152,7 @@ def test_revoking_twice_keeps_the_first_time(tokens: TokenStore, clock: FakeCloc
     assert again.revoked_at == first.revoked_at
 
 
-def test_list_is_oldest_first_with_each_status(tokens: TokenStore, clock: FakeClock) -> None:
+def test_list_is_oldest_first_with_each_status(tokens: Tokens, clock: FakeClock) -> None:
     expiring = tokens.issue(AGENT, expires_in_days=1)
     clock.advance(minutes=1)
     revoked = tokens.issue(MANAGER, expires_in_days=90)
@@ -174,23 +174,25 @@ def test_list_is_oldest_first_with_each_status(tokens: TokenStore, clock: FakeCl
 
 
 def test_a_second_store_on_the_same_database_sees_the_tokens(
-    app: RefundLedger, tokens: TokenStore
+    app: RefundLedger, tokens: Tokens
 ) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=90)
 
-    assert TokenStore.open(app).authenticate(issued.token) == MANAGER
+    assert Tokens.open(app).authenticate(issued.token) == MANAGER
 
 
-def test_no_token_is_issued_for_the_ledgers_own_actor(tokens: TokenStore) -> None:
+def test_no_token_is_issued_for_the_ledgers_own_actor(tokens: Tokens) -> None:
     with pytest.raises(InvalidActor, match="'system:policy': it is the ledger's own actor"):
         tokens.issue(SYSTEM_POLICY, expires_in_days=30)
 
     assert _stored_rows(tokens) == []
 
 
-def test_a_token_stored_for_the_ledgers_own_actor_is_refused(tokens: TokenStore) -> None:
+def test_a_token_stored_for_the_ledgers_own_actor_is_refused(tokens: Tokens) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=30)
-    with tokens.store.writing() as db:  # as an older ledger, which issued such tokens, left it
+    with (
+        tokens.table.store.writing() as db
+    ):  # as an older ledger, which issued such tokens, left it
         db.execute(
             sql.SQL("UPDATE {} SET actor = %s WHERE id = %s").format(sql.Identifier("api_tokens")),
             ("system:policy", issued.id),

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from api import metrics, problems
+from ledger.app.tokens import InvalidToken
 from ledger.audit.errors import InvalidBundle
 from ledger.config import InvalidDatabaseUrl
 from ledger.domain import errors
-from ledger.store.tokens import InvalidToken
 
 EXPECTED_STATUS = [
     (errors.RefundNotFound("r-1"), 404),

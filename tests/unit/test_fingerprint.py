@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from api.replays import fingerprint
+from ledger.store.replays import fingerprint
 
 PATH = "/refunds"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.owners import Owner, start_time
+from ledger.store.owners import Owner, start_time
 
 LIVE = "4242 (ledger) S 1 4242 4242 0 -1 4194560 9 0 0 0 3 1 0 0 20 0 3 0 1435869 9 9"
 

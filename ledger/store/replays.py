@@ -7,7 +7,7 @@ a server failure: `api.idempotency.kept_status`). A retry of the same request ge
 the stored response byte for byte; the same key on another request is a Mismatch; a row
 older than `keep_for` is forgotten (reserved afresh, and deleted by `purge`).
 
-A reservation names its owner, the server process that runs it (`api.owners`). A retry while
+A reservation names its owner, the server process that runs it (`owners.py`). A retry while
 the key is pending is InProgress as long as that owner lives and renews its lease; it is
 Reserved (the key taken over) as soon as the owner is found dead, when the lease has not been
 renewed for `stale_after`, or when the owner is this process and no request of it runs the
@@ -27,11 +27,11 @@ import json
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from psycopg import sql
 
-from api.owners import (
+from ledger.store.owners import (
     GONE_SQL,
     Heartbeat,
     LockHolder,
@@ -40,7 +40,7 @@ from api.owners import (
     gone_from_this_machine,
     this_process,
 )
-from api.replay_outcomes import (
+from ledger.store.replay_outcomes import (
     InProgress,
     Mismatch,
     Outcome,
@@ -49,11 +49,8 @@ from api.replay_outcomes import (
     StoredResponse,
     fingerprint,
 )
-from api.replay_schema import SCHEMA_NAME, TABLE, add_owner_columns, replay_schema
-from ledger.store.tracking import Db, PostgresViews, ViewStore, fixed, open_store
-
-if TYPE_CHECKING:
-    from ledger.app.service import RefundLedger
+from ledger.store.replay_schema import SCHEMA_NAME, TABLE, add_owner_columns, replay_schema
+from ledger.store.tracking import Db, PostgresViews, ViewStore, fixed
 
 __all__ = ["TABLE", "InProgress", "Mismatch", "Outcome", "Replay", "ReplayStore", "Reserved"]
 __all__ += ["StoredResponse", "fingerprint"]  # the outcomes, imported from here as before
@@ -107,11 +104,6 @@ class ReplayStore:
         self.holder = LockHolder.on(store, self.owner) if isinstance(store, PostgresViews) else None
         every = stale_after.total_seconds() / 4
         self.heartbeat = Heartbeat(every, self.renew) if renews else None
-
-    @classmethod
-    def open(cls, app: RefundLedger) -> ReplayStore:
-        """The store on the application's database, on the application's clock."""
-        return cls(open_store(app), app.clock)
 
     def close(self) -> None:
         """Stop renewing, and let go of the owner's lock (its pending keys may be taken)."""

@@ -8,7 +8,7 @@ from ledger.store.tracking import Db, ViewStore
 
 TABLE = "api_idempotency"
 SCHEMA_NAME = "api.idempotency"
-# Who holds a pending key (api.owners.Owner as JSON) and when it last renewed its lease; NULL
+# Who holds a pending key (store/owners.py Owner as JSON) and when it last renewed its lease; NULL
 # in the rows of a version that named no owner
 OWNER_COLUMNS = ("owner", "renewed_at")
 
