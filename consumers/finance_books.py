@@ -8,7 +8,17 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.store.tracking import ViewStore
+from consumers.finance import FinanceHandler
+from consumers.inbox import inbox_schema
+from ledger.store.tracking import PostgresViews, ViewStore
+
+
+def with_books(store: ViewStore) -> ViewStore:
+    """`store` with the journal's tables, created if the consumer never ran."""
+    handler = FinanceHandler()
+    schema = inbox_schema() + handler.schema(isinstance(store, PostgresViews))
+    store.ensure(f"consumer.{handler.name}", schema)
+    return store
 
 
 def journal(store: ViewStore) -> list[dict[str, Any]]:

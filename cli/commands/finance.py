@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 
 import click
@@ -11,25 +9,13 @@ import click
 from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
-from consumers.finance import FinanceHandler
 from consumers.finance_books import journal as read_journal
 from consumers.finance_books import trial_balance as read_trial_balance
-from consumers.inbox import inbox_schema
-from ledger.store.tracking import PostgresViews, ViewStore
+from consumers.finance_books import with_books
 
 storage_option = click.option(
     "--db", "storage_url", metavar="URL", help="Database of the journal (default: the ledger's)."
 )
-
-
-@contextmanager
-def books(ledger: LedgerContext, storage_url: str | None) -> Iterator[ViewStore]:
-    """The journal's store, its tables created if the consumer never ran."""
-    with ledger.container.consumer_store(storage_url) as store:
-        handler = FinanceHandler()
-        schema = inbox_schema() + handler.schema(isinstance(store, PostgresViews))
-        store.ensure(f"consumer.{handler.name}", schema)
-        yield store
 
 
 @click.group(short_help="The finance consumer's journal.")
@@ -43,8 +29,8 @@ def finance() -> None:
 @pass_ledger
 def journal(ledger: LedgerContext, as_json: bool, storage_url: str | None) -> None:
     """Every entry in posting order: refund, attempt, kind, and its debit and credit lines."""
-    with books(ledger, storage_url) as store:
-        entries = read_journal(store)
+    with ledger.container.consumer_store(storage_url) as store:
+        entries = read_journal(with_books(store))
     if as_json:
         render.emit_json(entries)
         return
@@ -65,8 +51,8 @@ def journal(ledger: LedgerContext, as_json: bool, storage_url: str | None) -> No
 @pass_ledger
 def trial_balance(ledger: LedgerContext, as_json: bool, storage_url: str | None) -> None:
     """Total debits, credits and balance per account and currency; debits equal credits."""
-    with books(ledger, storage_url) as store:
-        rows = read_trial_balance(store)
+    with ledger.container.consumer_store(storage_url) as store:
+        rows = read_trial_balance(with_books(store))
     if as_json:
         render.emit_json(rows)
         return
