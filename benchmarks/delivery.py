@@ -43,9 +43,9 @@ from consumers.finance import FinanceHandler
 from consumers.runner import ConsumerRunner
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
-from ledger.delivery.cloudevents import PUBLISHED_EVENTS, cloudevent
-from ledger.delivery.defaults import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
-from ledger.delivery.producer import producer_settings
+from ledger.kafka.cloudevents import PUBLISHED_EVENTS, cloudevent
+from ledger.kafka.defaults import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
+from ledger.kafka.producer import producer_settings
 from localservers.tansu import FAST_GROUP_JOIN, create_topic
 
 #: The raw produce baseline sends at most this many messages (they are held in memory).

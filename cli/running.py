@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from cli.context import LedgerContext
-from ledger.delivery.security import SECRET_OPTIONS, ClientOptions
+from ledger.kafka.security import SECRET_OPTIONS, ClientOptions
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

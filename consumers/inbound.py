@@ -23,8 +23,8 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator, ValidationError
 
 from consumers.messages import Delivered, Undeliverable
-from ledger.delivery.cloudevents import CONTENT_TYPE, PUBLISHED_EVENTS, SPEC_VERSION, event_type
-from ledger.delivery.schemas import body_schema
+from ledger.kafka.cloudevents import CONTENT_TYPE, PUBLISHED_EVENTS, SPEC_VERSION, event_type
+from ledger.kafka.schemas import body_schema
 
 REQUIRED_HEADERS = (
     "ce_specversion",

@@ -25,7 +25,7 @@ class Delivered:
     type: str  # ce_type, e.g. "refunds.Approved.v2"
     subject: str  # ce_subject: the refund id
     time: datetime  # ce_time
-    body: dict[str, Any]  # the JSON body (see ledger.delivery.cloudevents.event_body)
+    body: dict[str, Any]  # the JSON body (see ledger.kafka.cloudevents.event_body)
     topic: str = ""
     partition: int = 0
     offset: int = 0

@@ -33,7 +33,7 @@ from consumers.inbox import dead_letter, first_deliveries, inbox_schema
 from consumers.messages import Delivered, Undeliverable
 from consumers.refusals import Refused, apply_guarded
 from consumers.topics import caught_up, create_topics
-from ledger.delivery.security import PLAINTEXT
+from ledger.kafka.security import PLAINTEXT
 from ledger.store.tracking import PostgresViews, ViewStore
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from ledger.delivery.security import PLAINTEXT
+from ledger.kafka.security import PLAINTEXT
 
 
 def create_topics(

@@ -32,8 +32,8 @@ from ledger.store.sqlite_file import create_private
 from ledger.store.tracking import ViewStore, tables_at
 
 if TYPE_CHECKING:
-    from ledger.delivery.producer import Publisher
-    from ledger.delivery.relay import Relay
+    from ledger.kafka.producer import Publisher
+    from ledger.kafka.relay import Relay
 
 
 class Container:
@@ -78,7 +78,7 @@ class Container:
     def relay(self, publisher: Publisher, batch: int) -> Relay:
         """The relay of the stored events to `publisher`, as CloudEvents of the configured
         source."""
-        from ledger.delivery.relay import Relay  # the Kafka client loads only for the relay
+        from ledger.kafka.relay import Relay  # the Kafka client loads only for the relay
 
         return Relay(self.ledger, publisher, self.settings.event_source, batch)
 

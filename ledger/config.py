@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ledger.delivery.cloudevents import DEFAULT_SOURCE
-from ledger.delivery.security import KafkaSecurity
 from ledger.domain.errors import InvalidInput
+from ledger.kafka.cloudevents import DEFAULT_SOURCE
+from ledger.kafka.security import KafkaSecurity
 from ledger.store.factories import POSTGRES_TOPIC, SQLITE_TOPIC
 from ledger.store.timeouts import DbTimeouts
 

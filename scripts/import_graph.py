@@ -37,7 +37,6 @@ LAYERS: dict[str, tuple[str, int]] = {
     "ledger.reports": ("app", 3),
     "ledger.reconcile": ("app", 3),
     "ledger.input_files": ("app", 3),
-    "ledger.delivery": ("kafka", 4),
     "ledger.kafka": ("kafka", 4),
     "ledger.config": ("bootstrap", 5),
     "ledger.bootstrap": ("bootstrap", 5),

@@ -30,7 +30,7 @@ from consumers.finance import FinanceHandler
 from consumers.finance_books import journal
 from consumers.handler import Handler
 from consumers.runner import ConsumerRunner
-from ledger.delivery.cloudevents import cloudevent
+from ledger.kafka.cloudevents import cloudevent
 from localservers.postgres import create_database, start_postgres
 from localservers.tansu import FAST_GROUP_JOIN, create_topic, running_broker
 from tests.unit.builders import paid_refund

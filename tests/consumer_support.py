@@ -10,8 +10,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
-from ledger.delivery.cloudevents import PUBLISHED_EVENTS, cloudevent
 from ledger.domain.actor import Actor
+from ledger.kafka.cloudevents import PUBLISHED_EVENTS, cloudevent
 
 FINANCE = Actor.parse("finance:fay")
 AGENT = Actor.parse("agent:ann")

@@ -17,11 +17,11 @@ from cli.running import (
     log_to_stderr,
     stop_on_signals,
 )
-from ledger.delivery.defaults import BATCH, DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
-from ledger.delivery.retry import BrokerUnavailable
+from ledger.kafka.backoff import BrokerUnavailable
+from ledger.kafka.defaults import BATCH, DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
 
 if TYPE_CHECKING:  # the Kafka client loads only for the commands that need it
-    from ledger.delivery.relay import Relay
+    from ledger.kafka.relay import Relay
 
 
 def _summary(relay: Relay) -> str:
@@ -101,8 +101,8 @@ def run(
     LEDGER_KAFKA_SASL_* (see the README), checked before any connection."""
     bootstrap = kafka_bootstrap(ledger, kafka)
     security = kafka_client_options(ledger)
-    from ledger.delivery.producer import Publisher
-    from ledger.delivery.relay import Relay
+    from ledger.kafka.producer import Publisher
+    from ledger.kafka.relay import Relay
 
     connections = log_to_stderr(client_options=security)
     attempt = min(max(timeout / 3, 1), request_timeout) if once else request_timeout
@@ -132,7 +132,7 @@ def run(
 @pass_ledger
 def status(ledger: LedgerContext, topic: str | None, as_json: bool) -> None:
     """The relay's position in the notification log and how many events it has not published."""
-    from ledger.delivery.relay import relay_state
+    from ledger.kafka.relay import relay_state
 
     state = relay_state(ledger.app, topic or ledger.settings.relay_topic)
     row = {"relay": state.name, "position": state.position, "head": state.head, "lag": state.lag}

@@ -8,8 +8,8 @@ import click
 
 from cli import files, render
 from cli.options import json_option
-from ledger.delivery.schemas import generate
 from ledger.domain.errors import InvalidInput
+from ledger.kafka.schemas import generate
 
 
 @click.group(short_help="JSON Schemas of the events published downstream.")

@@ -24,8 +24,9 @@ from typing import Any, Literal
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from ledger.projections.runner import Projections, unseen
+from ledger.projections.runner import Projections
 from ledger.store.failures import Failure, classify
+from ledger.store.lag import unseen
 from ledger.store.writable import CONNECTION_WAIT, postgres_writable, sqlite_writable
 
 DEADLINE = 0.9  # seconds: /healthz answers within 1 s

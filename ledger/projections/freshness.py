@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import PersistenceError
 
-from ledger.projections.runner import Projections, unseen
+from ledger.projections.runner import Projections
 from ledger.store.failures import Failure, classify
+from ledger.store.lag import unseen
 
 
 @dataclass(frozen=True)

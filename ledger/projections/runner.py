@@ -17,21 +17,20 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
-from psycopg import sql
 
 from ledger.projections.base import Fact, View
 from ledger.projections.kpis import KpiView
 from ledger.projections.payouts import PayoutsView
 from ledger.projections.status import StatusView
 from ledger.projections.trail import DecisionTrailView
-from ledger.projections.wakeup import wakeup
+from ledger.store.lag import ViewState, unseen
 from ledger.store.tracking import ViewStore, open_store
+from ledger.store.wakeup import wakeup
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
@@ -40,34 +39,6 @@ Page = tuple[list[int], list[Fact]]  # a page's notification ids, and its decode
 
 def all_views() -> list[View]:
     return [StatusView(), DecisionTrailView(), PayoutsView(), KpiView()]
-
-
-@dataclass(frozen=True)
-class ViewState:
-    """A view's position, the newest notification id, and how many events it has not seen."""
-
-    name: str
-    position: int
-    head: int
-    lag: int
-
-
-def unseen(app: Application[Any], store: ViewStore, position: int) -> int:
-    """Stored events after `position` (ids may have gaps, so not a difference of ids)."""
-    recorder: Any = app.recorder
-    table: sql.Composable
-    column: sql.Composable
-    if isinstance(recorder.datastore, PostgresDatastore):
-        table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
-        column = sql.Identifier("notification_id")
-    else:
-        table, column = sql.Identifier(recorder.events_table_name), sql.SQL("rowid")
-    with store.reading() as db:
-        found = db.rows(
-            sql.SQL("SELECT count(*) AS n FROM {} WHERE {} > %s").format(table, column),
-            (position,),
-        )
-    return int(found[0]["n"])
 
 
 class Projections:

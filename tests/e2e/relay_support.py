@@ -21,9 +21,9 @@ from kafka.consumer.fetcher import ConsumerRecord
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
-from ledger.delivery.cloudevents import PUBLISHED_EVENTS
-from ledger.delivery.relay import relay_state
 from ledger.domain.actor import Actor
+from ledger.kafka.cloudevents import PUBLISHED_EVENTS
+from ledger.kafka.relay import relay_state
 from ledger.store.tracking import open_store
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"

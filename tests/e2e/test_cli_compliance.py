@@ -9,7 +9,7 @@ from consumers.compliance import ComplianceHandler, open_compliance
 from consumers.messages import Delivered
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
-from ledger.delivery.cloudevents import cloudevent
+from ledger.kafka.cloudevents import cloudevent
 
 from .support import Ledger
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.delivery.security import ClientOptions, KafkaSecurity
+from ledger.kafka.security import ClientOptions, KafkaSecurity
 from localservers.tansu import TansuBroker, free_port
 
 from tls_proxy import TlsProxy

@@ -11,8 +11,8 @@ from typing import Any
 from consumers.compliance import ComplianceHandler
 from consumers.messages import Delivered
 from ledger.app.service import RefundLedger
-from ledger.delivery.cloudevents import cloudevent
 from ledger.domain.actor import Actor
+from ledger.kafka.cloudevents import cloudevent
 from ledger.store.tracking import ViewStore
 
 from .support import AGENT, DISPUTES, FINANCE, FINANCE_2, MANAGER, VERIFIER, FakeClock, form

@@ -12,7 +12,7 @@ from psycopg import sql
 from consumers.chain_check import recomputed_hash
 from consumers.compliance import ComplianceHandler, open_compliance
 from ledger.app.service import RefundLedger
-from ledger.delivery.cloudevents import cloudevent
+from ledger.kafka.cloudevents import cloudevent
 from ledger.store.tracking import ViewStore
 
 from .compliance_support import (

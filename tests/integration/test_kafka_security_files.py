@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.delivery.security import InvalidKafkaSettings, KafkaSecurity
+from ledger.kafka.security import InvalidKafkaSettings, KafkaSecurity
 
 from tls_support import CLIENT_KEY_PASSWORD, TlsFiles, make_tls, write_secret
 

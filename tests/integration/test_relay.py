@@ -17,9 +17,9 @@ from kafka.errors import KafkaTimeoutError
 
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
-from ledger.delivery.producer import Message, Publisher, Sent
-from ledger.delivery.relay import Relay
-from ledger.delivery.retry import Backoff, BrokerUnavailable
+from ledger.kafka.backoff import Backoff, BrokerUnavailable
+from ledger.kafka.producer import Message, Publisher, Sent
+from ledger.kafka.relay import Relay
 
 from .support import AGENT
 

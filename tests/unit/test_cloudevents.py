@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.delivery.cloudevents import PUBLISHED_EVENTS, cloudevent, event_body, event_type
 from ledger.domain.chain import UNCHAINED, canonical_json, event_hash
+from ledger.kafka.cloudevents import PUBLISHED_EVENTS, cloudevent, event_body, event_type
 
 from .builders import FINANCE, POLICY, actor, at, new_refund, paid_refund
 

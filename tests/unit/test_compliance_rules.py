@@ -6,8 +6,8 @@ from typing import Any
 
 from consumers.alerts import event_alert
 from consumers.chain_check import Head, chain_problems, recomputed_hash
-from ledger.delivery.cloudevents import event_body
 from ledger.domain.chain import GENESIS, UNCHAINED
+from ledger.kafka.cloudevents import event_body
 
 from .builders import MANAGER, POLICY, actor, at, pending_refund
 

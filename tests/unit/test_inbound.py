@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from consumers.inbound import parse, validators
 from consumers.messages import Undeliverable
-from ledger.delivery.cloudevents import cloudevent
+from ledger.kafka.cloudevents import cloudevent
 
 from .builders import paid_refund
 

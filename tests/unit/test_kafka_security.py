@@ -9,7 +9,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from ledger.config import Settings
-from ledger.delivery.security import InvalidKafkaSettings, KafkaSecurity
+from ledger.kafka.security import InvalidKafkaSettings, KafkaSecurity
 
 PASSWORD = "hunter2-Sasl-Secret"
 SCRAM = {

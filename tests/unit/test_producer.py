@@ -7,7 +7,7 @@ from typing import Any
 
 from kafka.partitioner.default import DefaultPartitioner
 
-from ledger.delivery.producer import KeyPartitioner
+from ledger.kafka.producer import KeyPartitioner
 
 
 class Cluster:

@@ -13,9 +13,9 @@ from eventsourcing.persistence import StoredEvent
 from jsonschema import Draft202012Validator, ValidationError
 
 from ledger.audit.bundle import offline_mapper
-from ledger.delivery.cloudevents import PUBLISHED_EVENTS, cloudevent, event_body, event_type
-from ledger.delivery.schemas import generate
 from ledger.domain.chain import GENESIS, UNCHAINED, canonical_json
+from ledger.kafka.cloudevents import PUBLISHED_EVENTS, cloudevent, event_body, event_type
+from ledger.kafka.schemas import generate
 
 from .builders import (
     DISPUTES,

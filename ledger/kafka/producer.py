@@ -24,9 +24,9 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 
-from ledger.delivery.cloudevents import Headers
-from ledger.delivery.defaults import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
-from ledger.delivery.security import PLAINTEXT
+from ledger.kafka.cloudevents import Headers
+from ledger.kafka.defaults import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
+from ledger.kafka.security import PLAINTEXT
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from ledger.delivery.cloudevents import PUBLISHED_EVENTS, event_type, schema_version
+from ledger.kafka.cloudevents import PUBLISHED_EVENTS, event_type, schema_version
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 HEX_SHA256 = "^[0-9a-f]{64}$"

@@ -36,13 +36,13 @@ from eventsourcing.application import Application
 from eventsourcing.utils import resolve_topic
 from kafka.errors import KafkaError
 
-from ledger.delivery.cloudevents import DEFAULT_SOURCE, PUBLISHED_EVENTS, cloudevent
-from ledger.delivery.defaults import BATCH
-from ledger.delivery.producer import Message, Publisher, Sent
-from ledger.delivery.retry import Backoff, BrokerUnavailable
-from ledger.projections.runner import ViewState, unseen
-from ledger.projections.wakeup import wakeup
+from ledger.kafka.backoff import Backoff, BrokerUnavailable
+from ledger.kafka.cloudevents import DEFAULT_SOURCE, PUBLISHED_EVENTS, cloudevent
+from ledger.kafka.defaults import BATCH
+from ledger.kafka.producer import Message, Publisher, Sent
+from ledger.store.lag import ViewState, tracked_state
 from ledger.store.tracking import StalePosition, ViewStore, open_store
+from ledger.store.wakeup import wakeup
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +53,7 @@ def tracking_name(topic: str) -> str:
 
 def relay_state(app: Application[Any], topic: str, store: ViewStore | None = None) -> ViewState:
     """The position of the relay to `topic`, the newest notification id, and the lag."""
-    store, name = store or open_store(app), tracking_name(topic)
-    position = store.position(name)
-    head = app.recorder.max_notification_id() or 0
-    return ViewState(name, position, head, unseen(app, store, position))
+    return tracked_state(app, store or open_store(app), tracking_name(topic))
 
 
 @dataclass

@@ -4,7 +4,7 @@ The body is what a consumer needs to apply the event and to check the refund's h
 arrival: the refund, its version, the event type and schema version, the time, the hash of
 the previous event and of this one, and the payload exactly as the chain hashed it. It is
 encoded canonically (sorted keys, no spaces, UTF-8), so one event always gives one byte
-string. `schemas/` holds the JSON Schema of each body (see `ledger.delivery.schemas`).
+string. `schemas/` holds the JSON Schema of each body (see `ledger.kafka.schemas`).
 
 `cloudevent` is the relay's hot path: it dumps and encodes the payload once and splices it
 into both the chain hash's input and the body, byte for byte what `canonical_json` gives

@@ -1,1 +1,0 @@
-"""Delivery to downstream systems: the Kafka relay, its CloudEvents and their schemas."""
