@@ -32,8 +32,8 @@ from consumers.inbound import parse
 from consumers.inbox import dead_letter, first_deliveries, inbox_schema
 from consumers.messages import Delivered, Undeliverable
 from consumers.refusals import Refused, apply_guarded
-from consumers.topics import caught_up, create_topics
 from ledger.kafka.security import PLAINTEXT
+from ledger.kafka.topics import create_topics
 from ledger.store.tracking import PostgresViews, ViewStore
 
 logger = logging.getLogger(__name__)
@@ -177,3 +177,12 @@ class ConsumerRunner:
         if idle < self.idle_seconds:
             return False
         return caught_up(consumer) or idle >= 10 * self.idle_seconds
+
+
+def caught_up(consumer: Any) -> bool:
+    """The consumer has partitions and has read each of them to its end."""
+    assigned = consumer.assignment()
+    if not assigned:
+        return False
+    ends = consumer.end_offsets(list(assigned))
+    return all(consumer.position(partition) >= ends[partition] for partition in assigned)

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaProducer
-from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 
 from ledger.kafka.cloudevents import Headers
 from ledger.kafka.defaults import DEFAULT_PARTITIONS, DEFAULT_TIMEOUT_SECONDS
 from ledger.kafka.security import PLAINTEXT
+from ledger.kafka.topics import create_topics
 
 
 @dataclass(frozen=True)
@@ -162,19 +163,6 @@ class Publisher:
 
     def ensure_topic(self) -> None:
         """Create the topic when the broker does not have it (another relay may race us)."""
-        admin = KafkaAdminClient(
-            bootstrap_servers=self.bootstrap,
-            bootstrap_timeout_ms=self.timeout_ms,
-            request_timeout_ms=self.timeout_ms,
-            **self.client_options,
+        create_topics(
+            self.bootstrap, {self.topic: self.partitions}, self.client_options, self.timeout_ms
         )
-        try:
-            if self.topic in admin.list_topics():
-                return
-            spec = {"num_partitions": self.partitions, "replication_factor": 1}
-            try:
-                admin.create_topics({self.topic: spec}, wait_for_metadata=True)
-            except TopicAlreadyExistsError:
-                pass
-        finally:
-            admin.close()
