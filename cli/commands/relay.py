@@ -102,13 +102,12 @@ def run(
     bootstrap = kafka_bootstrap(ledger, kafka)
     security = kafka_client_options(ledger)
     from ledger.kafka.producer import Publisher
-    from ledger.kafka.relay import Relay
 
     connections = log_to_stderr(client_options=security)
     attempt = min(max(timeout / 3, 1), request_timeout) if once else request_timeout
     topic = topic or ledger.settings.relay_topic
     publisher = Publisher(bootstrap, topic, partitions, attempt, client_options=security)
-    relay = Relay(ledger.app, publisher, ledger.settings.event_source, batch)
+    relay = ledger.container.relay(publisher, batch)
     stop = stop_on_signals()
     try:
         if once:
