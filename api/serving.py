@@ -19,11 +19,17 @@ from uvicorn.supervisors import Multiprocess
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 
+# Seconds the supervisor waits for a worker's answer to its ping before it kills the worker.
+# A new worker answers only once it has imported the app (1.5 s of CPU): uvicorn's default of
+# 5 s killed every worker of `serve --workers 2` in a loop at load average 15 on 2 cores.
+WORKER_HEALTHCHECK = 60
+
 
 class WorkerConfig(uvicorn.Config):
     """uvicorn's settings and the ledger's: each worker builds its own app from both."""
 
     def __init__(self, settings: Settings, public_metrics: bool, **options: Any) -> None:
+        options.setdefault("timeout_worker_healthcheck", WORKER_HEALTHCHECK)
         super().__init__("api.serving:WorkerConfig", factory=True, **options)
         self.ledger_settings = settings
         self.public_metrics = public_metrics

@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.logs import JsonFormatter
-from api.serving import WorkerConfig
+from api.serving import WORKER_HEALTHCHECK, WorkerConfig
 from cli.commands.serve import log_config, uvicorn_options
 from ledger.config import Settings
 
@@ -35,6 +35,7 @@ def test_the_workers_get_the_settings_in_their_config_not_the_environment(
     app = worker.load_app()()
 
     assert (worker.ledger_settings, worker.public_metrics, worker.workers) == (settings, True, 2)
+    assert worker.timeout_worker_healthcheck == WORKER_HEALTHCHECK
     assert isinstance(app, FastAPI)
     assert app.state.public_metrics is True
     assert (
