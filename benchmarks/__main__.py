@@ -1,4 +1,5 @@
-"""python -m benchmarks [--quick] [--only W1,P1] [--json FILE]"""
+"""python -m benchmarks [--quick] [--only W1,P1] [--json FILE]
+or: python -m benchmarks --instructions [--walks LOW HIGH]"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import instructions
 from benchmarks.stack import Stack, running_stack
 from benchmarks.table import Row, render, write_json
 
@@ -20,12 +22,13 @@ Group = Callable[[Stack], Iterator[Row]]
 def groups() -> dict[str, Group]:
     """Each group measures some rows; imported here so `--only` loads only what it runs."""
     found: dict[str, Group] = {}
-    from benchmarks import commands, delivery, files, http, imports, reads, views
+    from benchmarks import audit, commands, delivery, files, http, imports, reads, views
 
     found["W1,W2"] = commands.run
     found["W3"] = http.run
     found["P1,A1,S1"] = views.run
-    found["R1,C1,S1"] = delivery.run
+    found["A2"] = audit.run
+    found["R1,C1,C2,S1"] = delivery.run
     found["H1,S1"] = reads.run
     found["M1"] = files.run
     found["M2"] = imports.run
@@ -37,7 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
     parser.add_argument("--only", default="", help="comma-separated row ids, e.g. W1,P1")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument(
+        "--instructions", action="store_true",
+        help="instead of the rows: the instructions `ledger serve` executes per HTTP command, "
+        "under valgrind's cachegrind (benchmarks/instructions.py)",
+    )  # fmt: skip
+    instructions.add_walks_option(parser)
     args = parser.parse_args(argv)
+    if args.instructions:
+        return instructions.report(*args.walks)
     wanted = {part.strip().upper() for part in args.only.split(",") if part.strip()}
     available = groups()
     unknown = wanted - {row_id for ids in available for row_id in ids.split(",")}

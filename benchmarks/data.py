@@ -50,13 +50,3 @@ def fill(app: RefundLedger, refunds: int) -> None:
             app.save(*batch)
             batch = []
     app.save(*batch)
-
-
-def count_events(app: RefundLedger) -> int:
-    count, start = 0, 0
-    while page := app.recorder.select_notifications(
-        start=start, limit=1000, inclusive_of_start=False
-    ):
-        count += len(page)
-        start = page[-1].id
-    return count

@@ -1,4 +1,4 @@
-"""R1, C1 and the relay's peak RSS (S1): the ledger's events out to Kafka and into finance.
+"""R1, C1, C2 and the relay's peak RSS (S1): the ledger's events to Kafka and the consumers.
 
 R1: the relay as its users run it, a real process: `ledger relay run --once` from position
 0 over the shared PostgreSQL load, to a fresh topic (3 partitions, created by the relay).
@@ -18,6 +18,10 @@ C1: the finance consumer (`ConsumerRunner` + `FinanceHandler`, a fresh group, in
 process) reads the topic R1 filled into a fresh PostgreSQL database, timed from its first
 polled batch to its last offset commit (no group join, no final idle wait). Baseline: a raw
 kafka-python consumer of the same topic, same `max_poll_records`, polling without processing.
+
+C2: the compliance consumer (`ComplianceHandler`: archive, chain check on arrival, alerts),
+timed the same way, over the topic of R1's baseline (its first 100,000 refund events, quick
+10,000: the compliance consumer is the slower one). Baseline: the raw consume of that topic.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ from benchmarks.stack import Stack
 from benchmarks.stats import rate
 from benchmarks.table import Row, Target
 from benchmarks.views import events_database
+from consumers.compliance import ComplianceHandler
 from consumers.finance import FinanceHandler
+from consumers.handler import Handler
 from consumers.runner import ConsumerRunner
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
@@ -75,7 +81,9 @@ def run(stack: Stack) -> Iterator[Row]:
     kafka = stack.broker.bootstrap
 
     relayed = relay_process(url, kafka, ("relay", "run", "--once"))
-    produced, produce_seconds = raw_produce(url, kafka, stack.size(BASELINE_MESSAGES, 10_000))
+    produced, produce_seconds, produce_topic = raw_produce(
+        url, kafka, stack.size(BASELINE_MESSAGES, 10_000)
+    )
     crc = "the crc32c C extension" if record_util.crc32c_c is not None else "pure-Python crc32c"
     yield Row(
         "R1",
@@ -103,7 +111,8 @@ def run(stack: Stack) -> Iterator[Row]:
         note=f"`ledger relay run --once` over {events:,} stored events",
     )
 
-    applied, consume_seconds = finance_consume(stack.database("finance"), kafka, relayed.topic)
+    finance = FinanceHandler()
+    applied, consume_seconds = consume(finance, stack.database("finance"), kafka, relayed.topic)
     consumed, raw_seconds = raw_consume(kafka, relayed.topic, relayed.published)
     yield Row(
         "C1",
@@ -114,6 +123,21 @@ def run(stack: Stack) -> Iterator[Row]:
         "raw kafka-python consume",
         (Target(10_000),),
         note=f"{applied:,} events applied (journal, inbox, offsets) in {consume_seconds:.1f} s",
+    )
+
+    compliance = ComplianceHandler(f"{produce_topic}.alerts")
+    database = stack.database("compliance")
+    archived, archive_seconds = consume(compliance, database, kafka, produce_topic)
+    consumed, raw_seconds = raw_consume(kafka, produce_topic, produced)
+    yield Row(
+        "C2",
+        "compliance consumer, Kafka to PostgreSQL",
+        rate(archived, archive_seconds),
+        "events/s",
+        rate(consumed, raw_seconds),
+        "raw kafka-python consume",
+        note=f"{archived:,} events archived (chain checked, inbox, offsets) in "
+        f"{archive_seconds:.1f} s",
     )
 
 
@@ -143,8 +167,9 @@ def relay_messages(url: str, limit: int) -> list[tuple[bytes, Any, bytes]]:
     return found[:limit]
 
 
-def raw_produce(url: str, kafka: str, limit: int) -> tuple[int, float]:
-    """Messages sent and seconds: kafka-python alone, the relay's producer settings."""
+def raw_produce(url: str, kafka: str, limit: int) -> tuple[int, float, str]:
+    """Messages sent, seconds and the topic: kafka-python alone, the relay's producer
+    settings."""
     messages = relay_messages(url, limit)
     topic = fresh_topic("produce")
     create_topic(kafka, topic, DEFAULT_PARTITIONS)
@@ -162,7 +187,7 @@ def raw_produce(url: str, kafka: str, limit: int) -> tuple[int, float]:
             future.get(0)  # every one acknowledged
     finally:
         producer.close()
-    return len(messages), seconds
+    return len(messages), seconds, topic
 
 
 class _TimedRunner(ConsumerRunner):
@@ -176,15 +201,15 @@ class _TimedRunner(ConsumerRunner):
         self.last = time.perf_counter()
 
 
-def finance_consume(database: str, kafka: str, topic: str) -> tuple[int, float]:
-    """Events applied by the finance consumer and the seconds of its busy span."""
+def consume(handler: Handler, database: str, kafka: str, topic: str) -> tuple[int, float]:
+    """Events applied by the consumer and the seconds of its busy span."""
     with bootstrap(Settings(database_url=database)).consumer_store() as store:
         runner = _TimedRunner(
-            FinanceHandler(),
+            handler,
             store,
             kafka,
             topic,
-            group=f"bench-finance-{uuid.uuid4().hex[:8]}",
+            group=f"bench-{handler.name}-{uuid.uuid4().hex[:8]}",
             dlq_topic=f"{topic}.dlq",
             idle_seconds=0.5,
             max_poll_records=MAX_POLL_RECORDS,
@@ -192,7 +217,7 @@ def finance_consume(database: str, kafka: str, topic: str) -> tuple[int, float]:
         )
         counts = runner.run(threading.Event(), once=True)
     if counts.dead_lettered or counts.duplicates:
-        raise AssertionError(f"finance consumer: unexpected {counts}")
+        raise AssertionError(f"{handler.name} consumer: unexpected {counts}")
     return counts.applied, runner.last - runner.first
 
 

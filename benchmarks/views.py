@@ -46,8 +46,8 @@ def run(stack: Stack) -> Iterator[Row]:
     url, _ = events_database(stack)
     app = bootstrap(Settings(database_url=url)).ledger
     try:
-        events, raw_seconds = _read_and_decode(app, None)
-        chained, raw_chained_seconds = _read_and_decode(app, sorted(CHAINED_TOPICS))
+        events, raw_seconds = read_and_decode(app, None)
+        chained, raw_chained_seconds = read_and_decode(app, sorted(CHAINED_TOPICS))
         _reset_views(app)
         seconds, rss_mb = catch_up_process(url)
         yield Row(
@@ -70,7 +70,7 @@ def run(stack: Stack) -> Iterator[Row]:
         app.close()
 
 
-def _read_and_decode(app: RefundLedger, topics: list[str] | None) -> tuple[int, float]:
+def read_and_decode(app: RefundLedger, topics: list[str] | None) -> tuple[int, float]:
     """The raw path: every notification (of `topics`) read in pages and decoded; count, s."""
     started = time.perf_counter()
     count, start = 0, 0

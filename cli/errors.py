@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import sys
 import traceback
 from collections.abc import Callable
 
@@ -83,7 +82,3 @@ def _fail(message: str, code: int) -> int:
     # the last line of defence: a message quoting stored or typed text stays one inert line
     click.echo(f"error: {visible(message)}", err=True)
     return code
-
-
-def exit_with(code: int) -> None:
-    sys.exit(code)

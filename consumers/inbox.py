@@ -44,11 +44,6 @@ def inbox_schema() -> list[sql.Composable]:
     ]
 
 
-def first_delivery(db: Db, consumer: str, message: Delivered) -> bool:
-    """Record the message as seen by `consumer`; False when it was seen before."""
-    return bool(first_deliveries(db, consumer, [message]))
-
-
 def first_deliveries(db: Db, consumer: str, messages: Sequence[Delivered]) -> list[Delivered]:
     """Record the messages as seen by `consumer`; those seen for the first time, in order
     (of several copies in `messages`, the first)."""

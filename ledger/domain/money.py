@@ -77,13 +77,3 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
-
-
-def check_decimal(value: Decimal) -> Decimal:
-    """Guard for computed amounts: they must stay finite (never float)."""
-    try:
-        if not value.is_finite():
-            raise InvalidAmount(str(value), "it is not a finite number")
-    except InvalidOperation:
-        raise InvalidAmount(str(value), "it is not a decimal number") from None
-    return value

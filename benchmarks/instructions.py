@@ -1,7 +1,8 @@
 """Instructions a `ledger serve` process executes per HTTP command: a figure a loaded machine
 does not move, where CPU seconds do.
 
-    .venv/bin/python scripts/server_instructions.py [--walks LOW HIGH]
+    ./dev bench --instructions [--walks LOW HIGH]
+    .venv/bin/python -m benchmarks.instructions [--walks LOW HIGH]
 
 Starts an embedded PostgreSQL, then twice `ledger serve --workers 1` under valgrind's
 cachegrind (it must be installed: `apt install valgrind`): one client walks LOW, then HIGH
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,20 +28,45 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from benchmarks.http import free_port, issue_tokens
 from localservers.postgres import create_database, running_postgres
 
 TODAY = time.strftime("%Y-%m-%d", time.gmtime())
 PATHS = (("billing_error", "30.00", None), ("billing_error", "120.00", "manager"))
 START_SECONDS = 600  # under cachegrind the server starts some 30 times slower
+WALKS = (10, 60)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--walks", nargs=2, type=int, default=(10, 60), metavar=("LOW", "HIGH"))
-    low, high = parser.parse_args().walks
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.instructions", description=__doc__.split("\n\n")[0]
+    )
+    add_walks_option(parser)
+    low, high = parser.parse_args(argv).walks
+    return report(low, high)
+
+
+def add_walks_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--walks", nargs=2, type=int, default=WALKS, metavar=("LOW", "HIGH"),
+        help=f"refunds walked by the two servers under cachegrind (default: {WALKS[0]} {WALKS[1]})",
+    )  # fmt: skip
+
+
+def report(low: int, high: int) -> int:
+    """Print the instructions per request; 2 when valgrind is not installed."""
+    if shutil.which("valgrind") is None:
+        print("benchmarks: --instructions needs valgrind (apt install valgrind)", file=sys.stderr)
+        return 2
+    per, requests_low, requests_high = per_request(low, high)
+    print(f"{per / 1e6:.4f} M instructions per request "
+          f"({requests_low} and {requests_high} requests)")  # fmt: skip
+    return 0
+
+
+def per_request(low: int, high: int) -> tuple[float, int, int]:
+    """The server's instructions per HTTP command (start and stop left out), and the two
+    servers' requests."""
     with running_postgres(durable=True) as server, tempfile.TemporaryDirectory() as scratch:
         counts = []
         for walks in (low, high):
@@ -47,9 +74,7 @@ def main() -> None:
             create_database(server.get_uri(), name)
             counts.append(measure(server.get_uri(name), walks, Path(scratch)))
     (requests_low, ir_low), (requests_high, ir_high) = counts
-    per = (ir_high - ir_low) / (requests_high - requests_low)
-    print(f"{per / 1e6:.4f} M instructions per request "
-          f"({requests_low} and {requests_high} requests)")  # fmt: skip
+    return (ir_high - ir_low) / (requests_high - requests_low), requests_low, requests_high
 
 
 def measure(url: str, walks: int, scratch: Path) -> tuple[int, int]:
@@ -118,4 +143,4 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
