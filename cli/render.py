@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ledger.app.views import event_summary
+from ledger.domain.summary import event_summary
 from ledger.text import json_escaped, visible
 
 if TYPE_CHECKING:

@@ -82,20 +82,3 @@ def history_view(events: Iterable[Any], viewer: Actor | None) -> list[dict[str, 
     if viewer is None or own_customer(viewer) is None:
         return full
     return customer_history(full, viewer)
-
-
-_SUMMARY_SKIP = frozenset({"version", "type", "actor", "at", "fingerprint", "findings", "items"})
-
-
-def event_summary(event: dict[str, Any], also_skip: frozenset[str] = frozenset()) -> str:
-    """The fields of an event (as `event_out` gives it) that a person reads first."""
-    skip = _SUMMARY_SKIP | also_skip
-    parts = [
-        f"{key}={value}"
-        for key, value in event.items()
-        if key not in skip and value not in (None, [], "")
-    ]
-    failed = [f["check"] for f in event.get("findings", []) if not f["passed"]]
-    if failed:
-        parts.append(f"failed={','.join(failed)}")
-    return "; ".join(parts)

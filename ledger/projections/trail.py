@@ -10,8 +10,8 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.app.views import event_summary
 from ledger.domain import refund_events as ev
+from ledger.domain.summary import event_summary
 from ledger.projections.base import Fact, View, create_index, create_table
 from ledger.store.tracking import Db
 
