@@ -32,8 +32,8 @@ documents whose `type` is `urn:refund-ledger:problem:CODE`."""
 def create_app(container: Container, public_metrics: bool = False) -> FastAPI:
     """The API on a container's pieces (closed by the caller); `public_metrics` serves
     /metrics without a token."""
-    ledger, views = container.ledger, container.projections
-    replays = container.replays()  # this process, as owner of its keys
+    ledger, queries = container.ledger, container.queries
+    replays = container.replays()  # this process, as owner of its keys (the views open)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -50,7 +50,7 @@ def create_app(container: Container, public_metrics: bool = False) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    api.state.services = Services(ledger, views, container.health)
+    api.state.services = Services(ledger, queries)
     api.state.public_metrics = public_metrics
     routers = (commands.router, orders.router, reads.router, reports.router, operations.router)
     for router in routers:

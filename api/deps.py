@@ -1,12 +1,11 @@
-"""What the routes are given: the application, the read models, and the acting actor."""
+"""What the routes are given: the command and query services, and the acting actor."""
 
 from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request, Response
@@ -15,13 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from api.middleware import NO_TOKEN
-from ledger.app.health import HealthProbe, renew_connections
+from ledger.app.health import renew_connections
+from ledger.app.queries import RefundQueries, Viewed
 from ledger.app.service import RefundLedger
 from ledger.app.tokens import InvalidToken
 from ledger.domain.actor import Actor
-from ledger.projections.freshness import catch_up_or_lag
-from ledger.projections.runner import Projections
-from ledger.store.tracking import ViewStore
 
 LAG_HEADER = "X-View-Lag"
 logger = logging.getLogger("ledger.api")
@@ -45,22 +42,7 @@ class Services:
     """One per server process, built by `create_app`."""
 
     ledger: RefundLedger
-    projections: Projections
-    health: HealthProbe
-    _catching_up: threading.Lock = field(default_factory=threading.Lock)
-
-    def fresh(self, response: Response, *views: str) -> ViewStore:
-        """The views' store, caught up with every stored event first (reads see every write
-        that was answered before them). One catch-up at a time per process: the others then
-        find nothing left to apply. When the database will not take the views' writes (disk
-        full, read-only), the views as they stand. Either way `X-View-Lag` says how many
-        stored events they have not seen (0: none)."""
-        with self._catching_up:
-            freshness = catch_up_or_lag(self.projections, *views)
-        if freshness.note:
-            logger.warning("%s", freshness.note)
-        response.headers[LAG_HEADER] = str(freshness.lag)
-        return self.projections.store
+    queries: RefundQueries
 
     def database_lost(self) -> None:
         """A request found the database gone: renew the pool's idle connections now."""
@@ -77,6 +59,20 @@ async def services(request: Request) -> Services:
 
 async def ledger_app(request: Request) -> RefundLedger:
     return (await services(request)).ledger
+
+
+async def query_service(request: Request) -> RefundQueries:
+    return (await services(request)).queries
+
+
+def lagged(response: Response, viewed: Viewed[T]) -> T:
+    """What a read of the views found; `X-View-Lag` says how many stored events the views had
+    not seen (0: none; more only when the database took no writes, so that they could not be
+    caught up first, which is logged too)."""
+    if viewed.note:
+        logger.warning("%s", viewed.note)
+    response.headers[LAG_HEADER] = str(viewed.lag)
+    return viewed.found
 
 
 class DocumentedBearer(HTTPBearer):
@@ -107,5 +103,5 @@ async def actor(
 
 
 Ledger = Annotated[RefundLedger, Depends(ledger_app)]
-Views = Annotated[Services, Depends(services)]
+Queries = Annotated[RefundQueries, Depends(query_service)]
 Who = Annotated[Actor, Depends(actor)]

@@ -4,12 +4,16 @@ demand (ledger/bootstrap.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import Container, bootstrap
 from ledger.config import Settings
+
+if TYPE_CHECKING:
+    from ledger.app.queries import RefundQueries
 
 
 @dataclass
@@ -29,6 +33,11 @@ class LedgerContext:
     def app(self) -> RefundLedger:
         """The command service."""
         return self.container.ledger
+
+    @property
+    def queries(self) -> RefundQueries:
+        """The query service: every read."""
+        return self.container.queries
 
     def close(self) -> None:
         if self._container is not None:

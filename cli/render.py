@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from cli.tables import Table as Table  # re-exported: `render.Table`
+    from ledger.app.queries import Viewed
+
+T = TypeVar("T")
 
 
 def __getattr__(name: str) -> Any:
@@ -32,6 +35,14 @@ def __getattr__(name: str) -> Any:
 
         return Table
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def fresh(viewed: Viewed[T]) -> T:
+    """What a read of the views found; when they could not be caught up first (the database
+    takes no writes), a one-line note on stderr says how far behind they are."""
+    if viewed.note:
+        click.echo(f"note: {visible(viewed.note)}", err=True)
+    return viewed.found
 
 
 def cell(value: object) -> str:

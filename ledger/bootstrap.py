@@ -32,6 +32,7 @@ from ledger.store.sqlite_file import create_private
 from ledger.store.tracking import ViewStore, tables_at
 
 if TYPE_CHECKING:
+    from ledger.app.queries import RefundQueries
     from ledger.kafka.producer import Publisher
     from ledger.kafka.relay import Relay
 
@@ -60,6 +61,14 @@ class Container:
     def projections(self) -> Projections:
         """The read models and their runner, on the ledger's own database."""
         return Projections(self.ledger)
+
+    @cached_property
+    def queries(self) -> RefundQueries:
+        """The query service beside the command service: every read, on these projections
+        and this health probe (each still opened on the first read that needs it)."""
+        from ledger.app.queries import RefundQueries  # the read models load only for a read
+
+        return RefundQueries(self.ledger, lambda: self.projections, lambda: self.health)
 
     @cached_property
     def tokens(self) -> Tokens:

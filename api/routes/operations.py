@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api import metrics, problems
-from api.deps import Views, bearer, in_thread
+from api.deps import Queries, bearer, in_thread
 from api.middleware import NO_TOKEN
 from api.models import Health, HealthCheck
 from api.responses import READ_PROBLEMS, Problem
@@ -32,11 +32,11 @@ UNHEALTHY = {
 
 @router.get("/healthz", name="health", response_model=Health, responses={503: UNHEALTHY})
 @in_thread
-def health(request: Request, views: Views) -> Response | Health:
+def health(request: Request, queries: Queries) -> Response | Health:
     """Within a second: does the database answer, does it take writes (not read-only, not
     full), and how many stored events have the views not seen. 200 when all is well, 503
     naming the check that failed."""
-    report = views.health.check()
+    report = queries.health()
     checks = [HealthCheck(name=c.name, ok=c.ok, detail=c.detail) for c in report.checks]
     failing = report.failing
     if failing is not None:

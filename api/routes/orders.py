@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import Ledger, Who, in_thread
+from api.deps import Ledger, Queries, Who, in_thread
 from api.models import Body, Ident, Text
 from api.responses import COMMAND_PROBLEMS, READ_PROBLEMS
 from api.routes.keys import KEYED, command_key, key_of
-from ledger.app import access, inputs
+from ledger.app import inputs
 from ledger.app.orders import OrderCapture, order_for
 
 router = APIRouter(tags=["orders"])
@@ -70,7 +70,6 @@ def capture_order(
 @router.get("/orders/{order_id}", name="order_show", response_model=OrderOut,
             responses=READ_PROBLEMS)  # fmt: skip
 @in_thread
-def show_order(order_id: str, ledger: Ledger, who: Who) -> dict[str, Any]:
+def show_order(order_id: str, queries: Queries, who: Who) -> dict[str, Any]:
     """The order; a customer sees only their own orders (anything else is 404)."""
-    access.require_reader(who, "refunds")
-    return order_for(who, ledger.get_order(inputs.identifier(order_id, "order id")))
+    return queries.order(who, inputs.identifier(order_id, "order id"))

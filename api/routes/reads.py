@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Ledger, Views, Who, in_thread
+from api.deps import Queries, Who, in_thread, lagged
 from api.models import EventView, RefundView
 from api.responses import READ_PROBLEMS, VIEW_LAG
-from ledger.app import filters, inputs, reads
-from ledger.projections import queries
+from ledger.app import filters, inputs
+from ledger.app.queries import Page
 
 router = APIRouter(tags=["refunds"], responses=READ_PROBLEMS)
 Filter = Annotated[str | None, Query(max_length=200)]
@@ -20,12 +20,12 @@ Moment = Annotated[str | None, Query(max_length=64, description="ISO 8601; UTC w
 
 @router.get("/refunds/{refund_id}", name="show", response_model=RefundView)
 @in_thread
-def show(refund_id: str, ledger: Ledger, who: Who, as_of: Moment = None) -> dict[str, Any]:
+def show(refund_id: str, queries: Queries, who: Who, as_of: Moment = None) -> dict[str, Any]:
     """The refund now, or exactly as it stood at `as_of` (replayed from its events); a
     customer sees the customer view."""
     found = inputs.refund_id(refund_id)
     moment = None if as_of is None else inputs.moment(as_of, "as_of")
-    return reads.show(ledger, who, found, moment)
+    return queries.show(who, found, moment)
 
 
 @router.get(
@@ -35,10 +35,10 @@ def show(refund_id: str, ledger: Ledger, who: Who, as_of: Moment = None) -> dict
     response_model_exclude_unset=True,  # a customer's event has only the keys it is shown
 )
 @in_thread
-def history(refund_id: str, ledger: Ledger, who: Who) -> list[dict[str, Any]]:
+def history(refund_id: str, queries: Queries, who: Who) -> list[dict[str, Any]]:
     """Every stored event of the refund, oldest first; a customer sees the customer view
     (its wholly internal events left out)."""
-    return reads.history(ledger, who, inputs.refund_id(refund_id))
+    return queries.history(who, inputs.refund_id(refund_id))
 
 
 @router.get("/refunds", name="list", response_model=list[RefundView], responses=VIEW_LAG)
@@ -46,7 +46,7 @@ def history(refund_id: str, ledger: Ledger, who: Who) -> list[dict[str, Any]]:
 def list_refunds(
     request: Request,
     response: Response,
-    views: Views,
+    queries: Queries,
     who: Who,
     status: Filter = None,
     customer: Filter = None,
@@ -66,8 +66,8 @@ def list_refunds(
     no writes, so that the view could not be caught up first)."""
     where = filters.refund_filter(status, customer, order, reason, tier, since, until, prefix="")
     after = None if cursor is None else str(inputs.refund_id(cursor))
-    page = queries.Page(limit=limit + 1, after=after)  # one more tells whether a next page exists
-    found = reads.listing(views.fresh(response, "status"), who, where, page)
+    page = Page(limit=limit + 1, after=after)  # one more tells whether a next page exists
+    found = lagged(response, queries.refunds(who, where, page))
     if len(found) > limit:
         found = found[:limit]
         _link_next(request, response, found[-1]["id"])

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import click
 
 from cli import render
-from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.app import inputs
 from ledger.app.service import Clock, RefundLedger
 from ledger.app.views import refund_out
 from ledger.bootstrap import bootstrap
-from ledger.domain.vocabulary import Status
-from ledger.projections import queries
 
 
 @click.group(short_help="Service-level agreement tasks.")
@@ -30,12 +25,7 @@ def sla() -> None:
 def sla_sweep(ledger: LedgerContext, now: str | None, as_json: bool) -> None:
     """Escalate every request pending approval longer than the policy's SLA hours."""
     moment = None if now is None else inputs.moment(now, "--now")
-    pending = queries.list_refunds(
-        fresh_views(ledger, "status").store,
-        queries.RefundFilter(status=Status.PENDING_APPROVAL),
-        queries.Page(),
-    )
-    candidates = [UUID(row["id"]) for row in pending]
+    candidates = render.fresh(ledger.queries.sla_candidates())
     acted = [refund_out(r) for r in ledger.app.sweep_sla(moment, candidates)]
     if as_json:
         render.emit_json(acted)

@@ -17,7 +17,7 @@ from cli.keys import key_option, keyed, note_replayed
 from cli.options import actor_option, json_option
 from ledger.app import inputs
 from ledger.app.order_import import COLUMNS, Progress, import_orders
-from ledger.app.orders import OrderCapture, order_for, order_out
+from ledger.app.orders import OrderCapture, order_out
 from ledger.domain.actor import Actor
 from ledger.input_files.csv_rows import BadRecord, Record, csv_records
 from ledger.input_files.lines import text_lines
@@ -76,8 +76,8 @@ def capture(
 def show(ledger: LedgerContext, order_id: str, actor: str | None, as_json: bool) -> None:
     """An order's facts, who recorded them and how, what is left to refund, and its refunds."""
     viewer = None if actor is None else Actor.acting(actor)
-    found = ledger.app.get_order(inputs.identifier(order_id, "order id"))
-    show_order(order_for(viewer, found), as_json)
+    found = inputs.identifier(order_id, "order id")
+    show_order(ledger.queries.order(viewer, found), as_json)
 
 
 def show_order(data: dict[str, Any], as_json: bool) -> None:

@@ -11,22 +11,7 @@ from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from cli.running import stop_on_signals
 from ledger.app import inputs
-from ledger.projections.freshness import catch_up_or_lag
-from ledger.projections.runner import BATCH, Projections, all_views
-from ledger.text import visible
-
-VIEW_NAMES = tuple(view.name for view in all_views())
-
-
-def fresh_views(ledger: LedgerContext, *names: str) -> Projections:
-    """The read models, caught up with every stored event, so nobody reads stale rows; when
-    the database will not take the views' writes (disk full, read-only), the views as they
-    stand, with a one-line note on stderr saying how far behind they are."""
-    projections = Projections(ledger.app)
-    freshness = catch_up_or_lag(projections, *names)
-    if freshness.note:
-        click.echo(f"note: {visible(freshness.note)}", err=True)
-    return projections
+from ledger.app.queries import BATCH, VIEW_NAMES
 
 
 @click.group(short_help="Keep the read models up to date.")
@@ -50,7 +35,7 @@ def projections() -> None:
 @pass_ledger
 def run(ledger: LedgerContext, once: bool, poll: float, batch: int) -> None:
     """Catch every view up, then follow new events until stopped (SIGINT or SIGTERM)."""
-    views = Projections(ledger.app)
+    views = ledger.queries.projections
     if once:
         click.echo(f"applied {views.catch_up(batch=batch)} event(s)")
         return
@@ -65,7 +50,7 @@ def status(ledger: LedgerContext, as_json: bool) -> None:
     """Each view's position in the notification log and how far behind the newest event it is."""
     rows: list[dict[str, Any]] = [
         {"view": s.name, "position": s.position, "head": s.head, "lag": s.lag}
-        for s in Projections(ledger.app).states()
+        for s in ledger.queries.view_states()
     ]
     if as_json:
         render.emit_json(rows)
@@ -80,5 +65,5 @@ def status(ledger: LedgerContext, as_json: bool) -> None:
 def rebuild(ledger: LedgerContext, name: str | None) -> None:
     """Drop a view's rows and position (NAME, or every view) and apply every event again."""
     names = () if name is None else (inputs.choice(name, "view", VIEW_NAMES),)
-    applied = Projections(ledger.app).rebuild(*names)
+    applied = ledger.queries.projections.rebuild(*names)
     click.echo(f"rebuilt {', '.join(names or VIEW_NAMES)} from {applied} event(s)")

@@ -9,14 +9,13 @@ from typing import Any, TypeVar
 import click
 
 from cli import render
-from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option, refund_argument
-from ledger.app import filters, inputs, reads
+from ledger.app import filters, inputs
+from ledger.app.queries import Page
 from ledger.domain.actor import Actor
 from ledger.domain.vocabulary import STATUSES
 from ledger.policy_file import load_policy
-from ledger.projections import queries
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,7 +45,7 @@ def show(
     """Show a refund now, or exactly as it stood at --as-of (replayed from its events)."""
     refund_id, viewer = inputs.refund_id(refund), _reader(actor)
     moment = None if as_of is None else inputs.moment(as_of, "--as-of")
-    render.refund(reads.show(ledger.app, viewer, refund_id, moment), as_json)
+    render.refund(ledger.queries.show(viewer, refund_id, moment), as_json)
 
 
 @click.command(short_help="Every event of a refund, in order.")
@@ -57,7 +56,7 @@ def show(
 def history(ledger: LedgerContext, refund: str, actor: str | None, as_json: bool) -> None:
     """Every stored event of the refund, from the event store, oldest first."""
     refund_id, viewer = inputs.refund_id(refund), _reader(actor)
-    render.history(reads.history(ledger.app, viewer, refund_id), as_json)
+    render.history(ledger.queries.history(viewer, refund_id), as_json)
 
 
 @click.command(name="list", short_help="List refunds.")
@@ -93,9 +92,8 @@ def list_refunds(
     viewer = _reader(actor)
     where = filters.refund_filter(status, customer, order, reason, tier, since, until)
     after = None if cursor is None else str(inputs.refund_id(cursor))
-    page = queries.Page(limit=limit, offset=offset, after=after)
-    found = reads.listing(fresh_views(ledger, "status").store, viewer, where, page)
-    render.refunds(found, as_json)
+    page = Page(limit=limit, offset=offset, after=after)
+    render.refunds(render.fresh(ledger.queries.refunds(viewer, where, page)), as_json)
 
 
 @click.group(short_help="Inspect the policy.")

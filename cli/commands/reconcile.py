@@ -10,17 +10,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli import render
-from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.errors import EXIT_REFUSED
 from cli.json_stream import emit_json_object
 from cli.options import json_option
 from ledger.app.period import Period
 from ledger.input_files.opening import MAX_BYTES
-from ledger.projections import queries
-from ledger.reconcile.matching import CATEGORIES, LedgerPayout
+from ledger.reconcile.matching import CATEGORIES
 from ledger.reconcile.settlements import COLUMNS
-from ledger.reconcile.streamed import Report, reconcile_file
+from ledger.reconcile.streamed import Report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -89,7 +87,8 @@ def reconcile(
     as a whole (not a regular file, over --max-bytes, not UTF-8, no usable header).
     """
     period = Period.parse(since, until)
-    with reconcile_file(Path(path), period, lambda: _payouts(ledger), max_bytes) as report:
+    with ledger.queries.reconcile_file(None, Path(path), period, max_bytes) as viewed:
+        report = render.fresh(viewed)
         if as_json:
             emit_json_object(report.sections())
         else:
@@ -97,12 +96,6 @@ def reconcile(
         found = report.summary["discrepancies"]
     if fail_on_mismatch and found:
         raise Discrepancies(f"reconciliation found {found} discrepancy(ies)")
-
-
-def _payouts(ledger: LedgerContext) -> list[LedgerPayout]:
-    """The ledger's payouts that carry a reference: asked for once the file is read."""
-    store = fresh_views(ledger, "payouts").store
-    return [LedgerPayout.from_row(row) for row in queries.referenced_payouts(store)]
 
 
 def _print(report: Report) -> None:

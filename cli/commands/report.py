@@ -8,11 +8,9 @@ from typing import Any
 import click
 
 from cli import files, render
-from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.app.period import Period
-from ledger.projections import kpis, queries
 from ledger.reports import figures, kpi_html
 
 
@@ -54,15 +52,14 @@ def kpis_command(
     target = None if html_file is None else Path(html_file)
     if target is not None:
         files.check_target(target, force)  # before any work
-    store = fresh_views(ledger, kpis.KpiView.name).store
-    summary = kpis.summarise(queries.kpi_rows(store, period))
+    summary = render.fresh(ledger.queries.kpis(None, lambda: period))
     if target is not None:
         page = kpi_html.page(summary, period.since, period.until, ledger.app.clock())
         with files.writing(target, force, private=True) as file:
             file.write(page.encode("utf-8"))
         click.echo(f"wrote {html_file}", err=as_json)
     if as_json:
-        render.emit_json({**summary, "period": period.to_json()})
+        render.emit_json(summary)
     elif target is None:
         _tables(summary, period)
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import click
 
 from cli import render
-from cli.commands.projections import fresh_views
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.app import filters
-from ledger.projections import queries
 
 
 @click.command(name="search", short_help="Search decisions across refunds.")
@@ -33,8 +31,7 @@ def search(
 ) -> None:
     """Refund events across refunds, oldest first, filtered by actor, type, refund and time."""
     where = filters.trail_filter(actor, type_, refund, since, until)
-    store = fresh_views(ledger, "decision_trail").store
-    found = queries.search_trail(store, where, queries.Page(limit=limit))
+    found = render.fresh(ledger.queries.search_trail(None, lambda: where, limit))
     if as_json:
         render.emit_json(found)
         return

@@ -24,11 +24,12 @@ class Period:
             )
 
     @classmethod
-    def parse(cls, since: str | None, until: str | None) -> Period:
-        """The period of the `--since` and `--until` options (ISO 8601; UTC without a zone)."""
+    def parse(cls, since: str | None, until: str | None, prefix: str = "--") -> Period:
+        """The period of the `--since` and `--until` options (ISO 8601; UTC without a zone);
+        `prefix` is how the interface names them in messages ("" for HTTP's `since`)."""
         return cls(
-            since=None if since is None else inputs.moment(since, "--since"),
-            until=None if until is None else inputs.moment(until, "--until"),
+            since=None if since is None else inputs.moment(since, f"{prefix}since"),
+            until=None if until is None else inputs.moment(until, f"{prefix}until"),
         )
 
     def holds(self, moment: datetime | None) -> bool:

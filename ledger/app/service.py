@@ -364,18 +364,6 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
                 yield UUID(str(notification.originator_id))
             start = page[-1].id
 
-    def list_refunds(
-        self, status: str | None = None, customer: str | None = None, order: str | None = None
-    ) -> list[Refund]:
-        refunds = (self.get(refund_id) for refund_id in self.refund_ids())
-        return [
-            r
-            for r in refunds
-            if (status is None or r.status == status)
-            and (customer is None or r.request.customer_id == customer)
-            and (order is None or r.request.order_id == order)
-        ]
-
 
 def _recorded(use: KeyUse | None, refund: Refund, at: datetime) -> CommandKey | None:
     """The key of the command that just ran on `refund`, to save with its events."""

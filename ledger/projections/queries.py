@@ -8,7 +8,6 @@ from typing import Any
 
 from psycopg import sql
 
-from ledger.app.period import Period
 from ledger.domain.errors import InvalidInput
 from ledger.projections import kpis, payouts, status, trail
 from ledger.projections.base import time_key
@@ -82,11 +81,12 @@ def search_trail(store: ViewStore, where: TrailFilter, page: Page) -> list[dict[
     return [{key: row[key] for key in keys} for row in found]
 
 
-def kpi_rows(store: ViewStore, period: Period) -> list[dict[str, Any]]:
-    """The KPI view's fact rows of the refunds *requested* within the period, oldest first."""
-    statement, params = _select(
-        kpis.TABLE, _range("created_key", period.since, period.until), Page(), None
-    )
+def kpi_rows(
+    store: ViewStore, since: datetime | None, until: datetime | None
+) -> list[dict[str, Any]]:
+    """The KPI view's fact rows of the refunds *requested* in [since, until] (either end
+    open), oldest first."""
+    statement, params = _select(kpis.TABLE, _range("created_key", since, until), Page(), None)
     with store.reading() as db:
         return db.rows(statement, params)
 

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from ledger.app.queries import RefundFilter, RefundQueries
 from ledger.app.service import RefundLedger
 from ledger.app.views import event_out, refund_out
 from ledger.domain.errors import RefundNotFound
@@ -17,30 +18,38 @@ from .support import AGENT, FINANCE, MANAGER, VERIFIER, FakeClock, form
 
 
 def test_list_refunds_filters_by_status_customer_and_order(app: RefundLedger) -> None:
-    a = app.request(AGENT, form(order_id="O-1", customer_id="C-1", amount="20.00"))
-    b = app.request(AGENT, form(order_id="O-3", customer_id="C-2", amount="60.00"))
-    c = app.request(AGENT, form(order_id="O-2", customer_id="C-1", amount="10.00"))
+    a, b, c = (
+        str(app.request(AGENT, form(order_id=order, customer_id=customer, amount=amount)).id)
+        for order, customer, amount in (
+            ("O-1", "C-1", "20.00"), ("O-3", "C-2", "60.00"), ("O-2", "C-1", "10.00")
+        )
+    )  # fmt: skip
 
-    def ids(**filters: str) -> list[object]:
-        return [r.id for r in app.list_refunds(**filters)]
+    def ids(
+        status: str | None = None, customer: str | None = None, order: str | None = None
+    ) -> list[str]:
+        where = RefundFilter(status=status, customer=customer, order=order)
+        return [r["id"] for r in RefundQueries(app).refunds(None, where).found]
 
-    assert ids() == [a.id, b.id, c.id]
-    assert ids(status="approved") == [a.id, c.id]
-    assert ids(status="pending_approval") == [b.id]
-    assert ids(customer="C-1") == [a.id, c.id]
-    assert ids(order="O-1") == [a.id]
-    assert ids(order="O-3") == [b.id]
-    assert ids(status="approved", customer="C-1", order="O-2") == [c.id]
+    assert ids() == [a, b, c]
+    assert ids(status="approved") == [a, c]
+    assert ids(status="pending_approval") == [b]
+    assert ids(customer="C-1") == [a, c]
+    assert ids(order="O-1") == [a]
+    assert ids(order="O-3") == [b]
+    assert ids(status="approved", customer="C-1", order="O-2") == [c]
     assert ids(status="paid") == []
 
 
 def test_list_refunds_shows_current_state(app: RefundLedger) -> None:
+    queries = RefundQueries(app)
     refund = app.request(AGENT, form(amount="20.00"))
+    assert [r["status"] for r in queries.refunds(None, RefundFilter()).found] == ["approved"]
     app.start_payout(refund.id, FINANCE, None)
 
-    [listed] = app.list_refunds(status="payout_pending")
-    assert listed.id == refund.id
-    assert app.list_refunds(status="approved") == []
+    [listed] = queries.refunds(None, RefundFilter(status="payout_pending")).found
+    assert listed == refund_out(app.get(refund.id))
+    assert queries.refunds(None, RefundFilter(status="approved")).found == []
 
 
 def test_history_lists_every_event_in_order_with_actor_time_and_content(

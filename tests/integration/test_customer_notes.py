@@ -8,12 +8,10 @@ from typing import Any
 from psycopg import sql
 
 from consumers.compliance import ComplianceHandler, open_compliance
-from ledger.app import reads
+from ledger.app.queries import RefundFilter, RefundQueries, TrailFilter
 from ledger.app.service import RefundLedger
 from ledger.audit.rows import verify_store
 from ledger.domain.actor import Actor
-from ledger.projections import queries
-from ledger.projections.runner import Projections
 
 from .compliance_support import feed, messages
 from .support import AGENT, MANAGER, event_types, form
@@ -40,20 +38,17 @@ def test_the_views_list_customer_notes_and_the_customer_sees_only_them(
     app: RefundLedger,
 ) -> None:
     refund = _noted(app)
-    projections = Projections(app)
-    projections.catch_up()
+    queries = RefundQueries(app)
 
-    trail = queries.search_trail(
-        projections.store, queries.TrailFilter(type="CustomerNoteAdded"), queries.Page()
-    )
-    listed = reads.listing(projections.store, CUSTOMER, queries.RefundFilter(), queries.Page())
-    seen = reads.history(app, CUSTOMER, refund.id)
+    trail = queries.search_trail(None, lambda: TrailFilter(type="CustomerNoteAdded")).found
+    listed = queries.refunds(CUSTOMER, RefundFilter()).found
+    seen = queries.history(CUSTOMER, refund.id)
 
     assert [(row["actor"], row["summary"]) for row in trail] == [
         ("agent:ann", "text=we are on it"),
         ("customer:c-1", "text=thank you"),
     ]
-    assert listed == [reads.show(app, CUSTOMER, refund.id)]
+    assert listed == [queries.show(CUSTOMER, refund.id)]
     assert listed[0]["version"] == refund.version
     assert [(e["actor"], e.get("text")) for e in seen if e["type"].endswith("NoteAdded")] == [
         ("agent", "we are on it"),

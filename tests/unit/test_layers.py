@@ -48,6 +48,25 @@ def test_nothing_under_ledger_imports_an_entry_point() -> None:
     assert found == []
 
 
+def test_the_projections_import_nothing_of_the_app() -> None:
+    found = sorted(
+        (source, target)
+        for source, target in EDGES
+        if source.startswith("ledger.projections")
+        and (GRAPH.layer_of(target) or ("", 0))[0] == "app"
+    )
+    assert found == []
+
+
+def test_the_interfaces_reach_the_projections_only_through_the_query_service() -> None:
+    found = sorted(
+        (source, target)
+        for source, target in EDGES
+        if source.split(".")[0] in ("cli", "api") and target.startswith("ledger.projections")
+    )
+    assert found == []
+
+
 def test_the_edges_against_the_layers_are_the_listed_ones() -> None:
     listed = {
         tuple(line.split(" -> "))
