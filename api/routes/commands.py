@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +23,7 @@ from api.models import (
 from api.responses import COMMAND_PROBLEMS
 from api.routes.keys import KEYED, command_key, key_of
 from ledger.app import access, inputs
-from ledger.app.keys import Keyed
+from ledger.app.keys import Keyed, actor_scoped
 from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.app.views import refund_view
@@ -37,19 +36,7 @@ Out = dict[str, Any]
 
 def _refund(ledger: RefundLedger, actor: Actor, refund: str) -> UUID:
     """The refund's id, once the actor may see it (to a customer, others' refunds are 404)."""
-    refund_id = inputs.refund_id(refund)
-    if access.own_customer(actor) is not None:
-        access.visible(actor, ledger.get(refund_id))
-    return refund_id
-
-
-def _scoped(actor: Actor, key: str | None) -> str | None:
-    """The application's key, for the API's key of this actor: the application collapses one
-    key across actors, while the API promises that a key belongs to the actor who sent it."""
-    if key is None:
-        return None
-    digest = hashlib.sha256(f"{actor}\n{key}".encode()).hexdigest()[:16]
-    return f"{key.strip()[:80]}#{digest}"
+    return access.addressed(actor, inputs.refund_id(refund), ledger.get)
 
 
 def _answer(refund: Refund, who: Actor, keyed: Keyed | None, response: Response) -> Out:
@@ -73,7 +60,7 @@ def request_refund(
         RequestForm(
             **body.model_dump(exclude={"items"}),
             items=tuple(f"{item.sku}:{item.quantity}" for item in body.items),
-            idempotency_key=_scoped(who, key_of(request)),
+            idempotency_key=actor_scoped(who, key_of(request)),
         )
     )
     key = command_key(form.idempotency_key)

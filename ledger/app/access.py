@@ -3,7 +3,9 @@ reads have no event to judge, so their rules live here, one table for every inte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
+from uuid import UUID
 
 from ledger.domain.actor import Actor
 from ledger.domain.errors import RefundNotFound, RoleNotAllowed
@@ -47,3 +49,13 @@ def visible(actor: Actor, refund: Refund) -> Refund:
     if customer is not None and refund.request.customer_id.lower() != customer:
         raise RefundNotFound(refund.id)
     return refund
+
+
+def addressed(actor: Actor, refund_id: UUID, get: Callable[[UUID], Refund]) -> UUID:
+    """The refund a command of `actor` names, once the actor may see it: to a customer,
+    another customer's refund does not exist, as in `visible`. HTTP asks before the command
+    runs (404); the CLI, whose operator names any refund, lets the command run, and the
+    domain's own-customer rule refuses it (RoleNotAllowed)."""
+    if own_customer(actor) is not None:
+        visible(actor, get(refund_id))
+    return refund_id

@@ -54,3 +54,13 @@ def fingerprint(command: str, refund_id: UUID, *content: object) -> str:
     parts = [command, str(refund_id), *(None if c is None else str(c) for c in content)]
     encoded = json.dumps(parts, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def actor_scoped(actor: Actor, key: str | None) -> str | None:
+    """The application's key for an interface's key that belongs to the actor who sent it
+    (HTTP's `Idempotency-Key`): the application collapses one key across actors, so the
+    actor's digest goes into it."""
+    if key is None:
+        return None
+    digest = hashlib.sha256(f"{actor}\n{key}".encode()).hexdigest()[:16]
+    return f"{key.strip()[:80]}#{digest}"
