@@ -33,16 +33,15 @@ from ledger.projections.freshness import Freshness, catch_up_or_lag
 from ledger.projections.kpis import KpiView, summarise
 from ledger.projections.queries import Page, RefundFilter, TrailFilter
 from ledger.projections.runner import BATCH, Projections, all_views
-from ledger.reconcile.matching import LedgerPayout
-from ledger.reconcile.report import reconcile
-from ledger.reconcile.streamed import Report, reconcile_file
 from ledger.store.lag import ViewState
 
 if TYPE_CHECKING:
     from ledger.app.service import RefundLedger
     from ledger.domain.actor import Actor
     from ledger.domain.refund import Refund
+    from ledger.reconcile.matching import LedgerPayout
     from ledger.reconcile.settlements import SettlementFile
+    from ledger.reconcile.streamed import Report
     from ledger.store.tracking import ViewStore
 
 __all__ = [
@@ -187,6 +186,8 @@ class RefundQueries:
     ) -> Viewed[dict[str, Any]]:
         """A settlement file, parsed in memory, and the period of the payouts that count as
         missing at the provider, matched to the payouts; nothing changes."""
+        from ledger.reconcile.report import reconcile  # loaded only to reconcile
+
         self._may(viewer, "reconcile")
         parsed, period = settlements()
         payouts = self._payouts()
@@ -198,6 +199,8 @@ class RefundQueries:
     ) -> Iterator[Viewed[Report]]:
         """The report of the settlement file at `path`, streamed (valid inside the `with`):
         the file is read whole before the payouts are asked for."""
+        from ledger.reconcile.streamed import reconcile_file  # loaded only to reconcile
+
         self._may(viewer, "reconcile")
         asked: list[Freshness] = []
 
@@ -224,6 +227,8 @@ class RefundQueries:
 
     def _payouts(self) -> Viewed[list[LedgerPayout]]:
         """The payouts that carry a provider reference, oldest first."""
+        from ledger.reconcile.matching import LedgerPayout
+
         fresh = self._fresh("payouts")
         rows = views.referenced_payouts(self.store)
         return Viewed([LedgerPayout.from_row(row) for row in rows], fresh)
