@@ -11,11 +11,9 @@ from cli.commands.search import search
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.app import inputs
-from ledger.audit.bundle import export_bundle
 from ledger.audit.bundle_check import verify_bundle
 from ledger.audit.chains import Report
 from ledger.audit.errors import IntegrityFailure
-from ledger.audit.rows import verify_store
 
 
 @click.group(short_help="Check the tamper evidence of the stored events.")
@@ -31,7 +29,7 @@ audit.add_command(search)
 @pass_ledger
 def verify(ledger: LedgerContext, as_json: bool) -> None:
     """Check every refund's chain and the checkpoint; exit 3 naming the first broken place."""
-    _conclude(verify_store(ledger.app), as_json)
+    _conclude(ledger.queries.verify_chains(), as_json)
 
 
 def _conclude(report: Report, as_json: bool) -> None:
@@ -60,7 +58,7 @@ def export(ledger: LedgerContext, out: str, force: bool, refunds: tuple[str, ...
     if not path.parent.is_dir():
         raise click.BadParameter(f"directory {path.parent} does not exist", param_hint="--out")
     with files.writing(path, force, private=True) as file:
-        summary = export_bundle(ledger.app, refund_ids, file, ledger.app.policy)
+        summary = ledger.queries.export_bundle(refund_ids, file)
     versions = ", ".join(summary.policy_versions) or "none"
     click.echo(
         f"wrote {out}: {summary.refunds} refunds, {summary.events} events "

@@ -14,18 +14,19 @@ refused whatever it typed, and learns nothing from its input's errors.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO
 from uuid import UUID
 
 from ledger.app import access
 from ledger.app.health import HealthProbe, HealthReport
 from ledger.app.orders import order_for
 from ledger.app.period import Period
+from ledger.app.viewed import Parse, Viewed
 from ledger.app.views import history_view, refund_view
 from ledger.domain.vocabulary import Status
 from ledger.projections import queries as views
@@ -37,6 +38,8 @@ from ledger.store.lag import ViewState
 
 if TYPE_CHECKING:
     from ledger.app.service import RefundLedger
+    from ledger.audit.bundle import BundleSummary
+    from ledger.audit.chains import Report as ChainReport
     from ledger.domain.actor import Actor
     from ledger.domain.refund import Refund
     from ledger.reconcile.matching import LedgerPayout
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BATCH",
+    "Freshness",
     "VIEW_NAMES",
     "Page",
     "Parse",
@@ -55,26 +59,7 @@ __all__ = [
     "ViewState",
     "Viewed",
 ]
-T = TypeVar("T")
-Parse = Callable[[], T]
 VIEW_NAMES: tuple[str, ...] = tuple(view.name for view in all_views())
-
-
-@dataclass(frozen=True)
-class Viewed(Generic[T]):
-    """What a read of the views found, and their freshness: `lag`, the stored events they
-    had not seen (0: caught up); `note`, one line for a person ('' when they were current)."""
-
-    found: T
-    freshness: Freshness
-
-    @property
-    def lag(self) -> int:
-        return self.freshness.lag
-
-    @property
-    def note(self) -> str:
-        return self.freshness.note
 
 
 class RefundQueries:
@@ -211,6 +196,20 @@ class RefundQueries:
 
         with reconcile_file(path, period, payouts, max_bytes) as report:
             yield Viewed(report, asked[0])
+
+    # --- the tamper evidence of the stored events ---
+
+    def verify_chains(self) -> ChainReport:
+        """Every refund's hash chain and the checkpoint of chain heads (`audit verify`)."""
+        from ledger.audit.rows import verify_store  # the audit loads only for an audit
+
+        return verify_store(self.ledger)
+
+    def export_bundle(self, refund_ids: Sequence[UUID], out: BinaryIO) -> BundleSummary:
+        """The audit bundle of the given refunds (all when none), written to `out`."""
+        from ledger.audit.bundle import export_bundle
+
+        return export_bundle(self.ledger, refund_ids, out, self.ledger.policy)
 
     # --- the read models themselves ---
 
