@@ -12,6 +12,8 @@ import pytest
 from ledger.app import access
 from ledger.app.queries import RefundFilter, RefundQueries
 from ledger.app.service import RefundLedger
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
 from ledger.domain.actor import Actor
 from ledger.domain.errors import OrderNotFound, RefundNotFound, RoleNotAllowed
 from ledger.domain.refund import Refund
@@ -79,3 +81,16 @@ def test_a_command_on_another_customers_refund_finds_no_refund(app: RefundLedger
     assert access.addressed(AGENT, refund.id, unread) == refund.id
     with pytest.raises(RefundNotFound):
         access.addressed(OTHER_CUSTOMER, refund.id, app.get)
+
+
+def test_the_containers_query_service_reads_through_its_own_projections(database_url: str) -> None:
+    container = bootstrap(Settings.from_env(database_url))
+    try:
+        queries = container.queries
+
+        assert queries is container.queries  # one per process
+        assert queries.projections is container.projections
+        assert queries.health().failing is None
+        assert [state.lag for state in queries.view_states()] == [0] * len(queries.view_states())
+    finally:
+        container.close()
