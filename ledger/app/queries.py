@@ -93,7 +93,7 @@ class RefundQueries:
 
     @property
     def store(self) -> ViewStore:
-        """The read models' store, which also keeps the side tables (tokens, replays)."""
+        """The read models' store."""
         return self.projections.store
 
     # --- one refund, from its events ---
