@@ -16,9 +16,9 @@ from cli.json_stream import emit_json_object
 from cli.options import json_option
 from ledger.app.period import Period
 from ledger.input_files.opening import MAX_BYTES
-from ledger.reconcile.matching import CATEGORIES
+from ledger.reconcile.matching import CATEGORIES, LedgerPayout
 from ledger.reconcile.settlements import COLUMNS
-from ledger.reconcile.streamed import Report
+from ledger.reconcile.streamed import Report, reconcile_file
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -87,8 +87,12 @@ def reconcile(
     as a whole (not a regular file, over --max-bytes, not UTF-8, no usable header).
     """
     period = Period.parse(since, until)
-    with ledger.queries.reconcile_file(None, Path(path), period, max_bytes) as viewed:
-        report = render.fresh(viewed)
+
+    def payouts() -> list[LedgerPayout]:
+        """Asked for once the file is read: a file refused opens no database."""
+        return render.fresh(ledger.queries.payouts(None))
+
+    with reconcile_file(Path(path), period, payouts, max_bytes) as report:
         if as_json:
             emit_json_object(report.sections())
         else:

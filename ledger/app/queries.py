@@ -14,11 +14,9 @@ refused whatever it typed, and learns nothing from its input's errors.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from uuid import UUID
 
@@ -44,7 +42,6 @@ if TYPE_CHECKING:
     from ledger.domain.refund import Refund
     from ledger.reconcile.matching import LedgerPayout
     from ledger.reconcile.settlements import SettlementFile
-    from ledger.reconcile.streamed import Report
     from ledger.store.tracking import ViewStore
 
 __all__ = [
@@ -175,27 +172,8 @@ class RefundQueries:
 
         self._may(viewer, "reconcile")
         parsed, period = settlements()
-        payouts = self._payouts()
+        payouts = self.payouts(None)
         return Viewed(reconcile(parsed, payouts.found, period), payouts.freshness)
-
-    @contextmanager
-    def reconcile_file(
-        self, viewer: Actor | None, path: Path, period: Period, max_bytes: int
-    ) -> Iterator[Viewed[Report]]:
-        """The report of the settlement file at `path`, streamed (valid inside the `with`):
-        the file is read whole before the payouts are asked for."""
-        from ledger.reconcile.streamed import reconcile_file  # loaded only to reconcile
-
-        self._may(viewer, "reconcile")
-        asked: list[Freshness] = []
-
-        def payouts() -> list[LedgerPayout]:
-            found = self._payouts()
-            asked.append(found.freshness)
-            return found.found
-
-        with reconcile_file(path, period, payouts, max_bytes) as report:
-            yield Viewed(report, asked[0])
 
     # --- the tamper evidence of the stored events ---
 
@@ -224,8 +202,10 @@ class RefundQueries:
                 self._health = self._health or self._open_health()
         return self._health.check()
 
-    def _payouts(self) -> Viewed[list[LedgerPayout]]:
-        """The payouts that carry a provider reference, oldest first."""
+    def payouts(self, viewer: Actor | None) -> Viewed[list[LedgerPayout]]:
+        """The payouts that carry a provider reference, oldest first: what a settlement file
+        is matched against (`ledger reconcile` asks once it has read the file)."""
+        self._may(viewer, "reconcile")
         from ledger.reconcile.matching import LedgerPayout
 
         fresh = self._fresh("payouts")
