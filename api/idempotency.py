@@ -31,6 +31,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 from anyio import to_thread
@@ -41,16 +42,28 @@ from api.middleware import header, state
 from ledger.app.inputs import identifier
 from ledger.domain.errors import InvalidInput
 from ledger.store.failures import classify
-from ledger.store.replays import (
+from ledger.store.replay_outcomes import (
     InProgress,
     Mismatch,
+    Outcome,
     Replay,
-    ReplayStore,
     StoredResponse,
     fingerprint,
 )
 
 logger = logging.getLogger("ledger.api")
+
+
+class KeptAnswers(Protocol):
+    """What this layer needs of the store of first answers (the container's `replays()`,
+    ledger/store/replays.py): it names the outcomes, never the store's machinery."""
+
+    def reserve(self, scope: str, key: str, fingerprint: str) -> Outcome: ...
+    def complete(self, scope: str, key: str, response: StoredResponse) -> None: ...
+    def release(self, scope: str, key: str) -> None: ...
+    def purge(self) -> int: ...
+
+
 KEPT_HEADERS = (b"content-type", b"location")
 PURGE_EVERY = 3600.0  # seconds between removals of responses past their retention
 PAUSE_HOOK = "LEDGER_TEST_PAUSE_AFTER_COMMIT"
@@ -65,7 +78,7 @@ def kept_status(status: int) -> bool:
 
 
 class Idempotency:
-    def __init__(self, app: ASGIApp, replays: ReplayStore) -> None:
+    def __init__(self, app: ASGIApp, replays: KeptAnswers) -> None:
         self.app = app
         self.replays = replays
         self.purged_at = float("-inf")

@@ -8,11 +8,12 @@ bootstrap (with the settings) <- entry points (CLI, HTTP, consumers). The projec
 the read models and know nothing of the application; the application's query service reads
 them. An edge from a layer to one further out, or from the CLI or the HTTP API straight to
 the store or the projections, is printed as AGAINST: those two reach them only through the
-services and the container, except for the store's failures (`ledger.store.failures`),
-which they map to exit codes and problem documents. The consumers are downstream
-deployables that keep their own tables with the store's tracking store. `--modules` prints
-each AGAINST edge module by module. Imports inside `if TYPE_CHECKING:` count too: they are the same
-dependency for a reader. tests/unit/test_layers.py holds the rules that already hold.
+services and the container, except for the store's values (STORE_VALUES: its failures and
+the outcomes of a kept HTTP answer), which they map to exit codes and answers. The
+consumers are downstream deployables that keep their own tables with the store's tracking
+store. `--modules` prints each AGAINST edge module by module. Imports inside
+`if TYPE_CHECKING:` count too: they are the same dependency for a reader.
+tests/unit/test_layers.py asserts that there is none.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ LAYERS: dict[str, tuple[str, int]] = {
 
 
 INTERFACES = ("cli", "api")
-STORE_ERRORS = {"ledger.store.failures"}
+#: the store's values the interfaces may name: its failures (mapped to exit codes and problem
+#: documents) and the outcomes of a kept HTTP answer (mapped to replays and 409s)
+STORE_VALUES = {"ledger.store.failures", "ledger.store.replay_outcomes"}
 
 
 def layer_of(module: str) -> tuple[str, int] | None:
@@ -106,7 +109,7 @@ def against(source: str, target: str) -> bool:
     if (
         source.split(".")[0] in INTERFACES
         and there[0] in ("store", "projections")
-        and target not in STORE_ERRORS
+        and target not in STORE_VALUES
     ):
         return True  # the interfaces reach them only through the services and the container
     return there[1] > here[1]
@@ -118,20 +121,20 @@ def main() -> None:
     args = parser.parse_args()
     found = edges()
     between: Counter[tuple[str, str]] = Counter()
+    wrong: Counter[tuple[str, str]] = Counter()
     for source, target in found:
         here, there = layer_of(source), layer_of(target)
         if here and there and here[0] != there[0]:
             between[(here[0], there[0])] += 1
-    for (here, there), count in sorted(between.items()):
-        mark = "AGAINST" if against(_any(here), _any(there)) else ""
-        print(f"{here:>16} -> {there:<16} {count:4d}  {mark}")
+            wrong[(here[0], there[0])] += against(source, target)
+    for (here_name, there_name), count in sorted(between.items()):
+        bad = wrong[(here_name, there_name)]
+        mark = f"{bad} AGAINST" if bad else ""
+        print(f"{here_name:>16} -> {there_name:<16} {count:4d}  {mark}")
+    print(f"{sum(wrong.values())} import(s) against the direction of the layers")
     if args.modules:
         for source, target in sorted(edge for edge in found if against(*edge)):
             print(f"  {source} -> {target}")
-
-
-def _any(layer: str) -> str:
-    return next(prefix for prefix, (name, _) in LAYERS.items() if name == layer)
 
 
 if __name__ == "__main__":
