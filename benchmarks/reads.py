@@ -10,9 +10,9 @@
   with a realistic spread: statuses mostly terminal, ~100,000 customers, creation times over a
   year. `list` is `queries.list_refunds`, the read of the view that `ledger list` and
   `GET /refunds` make through `RefundQueries.refunds` (after its catch-up, not timed here):
-  by status, a page of 50 after a random cursor (keyset
-  paging); by customer, all of a random customer's refunds (about 10). Baseline: the same
-  SELECT as raw SQL through psycopg on a held connection.
+  by status, a page of 50 after a random cursor (keyset paging); by customer, all of a random
+  customer's refunds (about 10). Baseline: the same SELECT as raw SQL through psycopg on a
+  held connection.
 """
 
 from __future__ import annotations
