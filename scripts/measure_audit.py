@@ -20,7 +20,7 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.data import AGENT, MANAGER
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.app.service import RefundLedger
 from ledger.audit.bundle import export_bundle
 from ledger.audit.bundle_check import verify_bundle
@@ -37,7 +37,7 @@ BATCH = 200
 def fill(app: RefundLedger, refunds: int) -> None:
     batch = []
     for n in range(refunds):
-        form = RequestForm(
+        form = dict(
             order_id=f"O-{n}",
             customer_id=f"C-{n}",
             amount="20.00",
@@ -45,7 +45,7 @@ def fill(app: RefundLedger, refunds: int) -> None:
             order_total="100.00",
             reason="billing_error",
         )
-        refund = app.request(AGENT, RefundRequestIn.parse(form))
+        refund = app.request(AGENT, RefundRequestIn.model_validate(form))
         for text in ("called the customer", "closed"):
             refund.add_note(MANAGER, text, app.policy, app.clock())
         batch.append(refund)

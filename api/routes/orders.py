@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from api.deps import Ledger, Who, in_thread
-from api.models import Body, Ident, Text
 from api.responses import COMMAND_PROBLEMS, READ_PROBLEMS
 from api.routes.keys import KEYED, command_key, key_of
 from ledger.app import access, inputs
+from ledger.app.commands import OrderIn
 from ledger.app.orders import OrderCapture, order_for
 
 router = APIRouter(tags=["orders"])
-
-
-class OrderIn(Body):
-    order_id: Ident
-    customer_id: Ident
-    total: Annotated[str, Field(min_length=1, max_length=40, description='e.g. "59.90"')]
-    currency: Annotated[str, Field(min_length=1, max_length=10)]
-    purchased_on: Annotated[str, Field(max_length=40, description="YYYY-MM-DD")] | None = None
-    address: Text | None = None
 
 
 class OrderOut(BaseModel):

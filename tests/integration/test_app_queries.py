@@ -53,7 +53,7 @@ def test_history_lists_every_event_in_order_with_actor_time_and_content(
     clock.advance(hours=1)
     app.verify(refund.id, VERIFIER, "unopened", None)
     clock.advance(hours=1)
-    app.approve(refund.id, MANAGER, "75.00", "shipping kept")
+    app.approve(refund.id, MANAGER, Decimal("75.00"), "shipping kept")
 
     history = [event_out(event) for event in app.history(refund.id)]
 
