@@ -25,6 +25,7 @@ from ledger.app.fields import (
     Line,
     Method,
     ReasonCode,
+    RequestText,
     Sku,
     Text,
 )
@@ -61,8 +62,8 @@ class RefundRequestIn(CommandIn):
     purchased_on: Day | None = None
     method: Method = "original_payment"
     items: Annotated[list[ItemIn], Field(max_length=100)] = []
-    address: Text | None = None
-    note: Text | None = None
+    address: RequestText | None = None
+    note: RequestText | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -65,6 +65,13 @@ Text = Annotated[
     _strings(lambda text, field: inputs.text(text, field, field)),
     Field(min_length=1, max_length=inputs.MAX_TEXT),
 ]
+# A request's texts: their messages have always named them in words ("note contains ..."),
+# in `ledger request` too, where the other commands name the option ("--note contains ...").
+RequestText = Annotated[
+    str,
+    _strings(lambda text, field: inputs.text(text, _words(field))),
+    Field(min_length=1, max_length=inputs.MAX_TEXT),
+]
 Line = Annotated[
     str,
     _strings(lambda text, field: inputs.single_line(text, field, field)),
