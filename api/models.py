@@ -1,4 +1,5 @@
-"""What the API gives back (`...Out`). Field names are the CLI's JSON names; amounts are
+"""What the API gives back (`...Out`; a refund's `RefundOut` is the application's, which the
+CLI's `--json` prints too). Field names are the CLI's JSON names; amounts are
 decimal strings. What it takes in are the application's command models
 (ledger/app/commands.py), which the CLI fills too.
 """
@@ -10,34 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.app.customer_view import customer_event_doc
-
-
-class RefundOut(BaseModel):
-    """A refund, as `ledger show --json` prints it."""
-
-    id: str
-    status: str
-    order_id: str
-    customer_id: str
-    currency: str
-    requested_amount: str | None
-    approved_amount: str | None
-    paid_amount: str | None
-    order_total: str | None
-    reason: str
-    channel: str
-    method: str
-    purchased_on: str | None
-    requested_by: str
-    flags: list[str]
-    tier: str | None
-    approvals_required: int
-    approvals: list[str]
-    payout_attempt: int
-    last_rule: str | None
-    version: int
-    created_at: str
-    updated_at: str
+from ledger.app.views import RefundOut as RefundOut  # the refund of every interface
 
 
 class EventOut(BaseModel):

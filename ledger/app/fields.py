@@ -53,12 +53,12 @@ def _decimal(value: Any, info: ValidationInfo) -> Any:
 Ident = Annotated[
     str,
     _strings(lambda text, field: inputs.identifier(text, _words(field), field)),
-    Field(min_length=1, max_length=100, pattern=inputs.ID_PATTERN),
+    Field(min_length=1, max_length=100),
 ]
 Sku = Annotated[
     str,
     _strings(lambda text, field: inputs.identifier(text, "item SKU", field)),
-    Field(min_length=1, max_length=100, pattern=inputs.ID_PATTERN),
+    Field(min_length=1, max_length=100),
 ]
 Text = Annotated[
     str,
