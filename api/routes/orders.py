@@ -49,7 +49,7 @@ def capture_order(
     """Record an order's facts from a trusted source (201 when stored, 200 when the same facts
     were already on record); different facts for a known order are refused. A retry with the
     Idempotency-Key of a capture answers that capture's status and order again."""
-    order, keyed = OrderCapture.parse(**body.model_dump()), command_key(key_of(request))
+    order, keyed = OrderCapture.of(body), command_key(key_of(request))
     found, changed = ledger.capture_order(who, order, keyed)
     response.status_code = 201 if changed and found.version == 1 else 200
     response.headers["Location"] = f"/orders/{found.order_id}"

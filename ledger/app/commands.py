@@ -13,10 +13,11 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from ledger.app import inputs
 from ledger.app.fields import (
+    AMOUNT_SCHEMA,
     Amount,
     Channel,
     Currency,
@@ -163,12 +164,24 @@ class NoteIn(CommandIn):
 
 
 class OrderIn(CommandIn):
-    """An order's facts from a trusted source (`ledger order capture`, `POST /orders`):
-    `OrderCapture.parse` checks the total in its currency."""
+    """An order's facts from a trusted source (`ledger order capture`, `order import`,
+    `POST /orders`)."""
 
     order_id: Ident
     customer_id: Ident
-    total: Annotated[str, Field(min_length=1, max_length=40, description='e.g. "59.90"')]
+    total: Annotated[Amount, WithJsonSchema({**AMOUNT_SCHEMA, "description": 'e.g. "59.90"'})]
     currency: Currency
-    purchased_on: Annotated[str, Field(max_length=40, description="YYYY-MM-DD")] | None = None
-    address: Text | None = None
+    purchased_on: Day | None = None
+    address: RequestText | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _total_in_currency(cls, data: Any) -> Any:
+        """The total is exact to the currency's minor unit (the currency checked first)."""
+        if not isinstance(data, dict) or not isinstance(data.get("currency"), str):
+            return data
+        currency = parse_currency(data["currency"])
+        found = dict(data, currency=currency)
+        if isinstance(data.get("total"), str):
+            found["total"] = inputs.amount(data["total"], currency, "order total", "total")
+        return found
