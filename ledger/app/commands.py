@@ -29,6 +29,7 @@ from ledger.app.fields import (
     RequestText,
     Sku,
     Text,
+    decimal_text,
 )
 from ledger.domain.errors import InvalidAmount
 from ledger.domain.events import Item
@@ -74,9 +75,9 @@ class RefundRequestIn(CommandIn):
             return data
         currency = parse_currency(data["currency"])
         found = dict(data, currency=currency)
-        if isinstance(data.get("amount"), str):
+        if decimal_text(data.get("amount")):
             found["amount"] = _exact(data["amount"], currency)
-        if isinstance(data.get("order_total"), str):
+        if decimal_text(data.get("order_total")):
             found["order_total"] = inputs.amount(
                 data["order_total"], currency, "order total", "order_total"
             )
@@ -182,6 +183,6 @@ class OrderIn(CommandIn):
             return data
         currency = parse_currency(data["currency"])
         found = dict(data, currency=currency)
-        if isinstance(data.get("total"), str):
+        if decimal_text(data.get("total")):
             found["total"] = inputs.amount(data["total"], currency, "order total", "total")
         return found

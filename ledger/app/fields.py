@@ -41,12 +41,20 @@ def _words(field: str) -> str:
     return field.replace("_", " ")
 
 
+def decimal_text(value: Any) -> bool:
+    """Whether `value` is a decimal string to parse (one longer than its schema allows is
+    left to `_decimal`, which refuses it)."""
+    return isinstance(value, str) and len(value) <= MAX_DECIMAL
+
+
 def _decimal(value: Any, info: ValidationInfo) -> Any:
     """A decimal string (a JSON number is refused: it would be a float on the way)."""
     if isinstance(value, Decimal):
         return value
     if not isinstance(value, str):
         raise PydanticKnownError("string_type")
+    if len(value) > MAX_DECIMAL:
+        raise PydanticKnownError("string_too_long", {"max_length": MAX_DECIMAL})
     return inputs.decimal(value, info.field_name or "amount")
 
 

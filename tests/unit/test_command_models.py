@@ -118,3 +118,12 @@ def test_the_cli_refuses_a_shape_only_pydantic_checks_naming_the_option() -> Non
 )
 def test_each_field_has_its_option(field: str, option: str) -> None:
     assert flag(field) == option
+
+
+def test_an_amount_longer_than_its_schema_allows_is_refused_as_before() -> None:
+    long = "0" * 40 + "1.00"
+
+    for model, field in ((ApprovalIn, "amount"), (RefundRequestIn, "amount")):
+        given = {field: long} if model is ApprovalIn else {**REQUEST, field: long}
+        with pytest.raises(ValidationError, match="String should have at most 40 characters"):
+            model.model_validate(given)
