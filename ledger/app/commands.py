@@ -13,11 +13,19 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
 
 from ledger.app import inputs
 from ledger.app.fields import (
     AMOUNT_SCHEMA,
+    MAX_CURRENCY,
     Amount,
     Channel,
     Currency,
@@ -29,7 +37,7 @@ from ledger.app.fields import (
     RequestText,
     Sku,
     Text,
-    decimal_text,
+    to_parse,
 )
 from ledger.domain.errors import InvalidAmount
 from ledger.domain.events import Item
@@ -69,15 +77,15 @@ class RefundRequestIn(CommandIn):
 
     @model_validator(mode="before")
     @classmethod
-    def _amounts_in_currency(cls, data: Any) -> Any:
+    def _amounts_in_currency(cls, data: Any, info: ValidationInfo) -> Any:
         """The amounts are exact to the currency's minor unit (the currency checked first)."""
-        if not isinstance(data, dict) or not isinstance(data.get("currency"), str):
+        if not isinstance(data, dict) or not to_parse(data.get("currency"), info, MAX_CURRENCY):
             return data
         currency = parse_currency(data["currency"])
         found = dict(data, currency=currency)
-        if decimal_text(data.get("amount")):
+        if to_parse(data.get("amount"), info):
             found["amount"] = _exact(data["amount"], currency)
-        if decimal_text(data.get("order_total")):
+        if to_parse(data.get("order_total"), info):
             found["order_total"] = inputs.amount(
                 data["order_total"], currency, "order total", "order_total"
             )
@@ -177,12 +185,12 @@ class OrderIn(CommandIn):
 
     @model_validator(mode="before")
     @classmethod
-    def _total_in_currency(cls, data: Any) -> Any:
+    def _total_in_currency(cls, data: Any, info: ValidationInfo) -> Any:
         """The total is exact to the currency's minor unit (the currency checked first)."""
-        if not isinstance(data, dict) or not isinstance(data.get("currency"), str):
+        if not isinstance(data, dict) or not to_parse(data.get("currency"), info, MAX_CURRENCY):
             return data
         currency = parse_currency(data["currency"])
         found = dict(data, currency=currency)
-        if decimal_text(data.get("total")):
+        if to_parse(data.get("total"), info):
             found["total"] = inputs.amount(data["total"], currency, "order total", "total")
         return found

@@ -3,7 +3,9 @@ with the functions of inputs.py, so the CLI and the API refuse the same input wi
 message, and documents its shape (the API's schema) with `Field` constraints.
 
 A value of the wrong JSON type (a number for a string) is left to pydantic, which refuses it
-(the models are strict); a string is parsed here, before the constraints are checked.
+(the models are strict). A string of a length outside its schema is refused as the schema
+says (pydantic's message), then parsed; the CLI, which has always parsed what was typed
+first (its messages), validates with `PARSE_FIRST`.
 """
 
 from __future__ import annotations
@@ -26,13 +28,35 @@ AMOUNT_SCHEMA = {
     "maxLength": MAX_DECIMAL,
     "description": 'A decimal string, e.g. "12.50".',
 }
+MAX_CURRENCY = 10
+#: The validation context of text typed at the CLI: parsed as it is, lengths and all.
+PARSE_FIRST: dict[str, Any] = {"parse_first": True}
 
 
-def _strings(parse: Callable[[str, str], Any]) -> BeforeValidator:
+def parse_first(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("parse_first"))
+
+
+def check_length(value: str, info: ValidationInfo, shortest: int, longest: int) -> None:
+    """Refuse a string of a length outside its schema, as pydantic words it."""
+    if parse_first(info):
+        return
+    if len(value) < shortest:
+        raise PydanticKnownError("string_too_short", {"min_length": shortest})
+    if len(value) > longest:
+        raise PydanticKnownError("string_too_long", {"max_length": longest})
+
+
+def _strings(
+    parse: Callable[[str, str], Any], shortest: int = 1, longest: int = 100
+) -> BeforeValidator:
     """Parse a string with `parse(text, field_name)`; leave anything else to pydantic."""
 
     def check(value: Any, info: ValidationInfo) -> Any:
-        return parse(value, info.field_name or "value") if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        check_length(value, info, shortest, longest)
+        return parse(value, info.field_name or "value")
 
     return BeforeValidator(check)
 
@@ -41,10 +65,13 @@ def _words(field: str) -> str:
     return field.replace("_", " ")
 
 
-def decimal_text(value: Any) -> bool:
-    """Whether `value` is a decimal string to parse (one longer than its schema allows is
-    left to `_decimal`, which refuses it)."""
-    return isinstance(value, str) and len(value) <= MAX_DECIMAL
+def to_parse(value: Any, info: ValidationInfo, longest: int = MAX_DECIMAL) -> bool:
+    """Whether a model's own validator should parse `value` (a currency, an amount in it): a
+    string of a length within its schema (at the CLI any string); anything else is left to
+    the field, which refuses it."""
+    if not isinstance(value, str):
+        return False
+    return parse_first(info) or 1 <= len(value) <= longest
 
 
 def _decimal(value: Any, info: ValidationInfo) -> Any:
@@ -53,8 +80,7 @@ def _decimal(value: Any, info: ValidationInfo) -> Any:
         return value
     if not isinstance(value, str):
         raise PydanticKnownError("string_type")
-    if len(value) > MAX_DECIMAL:
-        raise PydanticKnownError("string_too_long", {"max_length": MAX_DECIMAL})
+    check_length(value, info, 1, MAX_DECIMAL)
     return inputs.decimal(value, info.field_name or "amount")
 
 
@@ -70,24 +96,24 @@ Sku = Annotated[
 ]
 Text = Annotated[
     str,
-    _strings(lambda text, field: inputs.text(text, field, field)),
+    _strings(lambda text, field: inputs.text(text, field, field), longest=inputs.MAX_TEXT),
     Field(min_length=1, max_length=inputs.MAX_TEXT),
 ]
 # A request's texts: their messages have always named them in words ("note contains ..."),
 # in `ledger request` too, where the other commands name the option ("--note contains ...").
 RequestText = Annotated[
     str,
-    _strings(lambda text, field: inputs.text(text, _words(field))),
+    _strings(lambda text, field: inputs.text(text, _words(field)), longest=inputs.MAX_TEXT),
     Field(min_length=1, max_length=inputs.MAX_TEXT),
 ]
 Line = Annotated[
     str,
-    _strings(lambda text, field: inputs.single_line(text, field, field)),
+    _strings(lambda text, field: inputs.single_line(text, field, field), longest=inputs.MAX_TEXT),
     Field(min_length=1, max_length=inputs.MAX_TEXT),
 ]
 Currency = Annotated[
     str,
-    _strings(lambda text, field: parse_currency(text)),
+    _strings(lambda text, field: parse_currency(text), longest=MAX_CURRENCY),
     Field(min_length=1, max_length=10, description="ISO 4217 code, e.g. EUR."),
 ]
 ReasonCode = Annotated[
@@ -101,7 +127,7 @@ Method = Annotated[
 ]
 Day = Annotated[
     date,
-    _strings(lambda text, field: inputs.day(text, "purchase date", field)),
+    _strings(lambda text, field: inputs.day(text, "purchase date", field), 0, 40),
     WithJsonSchema({"type": "string", "maxLength": 40, "description": "YYYY-MM-DD"}),
 ]
 # A positive amount whose currency is the refund's: its decimals are checked against it there.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.app.commands import OrderIn
+from ledger.app.fields import PARSE_FIRST
 from ledger.domain.actor import Actor
 from ledger.domain.errors import OrderNotFound
 from ledger.domain.order import OrderBalance, OrderFacts
@@ -41,10 +42,11 @@ class OrderCapture:
         address: str | None = None,
     ) -> OrderCapture:
         """The order as typed (in a file's row an empty date or address is none)."""
-        given = {"purchased_on": purchased_on or None, "address": address or None}
+        optional = {"purchased_on": purchased_on or None, "address": address or None}
         fields = {"order_id": order_id, "customer_id": customer_id, "total": total}
-        found = {**fields, "currency": currency, **given}
-        return cls.of(OrderIn.model_validate({k: v for k, v in found.items() if v is not None}))
+        found = {**fields, "currency": currency, **optional}
+        given = {k: v for k, v in found.items() if v is not None}
+        return cls.of(OrderIn.model_validate(given, context=PARSE_FIRST))
 
 
 def order_out(order: OrderBalance) -> dict[str, Any]:

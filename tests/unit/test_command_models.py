@@ -127,3 +127,11 @@ def test_an_amount_longer_than_its_schema_allows_is_refused_as_before() -> None:
         given = {field: long} if model is ApprovalIn else {**REQUEST, field: long}
         with pytest.raises(ValidationError, match="String should have at most 40 characters"):
             model.model_validate(given)
+
+
+def test_the_api_refuses_a_length_outside_the_schema_first_and_the_cli_parses_first() -> None:
+    with pytest.raises(ValidationError, match="String should have at least 1 character"):
+        ApprovalIn.model_validate({"note": ""})
+    with pytest.raises(InvalidInput, match="note must not be empty") as raised:
+        fill(ApprovalIn, note="")
+    assert raised.value.worded(flag) == "--note must not be empty"
