@@ -53,7 +53,5 @@ def _check(info: os.stat_result, path: Path, what: str, max_bytes: int) -> None:
     if info.st_size > max_bytes:
         raise InvalidInput(
             f"{describe(path, what)} has {info.st_size} bytes, over the limit of "
-            f"{max_bytes} bytes ({{max_bytes}})",
-            "max_bytes",
-            ("max_bytes",),
+            f"{max_bytes} bytes (--max-bytes)"
         )
