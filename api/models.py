@@ -1,8 +1,7 @@
-"""What the API takes in (`...In`, strict, no actor: the token decides who acts) and gives
-back (`...Out`). Field names are the CLI's JSON names; amounts are decimal strings.
-
-The models check shape only; the values are parsed by the same functions as the CLI's, so
-both interfaces refuse the same input with the same message.
+"""What the API gives back (`...Out`; a refund's `RefundOut` is the application's, which the
+CLI's `--json` prints too). Field names are the CLI's JSON names; amounts are
+decimal strings. What it takes in are the application's command models
+(ledger/app/commands.py), which the CLI fills too.
 """
 
 from __future__ import annotations
@@ -12,107 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.app.customer_view import customer_event_doc
-from ledger.app.inputs import MAX_TEXT
-
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-Ident = Annotated[str, Field(min_length=1, max_length=100)]
-Decimal_ = Annotated[
-    str, Field(min_length=1, max_length=40, description='A decimal string, e.g. "12.50".')
-]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class ItemIn(Body):
-    sku: Ident
-    quantity: Annotated[int, Field(ge=1, le=100_000)]
-
-
-class RefundRequestBody(Body):
-    order_id: Ident
-    customer_id: Ident
-    amount: Decimal_ | None = None
-    currency: Annotated[str, Field(min_length=1, max_length=10)]
-    order_total: Decimal_ | None = None
-    reason: Ident
-    channel: Ident = "api"
-    purchased_on: Annotated[str, Field(max_length=40, description="YYYY-MM-DD")] | None = None
-    method: Ident = "original_payment"
-    items: Annotated[list[ItemIn], Field(max_length=100)] = []
-    address: Text | None = None
-    note: Text | None = None
-
-
-class VerificationIn(Body):
-    condition: Text | None = None
-    fail_reason: Text | None = None
-
-
-class ApprovalIn(Body):
-    amount: Decimal_ | None = None
-    note: Text | None = None
-
-
-class ReasonIn(Body):
-    reason: Text
-
-
-class PayoutIn(Body):
-    method: Ident | None = None
-
-
-class SettlementIn(Body):
-    reference: Text
-
-
-class FailureIn(Body):
-    reason: Text
-    reference: Text | None = None
-
-
-class ResolutionIn(Body):
-    outcome: Literal["upheld", "overturned"]
-    amount: Decimal_ | None = None
-    rationale: Text
-
-
-class NoteIn(Body):
-    text: Text
-    visibility: Literal["internal", "customer"] | None = Field(
-        default=None,
-        description="`internal` (staff only) or `customer` (the customer sees it too). "
-        "Default: `internal`; a customer's own note is always `customer`.",
-    )
-
-
-class RefundOut(BaseModel):
-    """A refund, as `ledger show --json` prints it."""
-
-    id: str
-    status: str
-    order_id: str
-    customer_id: str
-    currency: str
-    requested_amount: str | None
-    approved_amount: str | None
-    paid_amount: str | None
-    order_total: str | None
-    reason: str
-    channel: str
-    method: str
-    purchased_on: str | None
-    requested_by: str
-    flags: list[str]
-    tier: str | None
-    approvals_required: int
-    approvals: list[str]
-    payout_attempt: int
-    last_rule: str | None
-    version: int
-    created_at: str
-    updated_at: str
+from ledger.app.presenters import RefundOut as RefundOut  # the refund of every interface
 
 
 class EventOut(BaseModel):

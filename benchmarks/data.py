@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
@@ -30,7 +30,7 @@ def fill_events(url: str, events: int) -> None:
 def fill(app: RefundLedger, refunds: int) -> None:
     batch = []
     for n in range(refunds):
-        form = RequestForm(
+        form = dict(
             order_id=f"O-{n}",
             customer_id=f"C-{n % 5000}",
             amount="120.00",
@@ -38,7 +38,7 @@ def fill(app: RefundLedger, refunds: int) -> None:
             order_total="1000.00",
             reason=("billing_error", "price_adjustment", "goodwill")[n % 3],
         )
-        refund = app.request(AGENT, RefundRequestIn.parse(form))
+        refund = app.request(AGENT, RefundRequestIn.model_validate(form))
         at = app.clock()
         refund.approve(MANAGER, None, None, app.policy, at)
         refund.start_payout(FINANCE, None, app.policy, at)

@@ -21,7 +21,7 @@ from benchmarks.data import AGENT, FINANCE, fill
 from benchmarks.rss import peak_rss_row
 from benchmarks.stack import Stack
 from benchmarks.table import Row
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
@@ -87,9 +87,9 @@ def _ledger(stack: Stack, payouts: int) -> str:
 
 
 def _pay(app: RefundLedger, n: int, reference: str, settled: bool) -> None:
-    form = RequestForm(order_id=f"ODD-{n}", customer_id=f"C-ODD-{n}", amount="30.00",
+    form = dict(order_id=f"ODD-{n}", customer_id=f"C-ODD-{n}", amount="30.00",
                        currency="EUR", order_total="100.00", reason="billing_error")  # fmt: skip
-    refund = app.request(AGENT, RefundRequestIn.parse(form))
+    refund = app.request(AGENT, RefundRequestIn.model_validate(form))
     app.start_payout(refund.id, FINANCE, None)
     if settled:
         app.settle_payout(refund.id, FINANCE, reference)

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from ledger.app.commands import RefundRequestIn
 from ledger.app.keys import Keyed
-from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
 
@@ -56,7 +56,7 @@ def script(tag: str, n: int, keyed: bool = False) -> RefundScript:
     def key(step: str) -> Keyed | None:
         return Keyed(f"{tag}-{n}-{step}") if keyed else None
 
-    form = RequestForm(
+    form = dict(
         order_id=f"O-{tag}-{n}",
         customer_id=f"C-{tag}-{n // 2}",
         amount=amount,
@@ -65,12 +65,11 @@ def script(tag: str, n: int, keyed: bool = False) -> RefundScript:
         reason=reason,
         purchased_on=datetime.now(UTC).date().isoformat(),  # goods returns approve themselves
         address=f"{n // 4} Main Street, {tag}" if n % 2 else None,
-        idempotency_key=f"{tag}-{n}-request" if keyed else None,
     )
     made: list[UUID] = []  # the refund's id, once requested
 
     def request(app: RefundLedger) -> object:
-        refund = app.request(AGENT, RefundRequestIn.parse(form))
+        refund = app.request(AGENT, RefundRequestIn.model_validate(form), key("request"))
         made.append(refund.id)
         return refund
 

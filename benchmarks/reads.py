@@ -29,7 +29,7 @@ from benchmarks.data import MANAGER, fill
 from benchmarks.stack import Stack
 from benchmarks.stats import latencies_ms, percentile
 from benchmarks.table import Row, Target
-from ledger.app.views import event_out, refund_out
+from ledger.app.presenters import event_out, refund_out
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.projections import status

@@ -24,6 +24,21 @@ DATABASE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)
 logger = logging.getLogger("ledger.cli")
 
 
+# The options whose names are not their fields' (`--order` fills `order_id`); any other
+# field `some_name` is the option `--some-name`.
+FLAGS = {
+    "order_id": "--order",
+    "customer_id": "--customer",
+    "items": "--item",
+    "fail_reason": "--fail",
+}
+
+
+def flag(field: str) -> str:
+    """The option that fills the application's input field `field`."""
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
 def exit_code_for(error: LedgerError) -> int:
     if isinstance(error, IntegrityFailure):
         return EXIT_INTEGRITY
@@ -35,7 +50,7 @@ def run_guarded(command: Callable[[], object]) -> int:
     try:
         command()
     except LedgerError as error:
-        return _fail(error.message, exit_code_for(error))
+        return _fail(error.worded(flag), exit_code_for(error))
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.ctx.get_help() if error.ctx else error.format_message())
         return EXIT_USAGE

@@ -11,7 +11,7 @@ import click
 from cli import render
 from ledger.app import inputs
 from ledger.app.keys import Keyed
-from ledger.app.views import refund_view
+from ledger.app.presenters import refund_view
 from ledger.domain.actor import Actor
 from ledger.domain.refund import Refund
 
@@ -30,8 +30,9 @@ def key_option(function: F) -> F:
     )(function)
 
 
-def keyed(key: str | None) -> Keyed | None:
-    return None if key is None else Keyed(inputs.identifier(key, "--idempotency-key"))
+def keyed(key: str | None, what: str = "--idempotency-key") -> Keyed | None:
+    """The command's key (`what` names it in the message: `request` says "idempotency key")."""
+    return None if key is None else Keyed(inputs.identifier(key, what, "idempotency_key"))
 
 
 def note_replayed(key: Keyed | None) -> None:

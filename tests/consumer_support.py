@@ -8,7 +8,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
 from ledger.kafka.cloudevents import PUBLISHED_EVENTS, cloudevent
@@ -24,11 +24,11 @@ def fresh_name(prefix: str) -> str:
 
 def request(app: RefundLedger, order: str, amount: str) -> uuid.UUID:
     """A small refund approved at once (billing error, within auto-approval)."""
-    form = RequestForm(
+    form = dict(
         order_id=order, customer_id="C-1", amount=amount, currency="EUR",
         order_total="100.00", reason="billing_error",
     )  # fmt: skip
-    refund = app.request(AGENT, RefundRequestIn.parse(form))
+    refund = app.request(AGENT, RefundRequestIn.model_validate(form))
     assert refund.status == "approved"
     return refund.id
 

@@ -8,25 +8,24 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from api.deps import Ledger, Who, in_thread
-from api.models import (
+from api.models import RefundView
+from api.responses import COMMAND_PROBLEMS
+from api.routes.keys import KEYED, command_key, key_of
+from ledger.app import access, inputs
+from ledger.app.commands import (
     ApprovalIn,
     FailureIn,
     NoteIn,
     PayoutIn,
     ReasonIn,
-    RefundRequestBody,
-    RefundView,
+    RefundRequestIn,
     ResolutionIn,
     SettlementIn,
     VerificationIn,
 )
-from api.responses import COMMAND_PROBLEMS
-from api.routes.keys import KEYED, command_key, key_of
-from ledger.app import access, inputs
 from ledger.app.keys import Keyed, actor_scoped
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.presenters import refund_view
 from ledger.app.service import RefundLedger
-from ledger.app.views import refund_view
 from ledger.domain.actor import Actor
 from ledger.domain.refund import Refund
 
@@ -49,22 +48,15 @@ def _answer(refund: Refund, who: Actor, keyed: Keyed | None, response: Response)
 @router.post("/refunds", name="request", status_code=201, response_model=RefundView, **KEYED)
 @in_thread
 def request_refund(
-    body: RefundRequestBody,
+    body: RefundRequestIn,
     response: Response,
     ledger: Ledger,
     who: Who,
     request: Request,
 ) -> Out:
     """Record a refund request; reasons without returned goods are verified at once."""
-    form = RefundRequestIn.parse(
-        RequestForm(
-            **body.model_dump(exclude={"items"}),
-            items=tuple(f"{item.sku}:{item.quantity}" for item in body.items),
-            idempotency_key=actor_scoped(who, key_of(request)),
-        )
-    )
-    key = command_key(form.idempotency_key)
-    refund = ledger.request(who, form, key)
+    key = command_key(actor_scoped(who, key_of(request)))
+    refund = ledger.request(who, body, key)
     response.headers["Location"] = f"/refunds/{refund.id}"
     return _answer(refund, who, key, response)
 
@@ -80,10 +72,9 @@ def verify(
     request: Request,
 ) -> Out:
     """Verify a request whose goods come back; `fail_reason` rejects it."""
-    condition = inputs.optional_text(body.condition, "condition")
-    failure = inputs.optional_text(body.fail_reason, "fail_reason")
     found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-    return _answer(ledger.verify(found, who, condition, failure, keyed), who, keyed, response)
+    verified = ledger.verify(found, who, body.condition, body.fail_reason, keyed)
+    return _answer(verified, who, keyed, response)
 
 
 @router.post("/refunds/{refund_id}/approvals", name="approve", response_model=RefundView, **KEYED)
@@ -97,9 +88,9 @@ def approve(
     request: Request,
 ) -> Out:
     """Approve within your authority; large refunds need a second, different approver."""
-    note = inputs.optional_text(body.note, "note")
     found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-    return _answer(ledger.approve(found, who, body.amount, note, keyed), who, keyed, response)
+    approved = ledger.approve(found, who, body.amount, body.note, keyed)
+    return _answer(approved, who, keyed, response)
 
 
 def _reasoned(name: str, path: str, doc: str, method: str | None = None) -> None:
@@ -122,9 +113,8 @@ def _reasoned(name: str, path: str, doc: str, method: str | None = None) -> None
         who: Who,
         request: Request,
     ) -> Out:
-        reason = inputs.text(body.reason, "reason")
         found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-        done = getattr(ledger, method or name)(found, who, reason, keyed)
+        done = getattr(ledger, method or name)(found, who, body.reason, keyed)
         return _answer(done, who, keyed, response)
 
 
@@ -146,9 +136,8 @@ def start_payout(
     request: Request,
 ) -> Out:
     """Start paying out what is approved and not yet paid (on a failed payout: the retry)."""
-    method = None if body.method is None else inputs.method(body.method)
     found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-    return _answer(ledger.start_payout(found, who, method, keyed), who, keyed, response)
+    return _answer(ledger.start_payout(found, who, body.method, keyed), who, keyed, response)
 
 
 @router.post(
@@ -167,9 +156,9 @@ def settle_payout(
     request: Request,
 ) -> Out:
     """The provider paid the payout in flight."""
-    reference = inputs.single_line(body.reference, "reference")
     found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-    return _answer(ledger.settle_payout(found, who, reference, keyed), who, keyed, response)
+    settled = ledger.settle_payout(found, who, body.reference, keyed)
+    return _answer(settled, who, keyed, response)
 
 
 @router.post(
@@ -185,10 +174,8 @@ def fail_payout(
     request: Request,
 ) -> Out:
     """The provider refused the payout in flight."""
-    reason = inputs.text(body.reason, "reason")
-    reference = inputs.optional_single_line(body.reference, "reference")
     found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-    failed = ledger.fail_payout(found, who, reason, reference, keyed)
+    failed = ledger.fail_payout(found, who, body.reason, body.reference, keyed)
     return _answer(failed, who, keyed, response)
 
 
@@ -213,9 +200,8 @@ def resolve_dispute(
     request: Request,
 ) -> Out:
     """Uphold the decision, or overturn it (only the difference is then paid out)."""
-    rationale = inputs.text(body.rationale, "rationale")
     found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-    resolved = ledger.resolve_dispute(found, who, body.outcome, body.amount, rationale, keyed)
+    resolved = ledger.resolve_dispute(found, who, body.outcome, body.amount, body.rationale, keyed)
     return _answer(resolved, who, keyed, response)
 
 
@@ -231,7 +217,6 @@ def add_note(
 ) -> Out:
     """Add a note to the refund's history (it changes nothing else): `internal` by default,
     or `customer` to show it to the customer."""
-    text = inputs.text(body.text, "text")
     found, keyed = _refund(ledger, who, refund_id), command_key(key_of(request))
-    noted = ledger.add_note(found, who, text, body.visibility, keyed)
+    noted = ledger.add_note(found, who, body.text, body.visibility, keyed)
     return _answer(noted, who, keyed, response)

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from api.deps import Ledger, Queries, Who, in_thread
-from api.models import Body, Ident, Text
 from api.responses import COMMAND_PROBLEMS, READ_PROBLEMS
 from api.routes.keys import KEYED, command_key, key_of
 from ledger.app import inputs
+from ledger.app.commands import OrderIn
 from ledger.app.orders import OrderCapture, order_for
 
 router = APIRouter(tags=["orders"])
-
-
-class OrderIn(Body):
-    order_id: Ident
-    customer_id: Ident
-    total: Annotated[str, Field(min_length=1, max_length=40, description='e.g. "59.90"')]
-    currency: Annotated[str, Field(min_length=1, max_length=10)]
-    purchased_on: Annotated[str, Field(max_length=40, description="YYYY-MM-DD")] | None = None
-    address: Text | None = None
 
 
 class OrderOut(BaseModel):
@@ -58,7 +49,7 @@ def capture_order(
     """Record an order's facts from a trusted source (201 when stored, 200 when the same facts
     were already on record); different facts for a known order are refused. A retry with the
     Idempotency-Key of a capture answers that capture's status and order again."""
-    order, keyed = OrderCapture.parse(**body.model_dump()), command_key(key_of(request))
+    order, keyed = OrderCapture.of(body), command_key(key_of(request))
     found, changed = ledger.capture_order(who, order, keyed)
     response.status_code = 201 if changed and found.version == 1 else 200
     response.headers["Location"] = f"/orders/{found.order_id}"

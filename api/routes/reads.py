@@ -24,7 +24,7 @@ def show(refund_id: str, queries: Queries, who: Who, as_of: Moment = None) -> di
     """The refund now, or exactly as it stood at `as_of` (replayed from its events); a
     customer sees the customer view."""
     found = inputs.refund_id(refund_id)
-    moment = None if as_of is None else inputs.moment(as_of, "as_of")
+    moment = None if as_of is None else inputs.moment(as_of, field="as_of")
     return queries.show(who, found, moment)
 
 
@@ -64,7 +64,7 @@ def list_refunds(
     When more remain, the `Link` header (rel="next") and `X-Next-Cursor` name the next page.
     `X-View-Lag`: stored events the listing has not seen (not 0 only when the database takes
     no writes, so that the view could not be caught up first)."""
-    where = filters.refund_filter(status, customer, order, reason, tier, since, until, prefix="")
+    where = filters.refund_filter(status, customer, order, reason, tier, since, until)
     after = None if cursor is None else str(inputs.refund_id(cursor))
     page = Page(limit=limit + 1, after=after)  # one more tells whether a next page exists
     found = lagged(response, queries.refunds(who, where, page))

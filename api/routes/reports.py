@@ -39,7 +39,7 @@ def audit_search(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[dict[str, Any]]:
     """Refund events across refunds, oldest first, by actor, type, refund and time."""
-    where = partial(filters.trail_filter, actor, type, refund, since, until, prefix="")
+    where = partial(filters.trail_filter, actor, type, refund, since, until)
     return lagged(response, queries.search_trail(who, where, limit))
 
 
@@ -49,7 +49,7 @@ def kpi_report(
     response: Response, queries: Queries, who: Who, since: Moment = None, until: Moment = None
 ) -> dict[str, Any]:
     """The KPIs of the refunds requested in the period, as `ledger report kpis --json`."""
-    period = partial(Period.parse, since, until, prefix="")
+    period = partial(Period.parse, since, until)
     return lagged(response, queries.kpis(who, period))
 
 
@@ -78,7 +78,7 @@ def reconciliation(
     """Match a settlement file to the payouts, as `ledger reconcile --json`; nothing changes."""
 
     def settlements() -> tuple[SettlementFile, Period]:
-        period = Period.parse(since, until, prefix="")
+        period = Period.parse(since, until)
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media not in CSV_TYPES:
             raise UnsupportedMediaType(media)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from cli.context import LedgerContext, pass_ledger
+from cli.inputs import fill
 from cli.keys import answer, key_option, keyed
 from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
+from ledger.app.commands import OUTCOMES, ReasonIn, ResolutionIn
 from ledger.domain.actor import Actor
 
 
@@ -28,8 +30,8 @@ def dispute_open(
 ) -> None:
     """Dispute a rejected, approved or paid refund."""
     refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    text = inputs.text(reason, "--reason")
-    answer(ledger.app.open_dispute(refund_id, who, text, first), who, first, as_json)
+    body = fill(ReasonIn, reason=reason)
+    answer(ledger.app.open_dispute(refund_id, who, body.reason, first), who, first, as_json)
 
 
 @dispute.command(name="resolve", short_help="Resolve a dispute: upheld or overturned.")
@@ -53,7 +55,9 @@ def dispute_resolve(
 ) -> None:
     """Uphold the decision, or overturn it; only the difference is then paid out."""
     refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    result = inputs.choice(outcome, "outcome", ("upheld", "overturned"))
-    why = inputs.text(rationale, "--rationale")
-    resolved = ledger.app.resolve_dispute(refund_id, who, result, amount, why, first)
+    result = inputs.choice(outcome, "outcome", OUTCOMES, "outcome")
+    body = fill(ResolutionIn, outcome=result, amount=amount, rationale=rationale)
+    resolved = ledger.app.resolve_dispute(
+        refund_id, who, body.outcome, body.amount, body.rationale, first
+    )
     answer(resolved, who, first, as_json)

@@ -5,10 +5,18 @@ from __future__ import annotations
 import click
 
 from cli.context import LedgerContext, pass_ledger
+from cli.inputs import fill
 from cli.keys import answer, key_option, keyed
 from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import (
+    ApprovalIn,
+    ItemIn,
+    NoteIn,
+    ReasonIn,
+    RefundRequestIn,
+    VerificationIn,
+)
 from ledger.domain.actor import Actor
 from ledger.domain.payloads import NOTE_VISIBILITIES, NoteVisibility
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
@@ -55,24 +63,22 @@ def request(
     as_json: bool,
 ) -> None:
     """Record a refund request; reasons without returned goods are verified at once."""
-    form = RefundRequestIn.parse(
-        RequestForm(
-            order_id=order_id,
-            customer_id=customer_id,
-            amount=amount,
-            currency=currency,
-            order_total=order_total,
-            reason=reason,
-            channel=channel,
-            method=method,
-            purchased_on=purchased_on,
-            items=items,
-            address=address,
-            note=note,
-            idempotency_key=key,
-        )
+    form = fill(
+        RefundRequestIn,
+        order_id=order_id,
+        customer_id=customer_id,
+        amount=amount,
+        currency=currency,
+        order_total=order_total,
+        reason=reason,
+        channel=channel,
+        method=method,
+        purchased_on=purchased_on,
+        items=[ItemIn.parse(item) for item in items],
+        address=address,
+        note=note,
     )
-    who, first = Actor.acting(actor), keyed(form.idempotency_key)
+    who, first = Actor.acting(actor), keyed(key, "idempotency key")
     answer(ledger.app.request(who, form, first), who, first, as_json)
 
 
@@ -95,9 +101,9 @@ def verify(
 ) -> None:
     """Verify a request whose goods come back; a failed verification rejects it."""
     refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    condition = inputs.optional_text(condition, "--condition")
-    failure = inputs.optional_text(failure, "--fail")
-    answer(ledger.app.verify(refund_id, who, condition, failure, first), who, first, as_json)
+    body = fill(VerificationIn, condition=condition, fail_reason=failure)
+    verified = ledger.app.verify(refund_id, who, body.condition, body.fail_reason, first)
+    answer(verified, who, first, as_json)
 
 
 @click.command(short_help="Approve a pending refund.")
@@ -119,8 +125,9 @@ def approve(
 ) -> None:
     """Approve within your authority; large refunds need a second, different approver."""
     refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    note = inputs.optional_text(note, "--note")
-    answer(ledger.app.approve(refund_id, who, amount, note, first), who, first, as_json)
+    body = fill(ApprovalIn, amount=amount, note=note)
+    approved = ledger.app.approve(refund_id, who, body.amount, body.note, first)
+    answer(approved, who, first, as_json)
 
 
 def _reasoned(name: str, short_help: str, doc: str) -> click.Command:
@@ -137,9 +144,9 @@ def _reasoned(name: str, short_help: str, doc: str) -> click.Command:
         ledger: LedgerContext, refund: str, actor: str, reason: str, key: str | None, as_json: bool
     ) -> None:
         refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-        text = inputs.text(reason, "--reason")
+        body = fill(ReasonIn, reason=reason)
         action = getattr(ledger.app, name)
-        answer(action(refund_id, who, text, first), who, first, as_json)
+        answer(action(refund_id, who, body.reason, first), who, first, as_json)
 
     return command
 
@@ -177,5 +184,6 @@ def note(
 ) -> None:
     """Add a note to the refund's history (it changes nothing else)."""
     refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    body = inputs.text(text, "--text")
-    answer(ledger.app.add_note(refund_id, who, body, visibility, first), who, first, as_json)
+    body = fill(NoteIn, text=text, visibility=visibility)
+    noted = ledger.app.add_note(refund_id, who, body.text, body.visibility, first)
+    answer(noted, who, first, as_json)

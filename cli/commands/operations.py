@@ -8,8 +8,8 @@ from cli import render
 from cli.context import LedgerContext, pass_ledger
 from cli.options import json_option
 from ledger.app import inputs
+from ledger.app.presenters import refund_out
 from ledger.app.service import Clock, RefundLedger
-from ledger.app.views import refund_out
 from ledger.bootstrap import bootstrap
 
 
@@ -24,7 +24,7 @@ def sla() -> None:
 @pass_ledger
 def sla_sweep(ledger: LedgerContext, now: str | None, as_json: bool) -> None:
     """Escalate every request pending approval longer than the policy's SLA hours."""
-    moment = None if now is None else inputs.moment(now, "--now")
+    moment = None if now is None else inputs.moment(now, field="now")
     candidates = render.fresh(ledger.queries.sla_candidates())
     acted = [refund_out(r) for r in ledger.app.sweep_sla(moment, candidates)]
     if as_json:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from cli.context import LedgerContext, pass_ledger
+from cli.inputs import fill
 from cli.keys import answer, key_option, keyed
 from cli.options import actor_option, json_option, refund_argument
 from ledger.app import inputs
+from ledger.app.commands import FailureIn, PayoutIn, SettlementIn
 from ledger.domain.actor import Actor
 from ledger.domain.vocabulary import METHODS
 
@@ -34,8 +36,8 @@ def payout_start(
 ) -> None:
     """Pay out what is approved and not yet paid; on a failed payout this is the retry."""
     refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    chosen = None if method is None else inputs.method(method)
-    answer(ledger.app.start_payout(refund_id, who, chosen, first), who, first, as_json)
+    body = fill(PayoutIn, method=method)
+    answer(ledger.app.start_payout(refund_id, who, body.method, first), who, first, as_json)
 
 
 @payout.command(name="settle", short_help="Record a settled payout.")
@@ -50,8 +52,9 @@ def payout_settle(
 ) -> None:
     """The provider paid the payout in flight."""
     refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    ref = inputs.single_line(reference, "--reference")
-    answer(ledger.app.settle_payout(refund_id, who, ref, first), who, first, as_json)
+    body = fill(SettlementIn, reference=reference)
+    settled = ledger.app.settle_payout(refund_id, who, body.reference, first)
+    answer(settled, who, first, as_json)
 
 
 @payout.command(name="fail", short_help="Record a failed payout.")
@@ -73,6 +76,6 @@ def payout_fail(
 ) -> None:
     """The provider refused the payout in flight; `payout start` retries it."""
     refund_id, who, first = inputs.refund_id(refund), Actor.acting(actor), keyed(key)
-    why = inputs.text(reason, "--reason")
-    ref = inputs.optional_single_line(reference, "--reference")
-    answer(ledger.app.fail_payout(refund_id, who, why, ref, first), who, first, as_json)
+    body = fill(FailureIn, reason=reason, reference=reference)
+    failed = ledger.app.fail_payout(refund_id, who, body.reason, body.reference, first)
+    answer(failed, who, first, as_json)

@@ -44,7 +44,7 @@ def show(
 ) -> None:
     """Show a refund now, or exactly as it stood at --as-of (replayed from its events)."""
     refund_id, viewer = inputs.refund_id(refund), _reader(actor)
-    moment = None if as_of is None else inputs.moment(as_of, "--as-of")
+    moment = None if as_of is None else inputs.moment(as_of, field="as_of")
     render.refund(ledger.queries.show(viewer, refund_id, moment), as_json)
 
 

@@ -1,7 +1,7 @@
 """The filters of `list` and `audit search` from what a person typed, for the CLI and the API.
 
-`prefix` is how the interface names its parameters in messages: "--" for the CLI's options
-(`--since`), "" for the API's query parameters (`since`).
+A refused value names its field (`since`); each interface words it for its users (the CLI as
+its option `--since`, the API as its query parameter).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ def refund_filter(
     tier: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    prefix: str = "--",
 ) -> RefundFilter:
     return RefundFilter(
         status=None if status is None else inputs.choice(status, "status", STATUSES),
@@ -30,8 +29,8 @@ def refund_filter(
         order=None if order is None else inputs.identifier(order, "order id"),
         reason=None if reason is None else inputs.reason(reason),
         tier=None if tier is None else inputs.identifier(tier, "tier"),
-        since=None if since is None else inputs.moment(since, f"{prefix}since"),
-        until=None if until is None else inputs.moment(until, f"{prefix}until"),
+        since=None if since is None else inputs.moment(since, field="since"),
+        until=None if until is None else inputs.moment(until, field="until"),
     )
 
 
@@ -41,14 +40,13 @@ def trail_filter(
     refund: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    prefix: str = "--",
 ) -> TrailFilter:
     return TrailFilter(
         actor=None if actor is None else str(Actor.parse(actor)),
         type=None if type_ is None else event_type(type_),
         refund=None if refund is None else str(inputs.refund_id(refund)),
-        since=None if since is None else inputs.moment(since, f"{prefix}since"),
-        until=None if until is None else inputs.moment(until, f"{prefix}until"),
+        since=None if since is None else inputs.moment(since, field="since"),
+        until=None if until is None else inputs.moment(until, field="until"),
     )
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from ledger.domain.errors import InvalidInput, InvalidRefundId
-from ledger.domain.money import parse_amount
+from ledger.domain.errors import InvalidAmount, InvalidInput, InvalidRefundId
+from ledger.domain.money import parse_amount, parse_decimal
 from ledger.domain.payloads import Item
 from ledger.domain.vocabulary import CHANNELS, METHODS, REASONS
 from ledger.text import UNSAFE_IN_LINE, UNSAFE_IN_TEXT
@@ -25,84 +25,98 @@ def refund_id(text: str) -> UUID:
         raise InvalidRefundId(text) from None
 
 
-def identifier(text: str, what: str) -> str:
+def identifier(text: str, what: str, field: str | None = None) -> str:
     value = text.strip()
     if not _ID.match(value):
         raise InvalidInput(
             f"invalid {what} {text!r}: use 1-100 letters, digits or . _ : / # - "
-            "starting with a letter or digit"
+            "starting with a letter or digit",
+            field,
         )
     return value
 
 
-def text(value: str, what: str) -> str:
-    """Free text (a note, a reason, an address): newlines and tabs allowed, no controls."""
-    return _text(value, what, UNSAFE_IN_TEXT)
+def text(value: str, what: str, field: str | None = None) -> str:
+    """Free text (a note, a reason, an address): newlines and tabs allowed, no controls.
+
+    With a `field` the message speaks of the field (each interface names it), else of
+    `what`."""
+    return _text(value, what, UNSAFE_IN_TEXT, field)
 
 
-def optional_text(value: str | None, what: str) -> str | None:
-    return None if value is None else text(value, what)
+def optional_text(value: str | None, what: str, field: str | None = None) -> str | None:
+    return None if value is None else text(value, what, field)
 
 
-def single_line(value: str, what: str) -> str:
+def single_line(value: str, what: str, field: str | None = None) -> str:
     """Text that is not free text (a payment reference): no newline or tab either."""
-    return _text(value, what, UNSAFE_IN_LINE)
+    return _text(value, what, UNSAFE_IN_LINE, field)
 
 
-def optional_single_line(value: str | None, what: str) -> str | None:
-    return None if value is None else single_line(value, what)
+def optional_single_line(value: str | None, what: str, field: str | None = None) -> str | None:
+    return None if value is None else single_line(value, what, field)
 
 
-def _text(value: str, what: str, unsafe: re.Pattern[str]) -> str:
+def _text(value: str, what: str, unsafe: re.Pattern[str], field: str | None) -> str:
     # checked before strip(), which would quietly drop a leading U+0085 or U+001C
     found = unsafe.search(value)
     if found:
-        raise InvalidInput(
-            f"{what} contains a control character (U+{ord(found.group()):04X}) "
-            f"at position {found.start() + 1}"
+        raise _about(
+            field,
+            what,
+            f"{{field}} contains a control character (U+{ord(found.group()):04X}) "
+            f"at position {found.start() + 1}",
         )
     cleaned = value.strip()
     if not cleaned:
-        raise InvalidInput(f"{what} must not be empty")
+        raise _about(field, what, "{field} must not be empty")
     if len(cleaned) > MAX_TEXT:
-        raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters")
+        raise _about(field, what, f"{{field}} is longer than {MAX_TEXT} characters")
     return cleaned
 
 
-def choice(value: str, what: str, allowed: tuple[str, ...]) -> str:
+def _about(field: str | None, what: str, template: str) -> InvalidInput:
+    """The error `template` about the field, or (no field) about `what`."""
+    if field is None:
+        return InvalidInput(template.replace("{field}", what))
+    return InvalidInput.about(field, template)
+
+
+def choice(value: str, what: str, allowed: tuple[str, ...], field: str | None = None) -> str:
     cleaned = value.strip().lower()
     if cleaned not in allowed:
-        raise InvalidInput(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}")
+        raise InvalidInput(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}", field)
     return cleaned
 
 
 def reason(value: str) -> str:
-    return choice(value, "reason", REASONS)
+    return choice(value, "reason", REASONS, "reason")
 
 
 def channel(value: str) -> str:
-    return choice(value, "channel", CHANNELS)
+    return choice(value, "channel", CHANNELS, "channel")
 
 
 def method(value: str) -> str:
-    return choice(value, "settlement method", METHODS)
+    return choice(value, "settlement method", METHODS, "method")
 
 
-def day(value: str, what: str = "date") -> date:
+def day(value: str, what: str = "date", field: str | None = None) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"invalid {what} {value!r}: use YYYY-MM-DD") from None
+        raise InvalidInput(f"invalid {what} {value!r}: use YYYY-MM-DD", field) from None
 
 
-def moment(value: str, what: str = "time") -> datetime:
-    """An ISO 8601 time; without a zone it is taken as UTC."""
+def moment(value: str, what: str = "time", field: str | None = None) -> datetime:
+    """An ISO 8601 time; without a zone it is taken as UTC. With a `field` the message speaks
+    of the field (each interface names it), else of `what`."""
     try:
         parsed = datetime.fromisoformat(value.strip())
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: an offset pushes it out of years 1-9999
-        raise InvalidInput(
-            f"invalid {what} {value!r}: use ISO 8601, e.g. 2026-11-01T09:30:00Z"
+        raise _about(
+            field, what, f"invalid {{field}} {value!r}: use ISO 8601, e.g. 2026-11-01T09:30:00Z"
         ) from None
 
 
@@ -117,9 +131,20 @@ def item(value: str) -> Item:
     return Item(sku=sku, quantity=int(quantity))
 
 
-def amount(value: str, currency: str, what: str = "amount") -> Decimal:
+def amount(value: str, currency: str, what: str = "amount", field: str | None = None) -> Decimal:
     """A positive amount exact to the currency's minor unit, named `what` in the message."""
     try:
         return parse_amount(value, currency)
     except InvalidInput as error:
-        raise InvalidInput(error.message.replace("invalid amount", f"invalid {what}", 1)) from None
+        message = error.message.replace("invalid amount", f"invalid {what}", 1)
+        raise InvalidInput(message, field) from None
+
+
+def decimal(value: str, field: str = "amount") -> Decimal:
+    """A positive amount in some currency not yet known: its minor unit is checked once it
+    is (`money.parse_amount`)."""
+    try:
+        return parse_decimal(value)
+    except InvalidAmount as error:
+        error.field = field
+        raise

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from ledger.app.requests import RefundRequestIn
+from ledger.app.commands import RefundRequestIn
 from ledger.domain import fraud, verification
 from ledger.domain import payloads as e
 from ledger.domain.actor import SYSTEM_POLICY, Actor
@@ -47,8 +47,16 @@ class Intake:
         return [AddressHistory.id_for(order.address)]
 
     def open(
-        self, refund_id: UUID, actor: Actor, form: RefundRequestIn, fingerprint: str, at: datetime
+        self,
+        refund_id: UUID,
+        actor: Actor,
+        form: RefundRequestIn,
+        fingerprint: str,
+        at: datetime,
+        key: str | None = None,
     ) -> tuple[Refund, list[Aggregate | None]]:
+        """The new refund and the aggregates it changes; `key` is the request's idempotency
+        key, recorded with it."""
         # who may ask comes first: a refusal must not tell them about the order
         Refund.check_requester(actor, form.customer_id, self.policy)
         if form.purchased_on is not None and form.purchased_on > at.date():
@@ -72,10 +80,10 @@ class Intake:
             channel=form.channel,
             method=form.method,
             purchased_on=order.purchased_on,
-            items=form.items,
+            items=form.goods(),
             address=form.address or order.address,
             note=form.note,
-            idempotency_key=form.idempotency_key,
+            idempotency_key=key,
             fingerprint=fingerprint,
             policy_version=self.policy.version,
         )

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.app import inputs
+from ledger.app.commands import OrderIn
+from ledger.app.fields import PARSE_FIRST
 from ledger.domain.actor import Actor
 from ledger.domain.errors import OrderNotFound
-from ledger.domain.money import parse_currency
 from ledger.domain.order import OrderBalance, OrderFacts
 
 
@@ -21,6 +21,17 @@ class OrderCapture:
     facts: OrderFacts
 
     @classmethod
+    def of(cls, order: OrderIn) -> OrderCapture:
+        facts = OrderFacts(
+            customer_id=order.customer_id,
+            total=order.total,
+            currency=order.currency,
+            purchased_on=order.purchased_on,
+            address=order.address,
+        )
+        return cls(order_id=order.order_id, facts=facts)
+
+    @classmethod
     def parse(
         cls,
         order_id: str,
@@ -30,15 +41,12 @@ class OrderCapture:
         purchased_on: str | None = None,
         address: str | None = None,
     ) -> OrderCapture:
-        code = parse_currency(currency)
-        facts = OrderFacts(
-            customer_id=inputs.identifier(customer_id, "customer id"),
-            total=inputs.amount(total, code, "order total"),
-            currency=code,
-            purchased_on=None if not purchased_on else inputs.day(purchased_on, "purchase date"),
-            address=inputs.optional_text(address or None, "address"),
-        )
-        return cls(order_id=inputs.identifier(order_id, "order id"), facts=facts)
+        """The order as typed (in a file's row an empty date or address is none)."""
+        optional = {"purchased_on": purchased_on or None, "address": address or None}
+        fields = {"order_id": order_id, "customer_id": customer_id, "total": total}
+        found = {**fields, "currency": currency, **optional}
+        given = {k: v for k, v in found.items() if v is not None}
+        return cls.of(OrderIn.model_validate(given, context=PARSE_FIRST))
 
 
 def order_out(order: OrderBalance) -> dict[str, Any]:

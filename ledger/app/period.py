@@ -1,4 +1,4 @@
-"""A span of time given by `--since` and `--until`: both ends included, either may be open."""
+"""A span of time given by `since` and `until`: both ends included, either may be open."""
 
 from __future__ import annotations
 
@@ -19,17 +19,18 @@ class Period:
     def __post_init__(self) -> None:
         if self.since is not None and self.until is not None and self.since > self.until:
             raise InvalidInput(
-                f"--since is after --until ({self.since.isoformat()} > "
-                f"{self.until.isoformat()}): the period ends before it starts"
+                f"{{since}} is after {{until}} ({self.since.isoformat()} > "
+                f"{self.until.isoformat()}): the period ends before it starts",
+                "since",
+                ("since", "until"),
             )
 
     @classmethod
-    def parse(cls, since: str | None, until: str | None, prefix: str = "--") -> Period:
-        """The period of the `--since` and `--until` options (ISO 8601; UTC without a zone);
-        `prefix` is how the interface names them in messages ("" for HTTP's `since`)."""
+    def parse(cls, since: str | None, until: str | None) -> Period:
+        """The period from `since` and `until` as typed (ISO 8601; UTC without a zone)."""
         return cls(
-            since=None if since is None else inputs.moment(since, f"{prefix}since"),
-            until=None if until is None else inputs.moment(until, f"{prefix}until"),
+            since=None if since is None else inputs.moment(since, field="since"),
+            until=None if until is None else inputs.moment(until, field="until"),
         )
 
     def holds(self, moment: datetime | None) -> bool:

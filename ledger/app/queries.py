@@ -24,8 +24,8 @@ from ledger.app import access
 from ledger.app.health import HealthProbe, HealthReport
 from ledger.app.orders import order_for
 from ledger.app.period import Period
+from ledger.app.presenters import history_view, refund_view
 from ledger.app.viewed import Parse, Viewed
-from ledger.app.views import history_view, refund_view
 from ledger.domain.vocabulary import Status
 from ledger.projections import queries as views
 from ledger.projections.freshness import Freshness, catch_up_or_lag

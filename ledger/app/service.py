@@ -15,10 +15,10 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from ledger.app.commands import RefundRequestIn
 from ledger.app.intake import Intake
 from ledger.app.keys import Keyed, KeyUse, key_use
 from ledger.app.order_commands import OrderCommands
-from ledger.app.requests import RefundRequestIn
 from ledger.app.retry import attempts
 from ledger.domain import verification
 from ledger.domain.actor import Actor
@@ -68,18 +68,14 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
     def request(self, actor: Actor, form: RefundRequestIn, key: Keyed | None = None) -> Refund:
         """Record a refund request; verify it now when no goods come back.
 
-        With an idempotency key (the form's; `key` only carries back whether the first
-        result was returned) the refund's id comes from the key, and a retry gets the refund
-        as the first request left it."""
+        With an idempotency key the refund's id comes from the key, and a retry gets the
+        refund as the first request left it (`key.replayed` says so)."""
         # every command refuses system:policy too (the interfaces do already): defence in depth
         actor.require_acting()
-        name = form.idempotency_key
-        if key is not None and key.key != name:
-            raise ValueError("the key passed differs from the form's idempotency key")
-        keyed = key or (Keyed(name) if name else None)
+        name = None if key is None else key.key
         refund_id = uuid5(LEDGER_NAMESPACE, f"/idempotency/{name}") if name else uuid4()
         fingerprint = form.fingerprint(str(actor))
-        use = None if keyed is None else KeyUse(keyed, actor, "request", fingerprint)
+        use = None if key is None else KeyUse(key, actor, "request", fingerprint)
         for attempt in attempts():
             mine = [refund_id, use.id] if use else []
             loaded = self._load(*mine, *Intake.lookups(form))
@@ -94,7 +90,7 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
                     recorded.check(use.fingerprint)
             at = self.clock()
             refund, others = Intake(self.policy, loaded.get).open(
-                refund_id, actor, form, fingerprint, at
+                refund_id, actor, form, fingerprint, at, name
             )
             try:
                 self.save(refund, *others, _recorded(use, refund, at))
@@ -142,14 +138,14 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
         self,
         refund_id: UUID,
         actor: Actor,
-        amount: str | None,
+        amount: Decimal | None,
         note: str | None,
         key: Keyed | None = None,
     ) -> Refund:
         actor.require_acting()
 
         def command(refund: Refund, order: OrderBalance, at: datetime) -> None:
-            value = None if amount is None else _amount(amount, refund.currency)
+            value = None if amount is None else parse_amount(amount, refund.currency)
             refund.approve(actor, value, note, self.policy, at)
 
         return self._run(
@@ -215,14 +211,14 @@ class RefundLedger(OrderCommands, CreatesSchemaSafely, LoadsMany):
         refund_id: UUID,
         actor: Actor,
         outcome: str,
-        amount: str | None,
+        amount: Decimal | None,
         rationale: str,
         key: Keyed | None = None,
     ) -> Refund:
         actor.require_acting()
 
         def command(refund: Refund, order: OrderBalance, at: datetime) -> None:
-            value = None if amount is None else _amount(amount, refund.currency)
+            value = None if amount is None else parse_amount(amount, refund.currency)
             refund.resolve_dispute(actor, outcome, value, rationale, self.policy, at)
 
         use = key_use(key, actor, "resolve_dispute", refund_id, outcome, amount, rationale)
@@ -373,7 +369,3 @@ def _recorded(use: KeyUse | None, refund: Refund, at: datetime) -> CommandKey | 
     return CommandKey.record(
         use.actor, key, command, use.fingerprint, refund.id, refund.version, at, use.id
     )
-
-
-def _amount(text: str, currency: str) -> Decimal:
-    return parse_amount(text, currency)

@@ -11,8 +11,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from ledger.app.commands import ItemIn, RefundRequestIn
 from ledger.app.orders import OrderCapture
-from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.domain.actor import Actor
 
 if TYPE_CHECKING:
@@ -85,18 +85,22 @@ class Demo:
             self.orders.append(order)
             self.orders_of.setdefault(n, []).append(order)
             self.capture(order, n, total, currency, purchased, shipped_to)
-        form = RequestForm(
-            order_id=order,
-            customer_id=self.customer(n),
-            amount=amount,
-            currency=currency,
-            order_total=None,  # the storefront captured the order: its facts come from there
-            reason=reason,
-            channel=channel,
-            method=method,
-            items=(f"SKU-{4100 + 7 * len(self.refunds)}:{1 + len(self.refunds) % 3}",),
+        form = RefundRequestIn.model_validate(
+            dict(
+                order_id=order,
+                customer_id=self.customer(n),
+                amount=amount,
+                currency=currency,
+                order_total=None,  # the storefront captured the order: its facts come from there
+                reason=reason,
+                channel=channel,
+                method=method,
+                items=[
+                    ItemIn.parse(f"SKU-{4100 + 7 * len(self.refunds)}:{1 + len(self.refunds) % 3}")
+                ],
+            )
         )
-        refund = self.app.request(BY_CHANNEL.get(channel, self.as_customer(n)), _parse(form))
+        refund = self.app.request(BY_CHANNEL.get(channel, self.as_customer(n)), form)
         self.refunds.append(refund.id)
         self.order_of[refund.id] = order
         return refund.id
@@ -125,10 +129,6 @@ class Demo:
         yield 5
         self.payouts += 1
         self.app.settle_payout(refund_id, PAT, f"PSP-{self.tag}-{self.payouts:04d}")
-
-
-def _parse(form: RequestForm) -> RefundRequestIn:
-    return RefundRequestIn.parse(form)
 
 
 # day, customer, reason, amount, order total, channel, where it ends, path name, request options

@@ -6,6 +6,7 @@ Each story acts through the application only, and yields the hours until its nex
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from ledger.demo.cast import (
     ANN,
@@ -113,7 +114,7 @@ def dispute_overturned_rejected(d: Demo) -> Story:
     d.app.open_dispute(rid, d.as_customer(8), "the box was crushed on arrival; photos attached")
     yield 48
     d.app.resolve_dispute(
-        rid, DANA, "overturned", "380.00", "courier's delivery photo shows the crushed box"
+        rid, DANA, "overturned", Decimal("380.00"), "courier's delivery photo shows the crushed box"
     )
     yield from d.pay(rid)
 
@@ -124,7 +125,7 @@ def dispute_overturned_paid(d: Demo) -> Story:
     yield 24
     d.app.verify(rid, VIC, "QA: one of the two units fails the power test", None)
     yield 6
-    d.app.approve(rid, MIA, "200.00", "only one unit faulty")
+    d.app.approve(rid, MIA, Decimal("200.00"), "only one unit faulty")
     yield from d.pay(rid)
     yield 60
     d.moments["paid_in_part"] = d.clock()  # paid 200.00 of 300.00, before the dispute
@@ -132,14 +133,16 @@ def dispute_overturned_paid(d: Demo) -> Story:
     d.app.add_note(rid, d.as_customer(9), "the second unit has stopped working too")
     d.app.open_dispute(rid, d.as_customer(9), "second unit failed after a week")
     yield 36
-    d.app.resolve_dispute(rid, DANA, "overturned", "300.00", "QA re-test: second unit faulty")
+    d.app.resolve_dispute(
+        rid, DANA, "overturned", Decimal("300.00"), "QA re-test: second unit faulty"
+    )
     yield from d.pay(rid)
 
 
 def dispute_upheld(d: Demo) -> Story:
     rid = d.paths["dispute_upheld"] = d.request(1, "late_delivery", "90.00", "180.00", "email")
     yield 5
-    d.app.approve(rid, MIA, "45.00", "delay compensation is capped at 25% of the order")
+    d.app.approve(rid, MIA, Decimal("45.00"), "delay compensation is capped at 25% of the order")
     yield from d.pay(rid)
     yield 48
     d.app.open_dispute(rid, d.as_customer(1), "I want the full amount back")

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Self
+
 
 class LedgerError(Exception):
-    """Base of every error the ledger raises on purpose."""
+    """Base of every error the ledger raises on purpose.
+
+    An error about an input names its field (`field`, e.g. "amount"). A message that speaks
+    of fields holds each of them (`names`) as `{amount}` in `template`, so that every
+    interface words them for its users (`worded`: the CLI says `--amount`); `message` calls
+    them by their field names."""
 
     code = "ledger-error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, names: tuple[str, ...] = ()) -> None:
+        self.template = message
+        self.field = field
+        self.names = names
+        self.message = self.worded(lambda name: name)
+        super().__init__(self.message)
+
+    @classmethod
+    def about(cls, field: str, template: str) -> Self:
+        """An error about `field` whose message (`template`) speaks of it as `{field}`."""
+        return cls(template.replace("{field}", "{" + field + "}"), field, (field,))
+
+    def worded(self, name_of: Callable[[str], str]) -> str:
+        """The message with each field it speaks of called as `name_of` calls it."""
+        text = self.template
+        for name in self.names:
+            text = text.replace("{" + name + "}", name_of(name))
+        return text
 
 
 # --- Malformed input (the CLI answers with exit code 2) ---

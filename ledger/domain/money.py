@@ -33,6 +33,16 @@ def parse_amount(text: str | Decimal, currency: str) -> Decimal:
     non-numbers, NaN, infinities, zero or negative values, more decimals than the
     currency has, and absurdly large numbers.
     """
+    value = parse_decimal(text)
+    step = quantum(currency)
+    if value != value.quantize(step):
+        raise InvalidAmount(str(text), f"{currency} has {MINOR_UNITS[currency]} decimal places")
+    return value.quantize(step)
+
+
+def parse_decimal(text: str | Decimal) -> Decimal:
+    """A positive amount in a currency not known yet (`parse_amount` checks its decimals once
+    it is): refuses non-numbers, NaN, infinities, zero or less, and absurdly large numbers."""
     raw = text.strip() if isinstance(text, str) else text
     if isinstance(raw, str) and not raw.isascii():
         raise InvalidAmount(str(text), "use the digits 0-9 and a decimal point")
@@ -46,10 +56,7 @@ def parse_amount(text: str | Decimal, currency: str) -> Decimal:
         raise InvalidAmount(str(text), "it must be greater than zero")
     if value >= MAX_AMOUNT:
         raise InvalidAmount(str(text), f"it must be below {MAX_AMOUNT:,}")
-    step = quantum(currency)
-    if value != value.quantize(step):
-        raise InvalidAmount(str(text), f"{currency} has {MINOR_UNITS[currency]} decimal places")
-    return value.quantize(step)
+    return value
 
 
 def round_to_currency(value: Decimal, currency: str) -> Decimal:

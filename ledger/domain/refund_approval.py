@@ -106,9 +106,10 @@ class ApprovalVerbs(SeparationChecks):
     def _overturn_to_approve(self, wanted: Decimal, amount: Decimal | None) -> Decimal:
         """An approver approves the overturn as the resolver decided it, or rejects it."""
         if amount is not None and amount != wanted:
-            raise InvalidDecision(
+            raise InvalidDecision.about(
+                "amount",
                 f"the overturn waiting for approval is for {wanted} {self.currency}; "
-                "approve it as it is (leave out --amount) or reject it"
+                "approve it as it is (leave out {field}) or reject it",
             )
         return wanted
 

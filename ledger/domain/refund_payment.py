@@ -39,7 +39,9 @@ class PaymentVerbs(SeparationChecks):
         require_status(self.status, "settle a payout for", S.PAYOUT_PENDING)
         self._require_not_approver(actor, "settle", policy)
         if not reference.strip():
-            raise InvalidDecision("a settled payout needs the provider's --reference")
+            raise InvalidDecision.about(
+                "reference", "a settled payout needs the provider's {field}"
+            )
         payload = e.PayoutSettled(
             actor=str(actor),
             attempt=self.payout_attempt,
@@ -82,7 +84,9 @@ class PaymentVerbs(SeparationChecks):
         if outcome not in OUTCOMES:
             raise InvalidDecision(f"unknown dispute outcome {outcome!r}; use upheld or overturned")
         if outcome == "upheld" and amount is not None:
-            raise InvalidDecision("an upheld decision keeps its amount; leave out --amount")
+            raise InvalidDecision.about(
+                "amount", "an upheld decision keeps its amount; leave out {field}"
+            )
         if outcome == "overturned":
             self._overturn(actor, self._overturn_amount(amount), rationale, policy, at)
         else:
@@ -148,7 +152,9 @@ class PaymentVerbs(SeparationChecks):
 
     def _overturn_amount(self, amount: Decimal | None) -> Decimal:
         if amount is None:
-            raise InvalidDecision("an overturned decision needs the new approved --amount")
+            raise InvalidDecision.about(
+                "amount", "an overturned decision needs the new approved {field}"
+            )
         amount = self._exact(amount, "approve")
         before = self.approved_amount if self.status_before_dispute != S.REJECTED else None
         floor = before or Decimal(0)

@@ -9,7 +9,7 @@ _SUMMARY_SKIP = frozenset({"version", "type", "actor", "at", "fingerprint", "fin
 
 
 def event_summary(event: dict[str, Any], also_skip: frozenset[str] = frozenset()) -> str:
-    """The fields of an event (as `ledger.app.views.event_out` gives it) that a person reads
+    """The fields of an event (as `ledger.app.presenters.event_out` gives it) that a person reads
     first."""
     skip = _SUMMARY_SKIP | also_skip
     parts = [

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
@@ -42,7 +42,7 @@ def seed(url: str, refunds: int, prefix: str = "O") -> None:
     app = bootstrap(Settings(database_url=url)).ledger
     try:
         for n in range(refunds):
-            form = RequestForm(
+            form = dict(
                 order_id=f"{prefix}-{n}",
                 customer_id=f"{prefix}-C-{n}",
                 amount="80.00" if n % 2 else "20.00",  # above 50.00 waits for a manager
@@ -50,7 +50,7 @@ def seed(url: str, refunds: int, prefix: str = "O") -> None:
                 order_total="100.00",
                 reason="billing_error",
             )
-            refund = app.request(AGENT, RefundRequestIn.parse(form))
+            refund = app.request(AGENT, RefundRequestIn.model_validate(form))
             if n % 4 == 1:
                 app.approve(refund.id, MANAGER, None, None)
                 app.start_payout(refund.id, FINANCE, None)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
@@ -141,8 +141,8 @@ def seed_pending_refund(database_url: str) -> str:
 
     Set up in-process: the tests that use it are about the command that follows.
     """
-    form = RefundRequestIn.parse(
-        RequestForm(
+    form = RefundRequestIn.model_validate(
+        dict(
             order_id="O-1",
             customer_id="C-1",
             amount="200.00",

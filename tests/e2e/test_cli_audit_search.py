@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
@@ -18,8 +18,8 @@ def _seed(url: str) -> list[str]:
     try:
         refunds = []
         for n in range(3):
-            form = RefundRequestIn.parse(
-                RequestForm(
+            form = RefundRequestIn.model_validate(
+                dict(
                     order_id=f"O-{n}",
                     customer_id=f"C-{n}",
                     amount="80.00",

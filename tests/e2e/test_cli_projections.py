@@ -14,7 +14,7 @@ from uuid import UUID
 from psycopg import sql
 from waiting import PATIENCE
 
-from ledger.app.views import refund_out
+from ledger.app.presenters import refund_out
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor

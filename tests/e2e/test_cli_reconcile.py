@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from ledger.app.commands import RefundRequestIn
 from ledger.app.period import Period
-from ledger.app.requests import RefundRequestIn, RequestForm
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
@@ -113,8 +113,8 @@ def _backend_url(request: pytest.FixtureRequest, workdir: Path) -> str:
 def _pay(
     app: RefundLedger, n: int, amount: str, currency: str, outcome: str, ref: str | None
 ) -> str:
-    form = RefundRequestIn.parse(
-        RequestForm(order_id=f"O-{n}", customer_id=f"C-{n}", amount=amount, currency=currency,
+    form = RefundRequestIn.model_validate(
+        dict(order_id=f"O-{n}", customer_id=f"C-{n}", amount=amount, currency=currency,
                     order_total="100", reason="billing_error")
     )  # fmt: skip
     refund = app.request(AGENT, form)

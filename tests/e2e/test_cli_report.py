@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
@@ -53,10 +54,10 @@ def _seed(url: str) -> None:
 
     def request(day: int, reason: str, channel: str, amount: str, currency: str = "EUR") -> Any:
         clock.set(day)
-        fields = RequestForm(order_id=f"O-{day}", customer_id=f"C-{day}", amount=amount,
+        fields = dict(order_id=f"O-{day}", customer_id=f"C-{day}", amount=amount,
                              currency=currency, order_total="5000.00", reason=reason,
                              channel=channel, purchased_on=str(clock().date()))  # fmt: skip
-        return app.request(AGENT, RefundRequestIn.parse(fields)).id
+        return app.request(AGENT, RefundRequestIn.model_validate(fields)).id
 
     def later(day: int, hours: float, action: Callable[[], object]) -> None:
         clock.set(day, hours)
@@ -73,7 +74,7 @@ def _seed(url: str) -> None:
         c = request(6, "late_delivery", "email", "120.00", "USD")
         later(6, 10, lambda: app.reject(c, MANAGER, "delivered on time"))
         d = request(9, "goodwill", "phone", "40.00")
-        later(9, 2, lambda: app.approve(d, MANAGER, "35.00", None))
+        later(9, 2, lambda: app.approve(d, MANAGER, Decimal("35.00"), None))
         request(12, "price_adjustment", "api", "2000.00")
         later(12, 49, lambda: app.sweep_sla())
         f = request(15, "damaged", "store", "25.00")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.app.requests import RefundRequestIn
+from ledger.app.commands import RefundRequestIn
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
@@ -95,7 +95,7 @@ def stored_mischief(database_url: str) -> str:
     """A refund whose order id, customer id, request note and a later note hold control and
     bidi characters, stored through the application (below the CLI's input checks), as older
     rows or rows written straight to the database would hold them."""
-    form = RefundRequestIn(
+    form = RefundRequestIn.model_construct(
         order_id="O-\x1b[2J1",
         customer_id="C-\u202e1",
         amount=Decimal("30.00"),

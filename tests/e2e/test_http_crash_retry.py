@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from api.idempotency import PAUSED
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.app.service import RefundLedger
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
@@ -37,8 +37,8 @@ WAIT_SECONDS = 60
 
 
 def form(order: str, amount: str = "30.00", reason: str = "billing_error") -> RefundRequestIn:
-    return RefundRequestIn.parse(
-        RequestForm(
+    return RefundRequestIn.model_validate(
+        dict(
             order_id=order,
             customer_id=f"C-{order}",  # one refund a customer: no velocity flags
             amount=amount,

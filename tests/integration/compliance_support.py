@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from consumers.compliance import ComplianceHandler
@@ -57,7 +58,9 @@ def flagged_and_overturned(app: RefundLedger) -> Any:
     refund = app.request(AGENT, form(amount="90.00", order_total="100.00"))
     app.reject(refund.id, MANAGER, "too much of the order")
     app.open_dispute(refund.id, CUSTOMER, "the whole service failed")
-    return app.resolve_dispute(refund.id, DISPUTES, "overturned", "80.00", "outage confirmed")
+    return app.resolve_dispute(
+        refund.id, DISPUTES, "overturned", Decimal("80.00"), "outage confirmed"
+    )
 
 
 def dual_control(app: RefundLedger) -> Any:

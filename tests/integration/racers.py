@@ -12,7 +12,8 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
+from ledger.app.keys import Keyed
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
@@ -63,17 +64,17 @@ def race_requests(
 
 
 def _request(app: Any, worker: int, idempotency_key: str | None) -> Outcome:
-    form = RequestForm(
+    form = dict(
         order_id=ORDER_ID,
         customer_id="C-RACE",  # an order has one owner: every request restates it
         amount="10.00",
         currency="EUR",
         order_total="100.00",
         reason="billing_error",
-        idempotency_key=idempotency_key,
     )
+    key = None if idempotency_key is None else Keyed(idempotency_key)
     try:
-        refund = app.request(Actor.parse("agent:racer"), RefundRequestIn.parse(form))
+        refund = app.request(Actor.parse("agent:racer"), RefundRequestIn.model_validate(form), key)
     except LedgerError as error:
         return Outcome(worker, error=type(error).__name__, message=error.message)
     except Exception as error:  # reported to the test, which fails with the message

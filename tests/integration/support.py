@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import ItemIn, RefundRequestIn
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
 from ledger.store.replays import ReplayStore
@@ -47,7 +47,8 @@ def form(**overrides: Any) -> RefundRequestIn:
         "reason": "billing_error",
     }
     fields.update(overrides)
-    return RefundRequestIn.parse(RequestForm(**fields))
+    fields["items"] = [ItemIn.parse(item) for item in fields.get("items", ())]  # SKU:QTY
+    return RefundRequestIn.model_validate(fields)
 
 
 def event_count(app: RefundLedger) -> int:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
 
 from ledger.app.keys import Keyed
+from ledger.app.presenters import refund_view
 from ledger.app.service import RefundLedger
-from ledger.app.views import refund_view
 from ledger.domain.actor import Actor
 from ledger.domain.errors import IdempotencyConflict
 from ledger.domain.refund import Refund
@@ -70,7 +71,7 @@ CASES = {
     "approve": Case(
         requested,
         lambda a, r, k: a.approve(r, MANAGER, None, "ok", k),
-        lambda a, r, k: a.approve(r, MANAGER, "70.00", "ok", k),
+        lambda a, r, k: a.approve(r, MANAGER, Decimal("70.00"), "ok", k),
     ),
     "reject": Case(
         requested,
@@ -109,7 +110,9 @@ CASES = {
     ),
     "dispute resolve": Case(
         disputed,
-        lambda a, r, k: a.resolve_dispute(r, DISPUTES, "overturned", "80.00", "proof ok", k),
+        lambda a, r, k: a.resolve_dispute(
+            r, DISPUTES, "overturned", Decimal("80.00"), "proof ok", k
+        ),
         lambda a, r, k: a.resolve_dispute(r, DISPUTES, "upheld", None, "proof ok", k),
     ),
     "note": Case(
@@ -217,11 +220,11 @@ def test_a_refused_command_records_no_key(app: RefundLedger) -> None:
 
 
 def test_a_keyed_request_returns_the_refund_as_it_was_first_answered(app: RefundLedger) -> None:
-    first = app.request(AGENT, form(amount="80.00", idempotency_key="r-1"))
+    first = app.request(AGENT, form(amount="80.00"), Keyed("r-1"))
     app.approve(first.id, MANAGER, None, None)
 
     retry = Keyed("r-1")
-    again = app.request(AGENT, form(amount="80.00", idempotency_key="r-1"), retry)
+    again = app.request(AGENT, form(amount="80.00"), retry)
 
     assert retry.replayed
     assert (again.status, again.version) == (first.status, first.version)

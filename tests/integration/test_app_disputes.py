@@ -37,8 +37,12 @@ def test_rejected_refund_disputed_overturned_and_paid(app: RefundLedger, clock: 
     disputed = app.open_dispute(refund.id, CUSTOMER, "it broke on day two")
     assert disputed.status == "disputed"
     with pytest.raises(SeparationOfDuties, match="took part in the decision"):
-        app.resolve_dispute(refund.id, Actor.parse("disputes:bob"), "overturned", "500", "x")
-    overturned = app.resolve_dispute(refund.id, DISPUTES, "overturned", "500.00", "photos convince")
+        app.resolve_dispute(
+            refund.id, Actor.parse("disputes:bob"), "overturned", Decimal("500"), "x"
+        )
+    overturned = app.resolve_dispute(
+        refund.id, DISPUTES, "overturned", Decimal("500.00"), "photos convince"
+    )
 
     assert (overturned.status, overturned.approved_amount) == ("approved", Decimal("500.00"))
     assert app.history(refund.id)[-1].payload.rule == "dispute.overturned"
@@ -50,13 +54,15 @@ def test_overturned_paid_refund_pays_only_the_difference(
     app: RefundLedger, clock: FakeClock
 ) -> None:
     refund = pending(app, clock)
-    app.approve(refund.id, MANAGER, "400.00", "partial: item used")
+    app.approve(refund.id, MANAGER, Decimal("400.00"), "partial: item used")
     pay(app, refund, "PSP-1")
 
     app.open_dispute(refund.id, CUSTOMER, "item was unused")
     with pytest.raises(InvalidDecision, match="must be above the 400.00 EUR decided before"):
-        app.resolve_dispute(refund.id, DISPUTES, "overturned", "400.00", "same")
-    app.resolve_dispute(refund.id, DISPUTES, "overturned", "700.00", "receipt shows unused")
+        app.resolve_dispute(refund.id, DISPUTES, "overturned", Decimal("400.00"), "same")
+    app.resolve_dispute(
+        refund.id, DISPUTES, "overturned", Decimal("700.00"), "receipt shows unused"
+    )
     started = app.start_payout(refund.id, FINANCE, None)
 
     assert app.history(refund.id)[-1].payload.amount == Decimal("300.00")
@@ -73,8 +79,8 @@ def test_upheld_dispute_restores_the_decision(app: RefundLedger) -> None:
     refund = app.request(AGENT, form(amount="30.00"))
     app.open_dispute(refund.id, CUSTOMER, "want it faster")
 
-    with pytest.raises(InvalidDecision, match="leave out --amount"):
-        app.resolve_dispute(refund.id, DISPUTES, "upheld", "30.00", "no")
+    with pytest.raises(InvalidDecision, match="leave out amount"):
+        app.resolve_dispute(refund.id, DISPUTES, "upheld", Decimal("30.00"), "no")
     upheld = app.resolve_dispute(refund.id, DISPUTES, "upheld", None, "already approved")
 
     assert (upheld.status, upheld.approved_amount) == ("approved", Decimal("30.00"))

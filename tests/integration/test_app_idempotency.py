@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from ledger.app.keys import Keyed
 from ledger.app.service import RefundLedger
 from ledger.domain.actor import Actor
 from ledger.domain.errors import IdempotencyConflict
@@ -17,10 +18,10 @@ from .support import AGENT, event_count, form
 def test_same_key_and_content_returns_the_same_refund_and_stores_nothing(
     app: RefundLedger,
 ) -> None:
-    first = app.request(AGENT, form(idempotency_key="portal-123"))
+    first = app.request(AGENT, form(), Keyed("portal-123"))
     stored = event_count(app)
 
-    again = app.request(AGENT, form(idempotency_key="portal-123"))
+    again = app.request(AGENT, form(), Keyed("portal-123"))
 
     assert again.id == first.id
     assert again.version == first.version
@@ -31,10 +32,10 @@ def test_same_key_and_content_returns_the_same_refund_and_stores_nothing(
 def test_same_key_survives_a_restart_of_the_application(
     make_app: Callable[..., RefundLedger], database_url: str, app: RefundLedger
 ) -> None:
-    first = app.request(AGENT, form(idempotency_key="portal-7"))
+    first = app.request(AGENT, form(), Keyed("portal-7"))
     other = make_app(database_url)
 
-    assert other.request(AGENT, form(idempotency_key="portal-7")).id == first.id
+    assert other.request(AGENT, form(), Keyed("portal-7")).id == first.id
     assert len(list(other.refund_ids())) == 1
 
 
@@ -51,18 +52,18 @@ def test_same_key_survives_a_restart_of_the_application(
 def test_same_key_with_different_content_is_refused_and_stores_nothing(
     app: RefundLedger, actor: Actor, changes: dict[str, str]
 ) -> None:
-    first = app.request(AGENT, form(idempotency_key="portal-123"))
+    first = app.request(AGENT, form(), Keyed("portal-123"))
     stored = event_count(app)
 
     with pytest.raises(IdempotencyConflict, match="'portal-123' was already used"):
-        app.request(actor, form(idempotency_key="portal-123", **changes))
+        app.request(actor, form(**changes), Keyed("portal-123"))
 
     assert event_count(app) == stored
     assert app.get(first.id).version == first.version
 
 
 def test_different_keys_make_different_refunds(app: RefundLedger) -> None:
-    first = app.request(AGENT, form(idempotency_key="k-1"))
-    second = app.request(AGENT, form(idempotency_key="k-2"))
+    first = app.request(AGENT, form(), Keyed("k-1"))
+    second = app.request(AGENT, form(), Keyed("k-2"))
 
     assert first.id != second.id

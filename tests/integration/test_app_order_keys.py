@@ -128,7 +128,7 @@ def test_a_key_is_one_command_s_across_refunds_and_orders(app: RefundLedger) -> 
     with pytest.raises(IdempotencyConflict, match="'k-order' was already used"):
         app.add_note(refund_id, AGENT, "called", None, Keyed("k-order"))
     with pytest.raises(IdempotencyConflict, match="'k-order' was already used"):
-        app.request(AGENT, form(order_id="O-3", idempotency_key="k-order"))
+        app.request(AGENT, form(order_id="O-3"), Keyed("k-order"))
 
     assert event_count(app) == stored
 

@@ -8,9 +8,9 @@ from uuid import uuid4
 
 import pytest
 
+from ledger.app.presenters import event_out, refund_out
 from ledger.app.queries import RefundFilter, RefundQueries
 from ledger.app.service import RefundLedger
-from ledger.app.views import event_out, refund_out
 from ledger.domain.errors import RefundNotFound
 from ledger.domain.order import OrderBalance
 
@@ -62,7 +62,7 @@ def test_history_lists_every_event_in_order_with_actor_time_and_content(
     clock.advance(hours=1)
     app.verify(refund.id, VERIFIER, "unopened", None)
     clock.advance(hours=1)
-    app.approve(refund.id, MANAGER, "75.00", "shipping kept")
+    app.approve(refund.id, MANAGER, Decimal("75.00"), "shipping kept")
 
     history = [event_out(event) for event in app.history(refund.id)]
 

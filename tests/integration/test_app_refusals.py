@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from uuid import uuid4
 
 import pytest
@@ -84,7 +85,7 @@ REFUSALS: list[tuple[str, Command, type[LedgerError], str]] = [
     ),
     (
         "approve-more-than-requested",
-        lambda app, r: app.approve(r.id, MANAGER, "800.00", None),
+        lambda app, r: app.approve(r.id, MANAGER, Decimal("800.00"), None),
         InvalidDecision,
         "the request is for 700.00 EUR",
     ),
@@ -126,13 +127,13 @@ REFUSALS: list[tuple[str, Command, type[LedgerError], str]] = [
     ),
     (
         "approve-zero",
-        lambda app, r: app.approve(r.id, MANAGER, "0", None),
+        lambda app, r: app.approve(r.id, MANAGER, Decimal("0"), None),
         InvalidInput,
         "it must be greater than zero",
     ),
     (
         "approve-fractional-cents",
-        lambda app, r: app.approve(r.id, MANAGER, "10.005", None),
+        lambda app, r: app.approve(r.id, MANAGER, Decimal("10.005"), None),
         InvalidInput,
         "EUR has 2 decimal places",
     ),

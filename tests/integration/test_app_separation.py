@@ -53,7 +53,7 @@ def test_requester_cannot_overturn_the_rejection_of_their_own_request(app: Refun
         app,
         refund.id,
         lambda: app.resolve_dispute(
-            refund.id, Actor.parse("disputes:bob"), "overturned", "900.00", "x"
+            refund.id, Actor.parse("disputes:bob"), "overturned", Decimal("900.00"), "x"
         ),
         "disputes:bob requested this refund (as agent:bob)",
     )
@@ -67,7 +67,9 @@ def test_a_large_overturn_waits_for_two_new_finance_approvers_who_then_pay_nothi
 ) -> None:
     refund = rejected_and_disputed(app, Actor.parse("agent:ann"), "20000.00", by=FRED)
 
-    routed = app.resolve_dispute(refund.id, DANA, "overturned", "20000.00", "invoice paid twice")
+    routed = app.resolve_dispute(
+        refund.id, DANA, "overturned", Decimal("20000.00"), "invoice paid twice"
+    )
 
     assert (routed.status, routed.tier, routed.approvals_required) == (
         "pending_approval",
@@ -109,11 +111,11 @@ def test_rejecting_a_waiting_overturn_after_a_partial_payout_keeps_the_order_bal
     app: RefundLedger,
 ) -> None:
     refund = app.request(BOB, form(amount="3000.00", order_total="5000.00"))
-    app.approve(refund.id, FAY, "2000.00", "only part is proven")
+    app.approve(refund.id, FAY, Decimal("2000.00"), "only part is proven")
     app.start_payout(refund.id, PAT, None)
     app.settle_payout(refund.id, PAT, "PSP-1")
     app.open_dispute(refund.id, CUSTOMER, "all of it is proven now")
-    app.resolve_dispute(refund.id, DANA, "overturned", "3000.00", "second invoice found")
+    app.resolve_dispute(refund.id, DANA, "overturned", Decimal("3000.00"), "second invoice found")
 
     with pytest.raises(AmountExceedsRefundable, match="2000.01"):  # the overturn holds 3000.00
         app.request(BOB, form(amount="2000.01", order_total="5000.00"))

@@ -4,14 +4,15 @@ approved amount, and the routing raises a `dispute_overturned` alert."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from psycopg import sql
 
 from consumers.compliance import ComplianceHandler, open_compliance
+from ledger.app.presenters import refund_out
 from ledger.app.service import RefundLedger
-from ledger.app.views import refund_out
 from ledger.domain.actor import Actor
 from ledger.domain.refund import Refund
 from ledger.projections.runner import Projections
@@ -30,7 +31,7 @@ def approved_overturn(app: RefundLedger) -> Refund:
     refund = app.request(Actor.parse("agent:ann"), form(amount="20000.00", order_total="40000.00"))
     app.reject(refund.id, FRED, "no proof")
     app.open_dispute(refund.id, CUSTOMER, "proof attached")
-    app.resolve_dispute(refund.id, DANA, "overturned", "20000.00", "proof holds")
+    app.resolve_dispute(refund.id, DANA, "overturned", Decimal("20000.00"), "proof holds")
     app.approve(refund.id, FAY, None, None)
     app.approve(refund.id, FINN, None, None)
     app.start_payout(refund.id, PAT, None)
@@ -42,11 +43,11 @@ def rejected_overturn(app: RefundLedger) -> Refund:
     refund = app.request(
         Actor.parse("agent:ann"), form(order_id="O-2", amount="3000.00", order_total="5000.00")
     )
-    app.approve(refund.id, FAY, "2000.00", None)
+    app.approve(refund.id, FAY, Decimal("2000.00"), None)
     app.start_payout(refund.id, PAT, None)
     app.settle_payout(refund.id, PAT, "PSP-2000")
     app.open_dispute(refund.id, CUSTOMER, "all of it")
-    app.resolve_dispute(refund.id, DANA, "overturned", "3000.00", "second invoice")
+    app.resolve_dispute(refund.id, DANA, "overturned", Decimal("3000.00"), "second invoice")
     return app.reject(refund.id, FINN, "the invoice is a copy")
 
 
@@ -56,7 +57,7 @@ def waiting_overturn(app: RefundLedger) -> Refund:
     )
     app.reject(refund.id, FRED, "no proof")
     app.open_dispute(refund.id, CUSTOMER, "proof attached")
-    return app.resolve_dispute(refund.id, DANA, "overturned", "1500.00", "proof holds")
+    return app.resolve_dispute(refund.id, DANA, "overturned", Decimal("1500.00"), "proof holds")
 
 
 def _rows(projections: Projections, table: str) -> list[dict[str, Any]]:

@@ -11,8 +11,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
+from ledger.app.presenters import event_out, refund_out
 from ledger.app.service import Clock, RefundLedger
-from ledger.app.views import event_out, refund_out
 from ledger.demo import run_demo
 from ledger.projections.base import Fact
 from ledger.projections.kpis import KpiView

@@ -15,7 +15,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.app.service import RefundLedger
 from ledger.kafka.backoff import Backoff, BrokerUnavailable
 from ledger.kafka.producer import Message, Publisher, Sent
@@ -42,7 +42,7 @@ def test_a_relay_that_lost_the_race_reads_on_from_the_winners_position(
     app: RefundLedger, kafka_bootstrap: str
 ) -> None:
     for n in range(3):
-        form = RequestForm(
+        form = dict(
             order_id=f"O-{n}",
             customer_id=f"C-{n}",
             amount="20.00",
@@ -50,7 +50,7 @@ def test_a_relay_that_lost_the_race_reads_on_from_the_winners_position(
             order_total="100.00",
             reason="billing_error",
         )
-        app.request(AGENT, RefundRequestIn.parse(form))
+        app.request(AGENT, RefundRequestIn.model_validate(form))
     head = app.recorder.max_notification_id()
     topic = f"race-{uuid.uuid4().hex[:10]}"
     winner = Relay(app, Publisher(kafka_bootstrap, topic), batch=4)
@@ -91,7 +91,7 @@ class SecondPageLost(Publisher):
 
 def request_refunds(app: RefundLedger, count: int) -> None:
     for n in range(count):
-        form = RequestForm(
+        form = dict(
             order_id=f"O-{n}",
             customer_id=f"C-{n}",
             amount="20.00",
@@ -99,7 +99,7 @@ def request_refunds(app: RefundLedger, count: int) -> None:
             order_total="100.00",
             reason="billing_error",
         )
-        app.request(AGENT, RefundRequestIn.parse(form))
+        app.request(AGENT, RefundRequestIn.model_validate(form))
 
 
 def read_all(bootstrap: str, topic: str, expected: int) -> list[Any]:

@@ -8,7 +8,7 @@ from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteFactory
 
-from ledger.app.requests import RefundRequestIn, RequestForm
+from ledger.app.commands import RefundRequestIn
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
@@ -16,7 +16,7 @@ from ledger.store.factories import MAX_PAGE_COUNT_HOOK, FailFastDatastore, FailF
 from ledger.store.failures import classify
 from ledger.store.timeouts import DbTimeouts
 
-FORM = RequestForm(
+FORM = dict(
     order_id="O-1",
     customer_id="C-1",
     amount="30.00",
@@ -75,7 +75,7 @@ def test_the_page_hook_makes_a_sqlite_file_full_as_a_disk_would(
     app = bootstrap(Settings(database_url=sqlite_url)).ledger
     try:
         with pytest.raises(PersistenceError) as full:
-            app.request(Actor.parse("agent:ann"), RefundRequestIn.parse(FORM))
+            app.request(Actor.parse("agent:ann"), RefundRequestIn.model_validate(FORM))
         failure = classify(full.value)
         assert failure is not None and failure.kind == "full", full.value
         assert app.recorder.max_notification_id() in (None, 0)  # nothing stored

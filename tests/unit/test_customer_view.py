@@ -17,7 +17,7 @@ from ledger.app.customer_view import (
     customer_history,
     shown_payload_keys,
 )
-from ledger.app.views import event_out, history_view, refund_out, refund_view
+from ledger.app.presenters import event_out, history_view, refund_out, refund_view
 from ledger.domain import payloads as e
 from ledger.domain.refund import Refund
 from ledger.domain.refund_events import CHAINED_EVENTS

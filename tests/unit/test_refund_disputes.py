@@ -172,7 +172,7 @@ def test_overturned_paid_refund_pays_only_the_difference() -> None:
 def test_overturned_decision_needs_an_amount() -> None:
     refund = disputed(rejected_refund())
 
-    with refused(refund, InvalidDecision, "needs the new approved --amount"):
+    with refused(refund, InvalidDecision, "needs the new approved amount"):
         refund.resolve_dispute(actor(DISPUTES), "overturned", None, "x", POLICY, at(11))
 
 

@@ -58,7 +58,7 @@ def test_settled_payout_marks_the_refund_paid() -> None:
 def test_settled_payout_needs_a_reference() -> None:
     refund = paying_refund("200.00")
 
-    with refused(refund, InvalidDecision, "needs the provider's --reference"):
+    with refused(refund, InvalidDecision, "needs the provider's reference"):
         refund.settle_payout(actor(FINANCE), "   ", POLICY, at(3))
 
 
