@@ -1,0 +1,85 @@
+"""The `ledger` CLI run in the test's own process: click's `CliRunner` on `cli.main`'s group,
+behind the same guard as the console script (`run_guarded`), so that a run exits, prints and
+refuses exactly as `ledger ARGS...` does, without a process per call.
+
+A run sees only the environment it is given (as a process would), in the ledger's scratch
+working directory; the logging set-up, the working directory and the environment are put
+back after it, so nothing one run changes reaches the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from cli_support import LedgerCommands, Outcome, clean_env
+from click.testing import CliRunner
+
+from cli.errors import run_guarded
+from cli.main import cli
+
+
+class Ledger(LedgerCommands):
+    """The `ledger` click group bound to one database, run in-process in a scratch directory."""
+
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, db: bool = True, fresh: bool = False
+    ) -> Outcome:
+        """Run `ledger [--db URL] ARGS...` in-process; never raises on a non-zero exit."""
+        if fresh:
+            raise ValueError("a fresh interpreter needs a process: keep that test in tests/e2e")
+        argv = (*(("--db", self.database_url) if db else ()), *args)
+        code, stdout, stderr = run_cli(argv, self.workdir, env or clean_env())
+        return Outcome(argv, code, stdout, stderr)
+
+
+def run_cli(argv: Sequence[str], workdir: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `ledger ARGS...` run in `workdir` with exactly `env`."""
+    replaced: dict[str, str | None] = {name: None for name in os.environ if name not in env}
+    replaced.update(env)
+    runner = CliRunner()
+    with (
+        _logging_kept(),
+        contextlib.chdir(workdir),
+        runner.isolation(env=replaced) as (stdout, stderr, _),
+    ):
+        try:
+            code = run_guarded(
+                lambda: cli.main(args=list(argv), prog_name="ledger", standalone_mode=False)
+            )
+        except SystemExit as done:  # a command that exits itself (`sys.exit(code)`)
+            code = _exit_status(done.code)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code, stdout.getvalue().decode(), stderr.getvalue().decode()
+
+
+def _exit_status(code: object) -> int:
+    """What the interpreter makes of `sys.exit(code)`: None is 0, an int itself, else 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+@contextlib.contextmanager
+def _logging_kept() -> Iterator[None]:
+    """The root logger's handlers and level as they were (a command may configure logging)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in root.handlers:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
