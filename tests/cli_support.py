@@ -157,3 +157,17 @@ def pending(ledger: LedgerCommands, amount: str = "200.00", **options: str) -> d
     refund = ledger.request(amount=amount, **options)
     assert refund["status"] == "pending_approval", refund
     return refund
+
+
+CAPTURE = ("--total", "48.00", "--currency", "EUR", "--actor", "system:shop")
+
+
+def capture(ledger: LedgerCommands, order: str, customer: str, *extra: str) -> Any:
+    """`ledger order capture` of a 48.00 EUR order, recorded by the shop."""
+    return ledger.ok("order", "capture", "--order", order, "--customer", customer, *CAPTURE,
+                     *extra)  # fmt: skip
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -13,6 +13,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from waiting import PATIENCE
+
 from localservers.tansu import TansuBroker
 
 from .relay_support import (
@@ -26,7 +28,7 @@ from .relay_support import (
 )
 from .support import LEDGER, Ledger, clean_env
 
-DEADLINE_SECONDS = 30.0
+DEADLINE_SECONDS = PATIENCE
 
 
 def relay_process(
