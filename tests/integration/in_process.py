@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def run_cli(argv: Sequence[str], workdir: Path, env: dict[str, str]) -> tuple[in
     replaced.update(env)
     runner = CliRunner()
     with (
+        _alone(),
         _logging_kept(),
         contextlib.chdir(workdir),
         runner.isolation(env=replaced) as (stdout, stderr, _),
@@ -66,6 +68,21 @@ def _exit_status(code: object) -> int:
         return code
     print(code, file=sys.stderr)
     return 1
+
+
+_RUNNING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _alone() -> Iterator[None]:
+    """One run at a time: a run takes the process's stdout, stderr, environment and working
+    directory (runs from several threads need processes: tests/e2e)."""
+    if not _RUNNING.acquire(blocking=False):
+        raise RuntimeError("in-process runs cannot overlap: run them one after another")
+    try:
+        yield
+    finally:
+        _RUNNING.release()
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .support import Ledger
+from .in_process import Ledger
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
