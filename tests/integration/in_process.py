@@ -3,8 +3,10 @@ behind the same guard as the console script (`run_guarded`), so that a run exits
 refuses exactly as `ledger ARGS...` does, without a process per call.
 
 A run sees only the environment it is given (as a process would), in the ledger's scratch
-working directory; the logging set-up, the working directory and the environment are put
-back after it, so nothing one run changes reaches the next.
+working directory, and wraps help to COLUMNS as the console script does; the logging set-up,
+the working directory and the environment are put back after it, so nothing one run changes
+reaches the next. tests/e2e/test_cli_in_process.py checks that a run prints and exits as the
+installed command does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from cli_support import LedgerCommands, Outcome, clean_env
+from click import formatting
 from click.testing import CliRunner
 
 from cli.errors import run_guarded
@@ -49,6 +52,7 @@ def run_cli(argv: Sequence[str], workdir: Path, env: dict[str, str]) -> tuple[in
         contextlib.chdir(workdir),
         runner.isolation(env=replaced) as (stdout, stderr, _),
     ):
+        formatting.FORCED_WIDTH = None  # as a process: help fits COLUMNS, not the runner's 80
         try:
             code = run_guarded(
                 lambda: cli.main(args=list(argv), prog_name="ledger", standalone_mode=False)
