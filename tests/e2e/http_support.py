@@ -9,17 +9,15 @@ does (its own tests cover the command).
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 from waiting import PATIENCE
@@ -31,6 +29,7 @@ from ledger.store.tokens import TokenStore
 from ledger.store.tracking import open_store
 from localservers.process import stop
 
+from .process_log import ProcessLog
 from .support import LEDGER, clean_env
 
 START_SECONDS = PATIENCE
@@ -47,47 +46,6 @@ SMALL_REQUEST: dict[str, Any] = {
 }
 
 
-class ServerLog:
-    """A server's output as it comes: read from its pipe by a thread, copied to `path`, and
-    waited on (`wait_for`) rather than polled. It ends when every process writing to the pipe
-    has exited (the server and its workers)."""
-
-    def __init__(self, pipe: IO[bytes], path: Path) -> None:
-        self.path = path
-        self._text = ""
-        self._ended = False
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, args=(pipe,), daemon=True)
-        self._reader.start()
-
-    def text(self) -> str:
-        with self._changed:
-            return self._text
-
-    def wait_for(self, found: Callable[[str], object]) -> str:
-        """The text so far, once `found(text)` holds, or the output has ended, or after
-        PATIENCE (a bound for a stalled machine only: the line normally comes at once)."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._ended or bool(found(self._text)), PATIENCE)
-            return self._text
-
-    def close(self) -> None:
-        """Wait for the end of the output (call once the server is stopped)."""
-        self._reader.join(PATIENCE)
-
-    def _read(self, pipe: IO[bytes]) -> None:
-        with pipe, self.path.open("wb") as sink:
-            while chunk := os.read(pipe.fileno(), 65536):  # whatever has come, at once
-                sink.write(chunk)
-                sink.flush()
-                with self._changed:
-                    self._text += chunk.decode(errors="replace")
-                    self._changed.notify_all()
-        with self._changed:
-            self._ended = True
-            self._changed.notify_all()
-
-
 @dataclass
 class Server:
     """One running `ledger serve`, its database and its log."""
@@ -95,7 +53,7 @@ class Server:
     base_url: str
     database_url: str
     process: subprocess.Popen[bytes]
-    output: ServerLog
+    output: ProcessLog
     _tokens: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -135,7 +93,7 @@ class Server:
         return self.output.text()
 
     def wait_for_log(self, found: Callable[[str], object]) -> str:
-        """The log, once `found(log)` holds (or the server's output ended): see ServerLog."""
+        """The log, once `found(log)` holds (or the server's output ended): see ProcessLog."""
         return self.output.wait_for(found)
 
     def log_lines(self, *wanted: str, count: int = 1) -> list[str]:
@@ -175,7 +133,7 @@ def running_server(
         env=clean_env(**(env or {})),
     )
     assert process.stdout is not None
-    output = ServerLog(process.stdout, workdir / f"serve-{time.monotonic_ns()}.log")
+    output = ProcessLog(process.stdout, workdir / f"serve-{time.monotonic_ns()}.log")
     try:
         server = Server(_wait_for_port(process, output), database_url, process, output)
         _wait_healthy(server)
@@ -185,7 +143,7 @@ def running_server(
         output.close()
 
 
-def _wait_for_port(process: subprocess.Popen[bytes], output: ServerLog) -> str:
+def _wait_for_port(process: subprocess.Popen[bytes], output: ProcessLog) -> str:
     """The server's address, read from the line uvicorn logs once it listens."""
     found = _LISTENING.search(output.wait_for(_LISTENING.search))
     if found:
