@@ -4,9 +4,9 @@ refuses exactly as `ledger ARGS...` does, without a process per call.
 
 A run sees only the environment it is given (as a process would), in the ledger's scratch
 working directory, and wraps help to COLUMNS as the console script does; the logging set-up,
-the working directory and the environment are put back after it, so nothing one run changes
-reaches the next. tests/e2e/test_cli_in_process.py checks that a run prints and exits as the
-installed command does.
+the signal handlers, the working directory and the environment are put back after it, so
+nothing one run changes reaches the next. tests/e2e/test_cli_in_process.py checks that a run
+prints and exits as the installed command does.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -48,7 +49,7 @@ def run_cli(argv: Sequence[str], workdir: Path, env: dict[str, str]) -> tuple[in
     runner = CliRunner()
     with (
         _alone(),
-        _logging_kept(),
+        _process_state_kept(),
         contextlib.chdir(workdir),
         runner.isolation(env=replaced) as (stdout, stderr, _),
     ):
@@ -90,17 +91,30 @@ def _alone() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _logging_kept() -> Iterator[None]:
-    """The root logger's handlers and level as they were (a command may configure logging)."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+def _process_state_kept() -> Iterator[None]:
+    """The logging set-up (every logger's level, handlers and propagation; a logger first made
+    by the run as a new one is) and the SIGINT and SIGTERM handlers as they were: a command may
+    configure logging or stop on signals."""
+    loggers = [logging.getLogger(), *_named_loggers()]
+    kept = [(each, each.level, list(each.handlers), each.propagate) for each in loggers]
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        for handler in root.handlers:
-            if handler not in handlers:
-                root.removeHandler(handler)
-        for handler in handlers:
-            if handler not in root.handlers:
-                root.addHandler(handler)
-        root.setLevel(level)
+        for number, handler in handlers.items():
+            if handler is not None:  # None: set outside Python, left as it is
+                signal.signal(number, handler)
+        known = {id(each) for each in loggers}
+        made = [each for each in _named_loggers() if id(each) not in known]
+        fresh: list[tuple[logging.Logger, int, list[logging.Handler], bool]] = [
+            (each, logging.NOTSET, [], True) for each in made
+        ]
+        for each, level, before, propagate in [*kept, *fresh]:
+            each.handlers[:] = before
+            each.setLevel(level)
+            each.propagate = propagate
+
+
+def _named_loggers() -> list[logging.Logger]:
+    known = list(logging.Logger.manager.loggerDict.values())
+    return [each for each in known if isinstance(each, logging.Logger)]
