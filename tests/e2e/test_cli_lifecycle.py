@@ -1,7 +1,7 @@
 """Every lifecycle path of docs/product.md §2.1, driven once through the installed `ledger`
 command (docs/product.md §7). The rules along the way (automatic approval, dual control, the
 SLA sweep, reads, idempotency, output) are checked in-process, in
-tests/integration/test_cli_lifecycle.py."""
+tests/integration/cli_in_process/test_cli_lifecycle.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Orders through the real CLI and the real HTTP server, on both back ends: captured from a
 trusted source and read, imported with a progress bar on a terminal; and over HTTP, the
 walk-arounds of a customer who chooses the facts the ledger guards, tried and refused. The
-CLI's rules about orders run in-process in tests/integration/test_cli_orders.py."""
+CLI's rules about orders run in-process in tests/integration/cli_in_process/."""
 
 from __future__ import annotations
 

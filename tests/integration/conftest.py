@@ -1,18 +1,16 @@
 """Fixtures of the application tests: a test clock and the app on each back end, and the
-`Idempotency-Key` stores on it, and the `ledger` CLI run in-process on it."""
+`Idempotency-Key` stores on it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
 from api.replays import ReplayStore
 from ledger.app.service import RefundLedger
 
-from .in_process import Ledger
 from .support import FakeClock
 
 
@@ -43,11 +41,3 @@ def opened() -> Iterator[Callable[[ReplayStore], ReplayStore]]:
 def replays(app: RefundLedger, opened: Callable[[ReplayStore], ReplayStore]) -> ReplayStore:
     """The store of Idempotency-Keys on the app's database, owned by this process."""
     return opened(ReplayStore.open(app))
-
-
-@pytest.fixture
-def ledger(database_url: str, tmp_path: Path) -> Ledger:
-    """The `ledger` CLI, run in-process, on a fresh database of the parametrised back end."""
-    workdir = tmp_path / "cwd"  # apart from the sqlite_url file, to catch a default ledger.db
-    workdir.mkdir()
-    return Ledger(database_url, workdir)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cli_support import clean_env
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 
 def test_a_bad_database_timeout_is_a_usage_error(sqlite_url: str, tmp_path: Path) -> None:

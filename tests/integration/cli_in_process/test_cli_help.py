@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 COMMANDS = [
     "request",

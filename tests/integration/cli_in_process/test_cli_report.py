@@ -23,7 +23,7 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
 VERIFIER, FINANCE = Actor.parse("verifier:vic"), Actor.parse("finance:fay")

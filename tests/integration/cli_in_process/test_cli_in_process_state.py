@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

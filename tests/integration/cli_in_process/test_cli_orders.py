@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cli_support import capture, stored_event_count, write_csv
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 
 def test_capturing_other_facts_for_a_known_order_names_the_field(ledger: Ledger) -> None:

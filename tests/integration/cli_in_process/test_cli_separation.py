@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cli_support import seed_pending_refund, stored_event_count
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 USAGE, REFUSED = 2, 1
 

@@ -13,7 +13,7 @@ import pytest
 from cli_support import clean_env
 from e2e.relay_support import Watch, seed
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 SECRET = "p4ssw0rd-never-shown"
 TOPIC = "refunds.events.settings"

@@ -14,7 +14,7 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 #: What a hostile note carries. NUL cannot travel in argv (the OS ends the string there): the
 #: HTTP tests send it.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cli_support import parse_time
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 USAGE, REFUSED = 2, 1
 

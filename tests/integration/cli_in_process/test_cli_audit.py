@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from .in_process import Ledger
-from .tamper import Tamper
+from ..in_process import Ledger
+from ..tamper import Tamper
 
 
 def seed(ledger: Ledger) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from cli_support import clean_env, days_ago, parse_time, pending, request_args, types
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 REFUND_KEYS = {
     "id",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from cli_support import seed_pending_refund, stored_event_count
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 
 @pytest.fixture

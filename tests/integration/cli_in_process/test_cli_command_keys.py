@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from cli_support import stored_event_count
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 TODAY = datetime.now(UTC).date().isoformat()
 

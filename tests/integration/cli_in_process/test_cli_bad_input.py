@@ -23,7 +23,7 @@ from cli_support import (
     stored_event_count,
 )
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 USAGE, REFUSED = 2, 1
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"

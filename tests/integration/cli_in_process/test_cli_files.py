@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cli_support import Outcome
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 WRITERS = {
     "report": ("report", "kpis", "--html"),

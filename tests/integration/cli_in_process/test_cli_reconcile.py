@@ -30,7 +30,7 @@ from ledger.reconcile.matching import LedgerPayout
 from ledger.reconcile.report import reconcile
 from ledger.reconcile.settlements import parse_settlements
 
-from .in_process import Ledger
+from ..in_process import Ledger
 
 AGENT, FINANCE = Actor.parse("agent:ann"), Actor.parse("finance:fay")
 
