@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from waiting import PATIENCE
 
 from ledger.app.commands import RefundRequestIn
 from ledger.app.service import RefundLedger
@@ -80,7 +81,7 @@ def produce(bootstrap: str, topic: str, messages: list[Message]) -> None:
         producer.close()
 
 
-def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> list[Any]:
+def read_topic(bootstrap: str, topic: str, count: int, timeout: float = PATIENCE) -> list[Any]:
     """Exactly `count` records of partition 0 of `topic` (no group: assigned directly)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     consumer.assign([TopicPartition(topic, 0)])

@@ -1,8 +1,10 @@
 """A real `ledger serve` for the HTTP tests: a uvicorn process on a free loopback port.
 
 The server is started as a user would start it (`ledger --db URL serve --port 0`), and the
-port it bound is read from its log. Tokens are issued straight into the same database through
-the token store, which is what `ledger tokens issue` does (its own tests cover the command).
+port it bound is read from its log. The log is read from the server's pipe as it comes (and
+kept in a file), so a test waits for a line itself, not for a while. Tokens are issued
+straight into the same database through the token store, which is what `ledger tokens issue`
+does (its own tests cover the command).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from waiting import PATIENCE
 
 from ledger.app.tokens import Tokens
 from ledger.bootstrap import bootstrap
@@ -26,9 +29,10 @@ from ledger.domain.actor import Actor
 from ledger.store.tracking import open_store
 from localservers.process import stop
 
+from .process_log import ProcessLog
 from .support import LEDGER, clean_env
 
-START_SECONDS = 30
+START_SECONDS = PATIENCE
 _LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 #: A request body that is verified at once (no goods come back) and approved automatically.
@@ -49,8 +53,13 @@ class Server:
     base_url: str
     database_url: str
     process: subprocess.Popen[bytes]
-    log: Path
+    output: ProcessLog
     _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def log(self) -> Path:
+        """The file the server's output is copied to."""
+        return self.output.path
 
     def token(self, actor: str, expires_in_days: int | None = 30) -> str:
         """A fresh bearer token for `actor` (cached per actor for the default expiry)."""
@@ -81,7 +90,21 @@ class Server:
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
 
     def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
+        return self.output.text()
+
+    def wait_for_log(self, found: Callable[[str], object]) -> str:
+        """The log, once `found(log)` holds (or the server's output ended): see ProcessLog."""
+        return self.output.wait_for(found)
+
+    def log_lines(self, *wanted: str, count: int = 1) -> list[str]:
+        """The complete lines of the log, once `count` of them hold each of `wanted` (a
+        request's line is written as its answer leaves, so it may trail the answer)."""
+
+        def ready(text: str) -> bool:
+            lines = complete_lines(text)
+            return all(sum(word in line for line in lines) >= count for word in wanted)
+
+        return complete_lines(self.wait_for_log(ready))
 
     @contextmanager
     def _store(self, clock: Callable[[], datetime]) -> Iterator[Tokens]:
@@ -92,38 +115,42 @@ class Server:
             app.close()
 
 
+def complete_lines(text: str) -> list[str]:
+    """The lines of `text` that have ended (without their newline): not one still written."""
+    return text.split("\n")[:-1]
+
+
 @contextmanager
 def running_server(
     database_url: str, workdir: Path, *args: str, env: dict[str, str] | None = None
 ) -> Iterator[Server]:
     """Start `ledger --db URL serve --port 0 ARGS...`, wait until it answers, stop it after."""
-    log = workdir / f"serve-{time.monotonic_ns()}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*LEDGER, "--db", database_url, "serve", "--port", "0", *args],
-            cwd=workdir,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=clean_env(**(env or {})),
-        )
+    process = subprocess.Popen(
+        [*LEDGER, "--db", database_url, "serve", "--port", "0", *args],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=clean_env(**(env or {})),
+    )
+    assert process.stdout is not None
+    output = ProcessLog(process.stdout, workdir / f"serve-{time.monotonic_ns()}.log")
     try:
-        server = Server(_wait_for_port(process, log), database_url, process, log)
+        server = Server(_wait_for_port(process, output), database_url, process, output)
         _wait_healthy(server)
         yield server
     finally:
         stop(process, 15)
+        output.close()
 
 
-def _wait_for_port(process: subprocess.Popen[bytes], log: Path) -> str:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        found = _LISTENING.search(log.read_text(errors="replace"))
-        if found:
-            return f"http://127.0.0.1:{found.group(1)}"
-        if process.poll() is not None:
-            raise RuntimeError(f"ledger serve exited {process.returncode}:\n{log.read_text()}")
-        time.sleep(0.05)
-    raise RuntimeError(f"ledger serve did not start in {START_SECONDS}s:\n{log.read_text()}")
+def _wait_for_port(process: subprocess.Popen[bytes], output: ProcessLog) -> str:
+    """The server's address, read from the line uvicorn logs once it listens."""
+    found = _LISTENING.search(output.wait_for(_LISTENING.search))
+    if found:
+        return f"http://127.0.0.1:{found.group(1)}"
+    if process.poll() is not None:
+        raise RuntimeError(f"ledger serve exited {process.returncode}:\n{output.text()}")
+    raise RuntimeError(f"ledger serve did not start in {START_SECONDS}s:\n{output.text()}")
 
 
 def _wait_healthy(server: Server) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from waiting import PATIENCE
 
 from ledger.app.commands import RefundRequestIn
 from ledger.bootstrap import bootstrap
@@ -29,7 +30,7 @@ from ledger.store.tracking import open_store
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
 FINANCE = Actor.parse("finance:fay")
-READ_TIMEOUT_SECONDS = 30.0
+READ_TIMEOUT_SECONDS = PATIENCE
 
 
 def fresh_topic() -> str:

@@ -1,25 +1,44 @@
 """Helpers of the end-to-end tests: run the installed `ledger` command in a process of its own.
 
 Every test drives the real console script with `--db URL` (the `database_url` fixture of
-tests/conftest.py gives one per back end) and reads what it printed, as a user would.
+tests/conftest.py gives one per back end) and reads what it printed, as a user would. What
+the in-process runs of tests/integration share with these is in tests/cli_support.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from ledger.app.commands import RefundRequestIn
-from ledger.bootstrap import bootstrap
-from ledger.config import Settings
-from ledger.domain.actor import Actor
+from cli_support import (
+    BASE_REQUEST,
+    LedgerCommands,
+    Outcome,
+    clean_env,
+    days_ago,
+    parse_time,
+    request_args,
+    seed_pending_refund,
+    stored_event_count,
+)
 
 from .zygote_client import Runner
+
+__all__ = [
+    "BASE_REQUEST",
+    "LEDGER",
+    "RUNNER",
+    "TIMEOUT_SECONDS",
+    "Ledger",
+    "Outcome",
+    "clean_env",
+    "days_ago",
+    "ledger_command",
+    "parse_time",
+    "request_args",
+    "seed_pending_refund",
+    "stored_event_count",
+]
 
 
 def ledger_command() -> list[str]:
@@ -32,48 +51,9 @@ LEDGER = ledger_command()
 RUNNER = Runner(LEDGER)
 TIMEOUT_SECONDS = 60
 
-#: A valid request with no goods coming back (verified at once), amount within auto-approval.
-BASE_REQUEST: dict[str, str] = {
-    "order": "O-1",
-    "customer": "C-1",
-    "amount": "30.00",
-    "currency": "EUR",
-    "order-total": "250.00",
-    "reason": "billing_error",
-    "actor": "agent:ann",
-}
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one `ledger` run printed and how it exited."""
-
-    args: tuple[str, ...]
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def describe(self) -> str:
-        return f"ledger {' '.join(self.args)} -> {self.code}\n{self.stdout}\n{self.stderr}"
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without any LEDGER_* setting, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
-    env["COLUMNS"] = "200"
-    env.update(extra)
-    return env
-
-
-class Ledger:
-    """The `ledger` command bound to one database, run in a scratch working directory."""
-
-    def __init__(self, database_url: str, workdir: Path) -> None:
-        self.database_url = database_url
-        self.workdir = workdir
+class Ledger(LedgerCommands):
+    """The installed `ledger` command bound to one database, run in a scratch working directory."""
 
     def run(
         self, *args: str, env: dict[str, str] | None = None, db: bool = True, fresh: bool = False
@@ -84,77 +64,3 @@ class Ledger:
         argv = (*(("--db", self.database_url) if db else ()), *args)
         done = RUNNER.run(argv, self.workdir, env or clean_env(), TIMEOUT_SECONDS, fresh)
         return Outcome(argv, done.code, done.stdout, done.stderr)
-
-    def ok(self, *args: str) -> Any:
-        """Run with `--json`, require exit 0 and a clean stderr, return the parsed output."""
-        outcome = self.run(*args, "--json")
-        assert outcome.code == 0, outcome.describe()
-        assert outcome.stderr == "", outcome.describe()
-        return outcome.json()
-
-    def request(self, *extra: str, **options: str | None) -> dict[str, Any]:
-        """`ledger request` with BASE_REQUEST, options overridden (order_total -> --order-total)."""
-        return dict(self.ok("request", *request_args(**options), *extra))
-
-    def history(self, refund_id: str) -> list[dict[str, Any]]:
-        return list(self.ok("history", refund_id))
-
-    def show(self, refund_id: str) -> dict[str, Any]:
-        return dict(self.ok("show", refund_id))
-
-
-def request_args(**options: str | None) -> list[str]:
-    """`--name=value` arguments of a request: BASE_REQUEST with `options` merged over it (an
-    option given as None is left out)."""
-    fields: dict[str, str | None] = dict(BASE_REQUEST)
-    fields.update({key.replace("_", "-"): value for key, value in options.items()})
-    return [f"--{key}={value}" for key, value in fields.items() if value is not None]
-
-
-def stored_event_count(database_url: str) -> int:
-    """How many events the store holds, on every aggregate (the oracle for "nothing stored")."""
-    app = bootstrap(Settings(database_url=database_url)).ledger
-    try:
-        count, start = 0, 0
-        while page := app.recorder.select_notifications(
-            start=start, limit=1000, inclusive_of_start=False
-        ):
-            count += len(page)
-            start = page[-1].id
-        return count
-    finally:
-        app.close()
-
-
-def parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    assert moment.utcoffset() == timedelta(0), f"{text} is not UTC"
-    return moment
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC).date() - timedelta(days=days)).isoformat()
-
-
-def seed_pending_refund(database_url: str) -> str:
-    """Store one refund waiting for approval (200.00 of order O-1's 250.00); return its id.
-
-    Set up in-process: the tests that use it are about the command that follows.
-    """
-    form = RefundRequestIn.model_validate(
-        dict(
-            order_id="O-1",
-            customer_id="C-1",
-            amount="200.00",
-            currency="EUR",
-            order_total="250.00",
-            reason="billing_error",
-        )
-    )
-    app = bootstrap(Settings(database_url=database_url)).ledger
-    try:
-        refund = app.request(Actor.parse("agent:ann"), form)
-        assert refund.status == "pending_approval"
-        return str(refund.id)
-    finally:
-        app.close()

@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg import sql
-from waiting import PATIENCE
+from waiting import wait_until
 
 from ledger.app.presenters import refund_out
 from ledger.bootstrap import bootstrap
@@ -49,6 +49,17 @@ def _positions(url: str) -> dict[str, tuple[int, int]]:
         app.close()
 
 
+def _listening(url: str) -> bool:
+    """Whether another session on the PostgreSQL database has last run a LISTEN (the
+    runner's wake-up connection, waiting for notifications)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND query LIKE 'LISTEN %'"
+        ).fetchone()
+    return bool(row and row[0])
+
+
 def _check_applied_exactly_once(url: str) -> None:
     app = bootstrap(Settings(database_url=url)).ledger
     try:
@@ -78,12 +89,12 @@ def test_projection_killed_mid_catch_up_applies_every_event_once_after_restart(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+
+        def a_quarter_applied() -> bool:
             position, head = _positions(ledger.database_url)["decision_trail"]
-            if position > head // 4:
-                break
-            time.sleep(0.02)
+            return position > head // 4
+
+        wait_until(a_quarter_applied, "a quarter of the events to be applied", 0.02)
     finally:
         os.kill(runner.pid, signal.SIGKILL)
         runner.wait(timeout=30)
@@ -108,13 +119,14 @@ def test_a_following_runner_applies_new_events_without_waiting_out_its_poll(
         text=True,
     )
     try:
-        time.sleep(1)  # let it reach its wait; events stored before that are caught up anyway
+        if poll == "60":  # events stored before it listens would be caught up anyway
+            wait_until(lambda: _listening(ledger.database_url), "the runner to LISTEN", 0.02)
         _seed(ledger.database_url, 3)
-        deadline = time.monotonic() + PATIENCE
-        while time.monotonic() < deadline and any(
-            position < head for position, head in _positions(ledger.database_url).values()
-        ):
-            time.sleep(0.05)
+
+        def caught_up() -> bool:
+            return all(p == h > 0 for p, h in _positions(ledger.database_url).values())
+
+        wait_until(caught_up, "every view to apply the new events", 0.05)
         assert {p == h > 0 for p, h in _positions(ledger.database_url).values()} == {True}
     finally:
         runner.send_signal(signal.SIGTERM)

@@ -13,8 +13,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from waiting import PATIENCE, wait_until
+
 from localservers.tansu import TansuBroker
 
+from .process_log import ProcessLog
 from .relay_support import (
     Watch,
     delivered,
@@ -26,28 +29,30 @@ from .relay_support import (
 )
 from .support import LEDGER, Ledger, clean_env
 
-DEADLINE_SECONDS = 30.0
+DEADLINE_SECONDS = PATIENCE
 
 
 def relay_process(
     ledger: Ledger, bootstrap: str, topic: str, *args: str, log: Path
-) -> subprocess.Popen[str]:
-    with log.open("w") as stderr:
-        return subprocess.Popen(
-            [*LEDGER, "--db", ledger.database_url, "relay", "run", "--topic", topic, *args],
-            cwd=ledger.workdir,
-            env=clean_env(LEDGER_KAFKA_BOOTSTRAP=bootstrap),
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
+) -> tuple[subprocess.Popen[bytes], ProcessLog]:
+    """`ledger relay run` in a process of its own, and its log (stderr, also copied to `log`)."""
+    relay = subprocess.Popen(
+        [*LEDGER, "--db", ledger.database_url, "relay", "run", "--topic", topic, *args],
+        cwd=ledger.workdir,
+        env=clean_env(LEDGER_KAFKA_BOOTSTRAP=bootstrap),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert relay.stderr is not None
+    return relay, ProcessLog(relay.stderr, log)
 
 
 def wait_until_published(watch: Watch) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while (state := watch())[0] < state[1]:
-        assert time.monotonic() < deadline, f"relay stuck at {state}"
-        time.sleep(0.1)
+    def published() -> bool:
+        position, head = watch()
+        return position >= head
+
+    wait_until(published, "the relay to publish every event", 0.1)
 
 
 def test_relay_once_publishes_every_refund_event_in_order_as_a_cloudevent(
@@ -97,12 +102,10 @@ def test_relay_killed_mid_batch_loses_nothing_after_restart(
     seed(ledger.database_url, 300)  # pages of 5: the relay takes a while, however fast it is
     topic = fresh_topic()
     with Watch(ledger.database_url, topic) as watch:
-        relay = relay_process(ledger, kafka_bootstrap, topic, "--batch", "5", log=tmp_path / "log")
-        try:
-            deadline = time.monotonic() + DEADLINE_SECONDS
-            while (state := watch())[0] == 0:  # killed once its first pages are acknowledged
-                assert time.monotonic() < deadline, f"relay stuck at {state}"
-                time.sleep(0.01)
+        log = tmp_path / "log"
+        relay, _ = relay_process(ledger, kafka_bootstrap, topic, "--batch", "5", log=log)
+        try:  # killed once its first pages are acknowledged
+            wait_until(lambda: watch()[0] > 0, "the relay's first acknowledged page", 0.01)
         finally:
             os.kill(relay.pid, signal.SIGKILL)
             relay.wait(timeout=DEADLINE_SECONDS)
@@ -125,7 +128,7 @@ def test_relay_recovers_by_itself_when_the_broker_comes_back_empty(
     seed(ledger.database_url, 2)
     topic, log = fresh_topic(), tmp_path / "relay.log"
     watch = Watch(ledger.database_url, topic)
-    relay = relay_process(
+    relay, stderr = relay_process(
         ledger, kafka_broker.bootstrap, topic, "--poll", "0.2", "--request-timeout", "1", log=log
     )
     try:
@@ -133,18 +136,17 @@ def test_relay_recovers_by_itself_when_the_broker_comes_back_empty(
         before = {key for key, _, _ in stored(ledger.database_url)[0]}
         with kafka_broker.down():
             seed(ledger.database_url, 3, prefix="while-down")
-            deadline = time.monotonic() + DEADLINE_SECONDS
-            while "retrying with a new producer" not in log.read_text():
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+            said = stderr.wait_for(lambda text: "retrying with a new producer" in text)
+            assert "retrying with a new producer" in said, said
         wait_until_published(watch)
     finally:
         watch.app.close()
         relay.send_signal(signal.SIGTERM)
-        out, _ = relay.communicate(timeout=DEADLINE_SECONDS)
-    assert relay.returncode == 0, log.read_text()
-    assert out.startswith("stopped; published ")
-    assert "WARNING" in log.read_text()
+        relay.wait(DEADLINE_SECONDS)  # its stdout is one line: the pipe cannot fill
+        stderr.close()
+    assert relay.returncode == 0, stderr.text()
+    assert relay.stdout is not None and relay.stdout.read().startswith(b"stopped; published ")
+    assert "WARNING" in stderr.text()
     written_while_down = {
         (key, version) for key, version, _ in stored(ledger.database_url)[0] if key not in before
     }

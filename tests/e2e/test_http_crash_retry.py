@@ -11,7 +11,6 @@ by the idempotency layer; only the application's own record of each key survives
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,11 +132,8 @@ def send_and_kill(server: Server, commands: dict[str, Command]) -> None:
     ]
     for sender in senders:
         sender.start()
-    deadline = time.monotonic() + WAIT_SECONDS
-    while server.log_text().count(PAUSED) < len(commands):
-        assert time.monotonic() < deadline, f"not all committed:\n{server.log_text()}"
-        assert server.process.poll() is None, server.log_text()
-        time.sleep(0.05)
+    log = server.wait_for_log(lambda text: text.count(PAUSED) >= len(commands))
+    assert log.count(PAUSED) == len(commands), f"not all committed:\n{log}"
     server.process.kill()
     server.process.wait()
     for sender in senders:

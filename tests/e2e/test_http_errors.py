@@ -219,22 +219,10 @@ def test_a_sane_request_id_is_kept_and_an_insane_one_replaced(
 
     ok = agent.post("/refunds", json=fresh_request(), headers={"X-Request-Id": sane + "-2"})
     assert ok.headers["x-request-id"] == sane + "-2"
-    lines = _log_lines(server, sane, 2)
+    lines = [line for line in server.log_lines(sane, count=2) if sane in line]
     assert len(lines) == 2, lines
     assert " GET /no/such/route 404 " in lines[0] and " POST /refunds 201 " in lines[1]
     assert "actor=agent:ann" in lines[1]
-
-
-def _log_lines(server: Server, wanted: str, count: int) -> list[str]:
-    """The whole log lines holding `wanted`, once `count` of them are there (or after PATIENCE): a
-    request's line is written as its response leaves, so it may trail the response."""
-    deadline = time.monotonic() + PATIENCE
-    while True:
-        lines = [line for line in server.log_text().splitlines(keepends=True) if wanted in line]
-        complete = [line.rstrip("\n") for line in lines if line.endswith("\n")]
-        if len(complete) >= count or time.monotonic() > deadline:
-            return complete
-        time.sleep(0.05)
 
 
 def test_no_answer_to_odd_requests_carries_a_traceback(agent: httpx.Client) -> None:

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from waiting import PATIENCE
 
 from .http_paths import assert_problem, fresh, fresh_request
 from .http_support import Server, running_server
 
 FORGED = "/x%0Aforged%20line%E2%80%AE%1B%5B31m"  # a newline, a space, U+202E and ESC [31m
-LOG_SECONDS = PATIENCE  # the log line is written as the answer leaves: how long to wait for it
 
 
 @pytest.fixture
@@ -27,15 +24,11 @@ def server(http_server: Server) -> Server:
     return http_server
 
 
-def lines_naming(server: Server, request_id: str) -> tuple[list[str], list[str]]:
-    """(every line of the log, the lines naming `request_id`), once one names it."""
-    deadline = time.monotonic() + LOG_SECONDS
-    while True:
-        lines = server.log_text().splitlines()
-        mine = [line for line in lines if request_id in line]
-        if mine or time.monotonic() > deadline:
-            return lines, mine
-        time.sleep(0.05)
+def lines_naming(server: Server, *request_ids: str) -> tuple[list[str], list[str]]:
+    """(every complete line of the log, the lines naming the first id), once a line names
+    each id (the line is written as the answer leaves: it may trail the answer)."""
+    lines = server.log_lines(*request_ids)
+    return lines, [line for line in lines if request_ids[0] in line]
 
 
 # --- the log ---
@@ -66,7 +59,7 @@ def test_json_log_has_one_object_per_line_in_every_worker(sqlite_url: str, tmp_p
             for name in ("first", "replay"):
                 headers = {"X-Request-Id": ids[name], "Idempotency-Key": key}
                 assert agent.post("/refunds", json=body, headers=headers).status_code == 201
-        lines, _ = lines_naming(server, ids["replay"])
+        lines, _ = lines_naming(server, *ids.values())
 
     records = [json.loads(line) for line in lines if line]  # every line parses
     assert all(isinstance(found, dict) and {"time", "level"} <= set(found) for found in records)

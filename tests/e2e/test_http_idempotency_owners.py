@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -60,11 +59,9 @@ def keyed(client: httpx.Client, key: str, body: Any) -> httpx.Response:
 
 def wait_until_held(held: Server, key: str) -> None:
     """Until the server's log says the request with `key` is held (its key pending)."""
-    deadline = time.monotonic() + START_SECONDS
-    while f"holding Idempotency-Key {key!r}" not in held.log_text():
-        assert held.process.poll() is None, held.log_text()
-        assert time.monotonic() < deadline, f"the request was never held:\n{held.log_text()}"
-        time.sleep(0.02)
+    line = f"holding Idempotency-Key {key!r}"
+    log = held.wait_for_log(lambda text: line in text)
+    assert line in log, f"the request was never held (server exit {held.process.poll()}):\n{log}"
 
 
 def pending_owner(database_url: str, key: str) -> Owner | None:

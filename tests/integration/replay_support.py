@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import psycopg
+from waiting import PATIENCE
 
 from ledger.store.owners import Owner
 from ledger.store.replays import StoredResponse, fingerprint
@@ -52,7 +53,7 @@ for key in keys:
 print("reserved", flush=True)
 sys.stdin.read()
 """
-RELEASE_SECONDS = 30
+RELEASE_SECONDS = PATIENCE
 
 
 def far_owner() -> Owner:

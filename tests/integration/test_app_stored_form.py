@@ -1,5 +1,5 @@
 """What is stored names the event's class and the payload's class name, never the payload's
-module: the payloads could move from ledger/domain/events.py to payloads.py (issue 14)
+module: the payloads could move from ledger/domain/payloads.py to payloads.py (issue 14)
 without touching a stored event, and their module may move again."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def test_a_stored_event_names_its_payload_by_class_name_only(app: RefundLedger) 
     assert [event.topic for event in stored][0] == "ledger.domain.refund_events:Requested"
     assert payload_types[0] == "RefundRequested"
     assert all(b"ledger.domain.payloads" not in event.state for event in stored)
-    assert all(b"ledger.domain.events" not in event.state for event in stored)
+    assert all(b"ledger.domain.payloads" not in event.state for event in stored)
 
 
 def test_every_payload_is_transcoded_under_its_class_name(app: RefundLedger) -> None:

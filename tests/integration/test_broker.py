@@ -9,10 +9,11 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
+from waiting import PATIENCE
 
 from localservers.tansu import FAST_GROUP_JOIN, TansuBroker, create_topic
 
-CONSUME_TIMEOUT_SECONDS = 20.0
+CONSUME_TIMEOUT_SECONDS = PATIENCE
 
 
 def fresh_name(prefix: str) -> str:

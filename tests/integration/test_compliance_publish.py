@@ -12,6 +12,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from psycopg import sql
+from waiting import PATIENCE
 
 from consumers.compliance import ComplianceHandler, open_compliance
 from ledger.app.service import RefundLedger
@@ -20,7 +21,7 @@ from localservers.tansu import TansuBroker, create_topic
 
 from .compliance_support import feed, flagged_and_overturned, messages
 
-CONSUME_TIMEOUT_SECONDS = 10.0
+CONSUME_TIMEOUT_SECONDS = PATIENCE
 
 
 @pytest.fixture

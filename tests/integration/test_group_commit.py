@@ -5,7 +5,6 @@ hash chains and their checkpoint, the notification log's order."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -13,6 +12,7 @@ from typing import Any
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from waiting import PATIENCE, wait_until
 
 from ledger.app.intake import Intake
 from ledger.app.service import RefundLedger
@@ -109,7 +109,7 @@ def test_a_conflict_in_a_shared_transaction_fails_only_its_own_save(
     def gated(events: Sequence[StoredEvent]) -> Sequence[int] | None:
         calls.append(len(events))
         if len(calls) == 1:
-            gate.wait(10)  # the first save holds the line while the others queue
+            gate.wait(PATIENCE)  # the first save holds the line while the others queue
         result: Sequence[int] | None = inner(events)
         return result
 
@@ -126,15 +126,13 @@ def test_a_conflict_in_a_shared_transaction_fails_only_its_own_save(
 
     threads = [threading.Thread(target=save, args=(i,)) for i in range(len(saves))]
     threads[0].start()
-    while not calls:
-        time.sleep(0.001)
+    wait_until(lambda: calls, "the first save to reach the store", 0.001)
     for thread in threads[1:]:
         thread.start()
-    while group.waiting < 3:
-        time.sleep(0.001)
+    wait_until(lambda: group.waiting == 3, "the other saves to queue", 0.001)
     gate.set()
     for thread in threads:
-        thread.join(30)
+        thread.join(PATIENCE)
 
     assert isinstance(outcomes[1], IntegrityError)
     assert all(isinstance(outcomes[i], list) for i in (0, 2, 3)), outcomes
@@ -168,12 +166,22 @@ def test_an_insert_waits_for_an_uncommitted_one_so_ids_follow_commit_order(
         held_ids = [row[0] for row in conn.execute(recorder.call_insert_function, params)]
         other = threading.Thread(target=lambda: done.append(second.recorder.insert_events(waiting)))
         other.start()
-        time.sleep(0.5)
+        wait_until(lambda: _lock_waits(postgres_url) or done, "the second insert to block", 0.05)
         assert not done, "the second insert did not wait for the first one's commit"
         conn.commit()
-    other.join(30)
+    other.join(PATIENCE)
 
     [waiting_ids] = done
     assert waiting_ids is not None and min(waiting_ids) > max(held_ids)
     ids = [n.id for n in first.recorder.select_notifications(1, 100)]
     assert ids == sorted(held_ids + list(waiting_ids))
+
+
+def _lock_waits(database_url: str) -> int:
+    """How many sessions on the database wait for a lock (as the blocked insert does)."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaTimeoutError
+from waiting import PATIENCE
 
 from ledger.app.commands import RefundRequestIn
 from ledger.app.service import RefundLedger
@@ -110,7 +111,7 @@ def read_all(bootstrap: str, topic: str, expected: int) -> list[Any]:
         consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
         consumer.seek_to_beginning()
         records: list[Any] = []
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         while True:
             polled = [r for batch in consumer.poll(timeout_ms=500).values() for r in batch]
             records += polled

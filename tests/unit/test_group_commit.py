@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from waiting import PATIENCE
+from waiting import PATIENCE, wait_until
 
 from ledger.store.group_commit import GroupCommit
 
@@ -22,17 +21,20 @@ def event(originator: uuid.UUID, version: int) -> StoredEvent:
 
 class Store:
     """A fake event store: a unique (originator, version) index and one id per event; the
-    first transaction waits for `open_gate` so that others queue behind it."""
+    first transaction says it is `at_gate` and waits for `gate` so that others queue behind
+    it."""
 
     def __init__(self, existing: Sequence[StoredEvent] = ()) -> None:
         self.keys = {(e.originator_id, e.originator_version) for e in existing}
         self.transactions: list[list[tuple[uuid.UUID | str, int]]] = []
         self.gate = threading.Event()
+        self.at_gate = threading.Event()
         self.next_id = 1
 
     def insert(self, events: Sequence[StoredEvent]) -> Sequence[int]:
         if not self.transactions:
-            self.gate.wait(10)
+            self.at_gate.set()
+            self.gate.wait(PATIENCE)
         keys = [(e.originator_id, e.originator_version) for e in events]
         self.transactions.append(keys)
         if self.keys & set(keys):
@@ -57,22 +59,14 @@ def save_concurrently(
 
     threads = [threading.Thread(target=save, args=(i,)) for i in range(len(saves))]
     threads[0].start()
-    wait_for(lambda: len(store.transactions) == 0 and group.waiting == 0)
-    time.sleep(0.05)  # the first save is at the gate
+    assert store.at_gate.wait(PATIENCE), "the first save never reached the store"
     for thread in threads[1:]:
         thread.start()
-    wait_for(lambda: group.waiting == len(saves) - 1)
+    wait_until(lambda: group.waiting == len(saves) - 1, "the other saves to queue", 0.001)
     store.gate.set()
     for thread in threads:
-        thread.join(10)
+        thread.join(PATIENCE)
     return outcomes
-
-
-def wait_for(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
 
 
 def test_a_lone_save_is_one_transaction() -> None:

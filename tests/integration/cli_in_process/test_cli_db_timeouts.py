@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .support import Ledger, clean_env
+from cli_support import clean_env
+
+from ..in_process import Ledger
 
 
 def test_a_bad_database_timeout_is_a_usage_error(sqlite_url: str, tmp_path: Path) -> None:

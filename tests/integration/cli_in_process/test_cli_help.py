@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import Ledger
+from ..in_process import Ledger
 
 COMMANDS = [
     "request",

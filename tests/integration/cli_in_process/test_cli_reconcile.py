@@ -1,4 +1,4 @@
-"""`ledger reconcile` through the real CLI: one settlement file with every kind of finding.
+"""`ledger reconcile` through the CLI (in-process): one settlement file with every kind of finding.
 
 The ledger is set up once per back end (module scope): payouts settled with references, failed
 ones, a pending one, and settled ones the file does not list. Every test only reads it.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from cli_support import stored_event_count
 from psycopg import sql
 
 from ledger.app.commands import RefundRequestIn
@@ -30,7 +30,7 @@ from ledger.reconcile.matching import LedgerPayout
 from ledger.reconcile.report import reconcile
 from ledger.reconcile.settlements import parse_settlements
 
-from .support import Ledger, stored_event_count
+from ..in_process import Ledger
 
 AGENT, FINANCE = Actor.parse("agent:ann"), Actor.parse("finance:fay")
 
@@ -284,8 +284,7 @@ def test_a_file_that_cannot_be_reconciled_exits_2_with_one_line(
     cases.append((("--since", "2026-02-01", "--until", "2026-01-01", "--settlements", "x.csv"),
                   "--since is after --until"))  # fmt: skip
     cases.append(((), "Missing option '--settlements'"))
-    with ThreadPoolExecutor(max_workers=4) as pool:  # each run is its own process
-        outcomes = list(pool.map(lambda args: cli.run("reconcile", *args), (a for a, _ in cases)))
+    outcomes = [cli.run("reconcile", *args) for args, _ in cases]
     for outcome, (_, says) in zip(outcomes, cases, strict=True):
         assert outcome.code == 2, outcome.describe()
         assert outcome.stderr.count("\n") == 1, outcome.describe()

@@ -1,12 +1,13 @@
-"""Separation of duties and the reserved actor through the installed `ledger` command."""
+"""Separation of duties and the reserved actor through the `ledger` CLI (in-process)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from cli_support import seed_pending_refund, stored_event_count
 
-from .support import Ledger, seed_pending_refund, stored_event_count
+from ..in_process import Ledger
 
 USAGE, REFUSED = 2, 1
 

@@ -1,4 +1,4 @@
-"""A LEDGER_KAFKA_* setting that cannot work, through the real CLI: `relay run` and every
+"""A LEDGER_KAFKA_* setting that cannot work, through the CLI (in-process): `relay run` and every
 `consume` command answer one line and exit 2 before any connection (a listening socket sees
 none), never echo a password, and publish nothing; a command that needs no Kafka client
 (`relay status`) is not stopped by them."""
@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import clean_env
+from e2e.relay_support import Watch, seed
 
-from .relay_support import Watch, seed
-from .support import Ledger, clean_env
+from ..in_process import Ledger
 
 SECRET = "p4ssw0rd-never-shown"
 TOPIC = "refunds.events.settings"

@@ -1,4 +1,4 @@
-"""`ledger audit search` through the real CLI: decisions across refunds from the trail view."""
+"""`ledger audit search`, run in-process: decisions across refunds from the trail view."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 
-from .support import Ledger
+from ..in_process import Ledger
 
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
 

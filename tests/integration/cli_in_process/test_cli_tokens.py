@@ -1,4 +1,4 @@
-"""`ledger tokens issue|list|revoke` through the installed command.
+"""`ledger tokens issue|list|revoke` through the CLI (in-process).
 
 The round trip runs on both back ends; the refused inputs run on SQLite only (they are
 refused before the store is opened, or by the same statement on either back end).
@@ -10,8 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cli_support import parse_time
 
-from .support import Ledger, parse_time
+from ..in_process import Ledger
 
 USAGE, REFUSED = 2, 1
 

@@ -1,4 +1,4 @@
-"""`ledger audit`: verify the chains through the real command, after each kind of tampering."""
+"""`ledger audit`, run in-process: verify the chains after each kind of tampering."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from .support import Ledger
-from integration.tamper import Tamper
+from ..in_process import Ledger
+from ..tamper import Tamper
 
 
 def seed(ledger: Ledger) -> tuple[str, str]:

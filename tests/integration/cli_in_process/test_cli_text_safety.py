@@ -1,4 +1,4 @@
-"""Control and bidi characters through the real CLI: refused at the edge (exit 2, nothing
+"""Control and bidi characters through the CLI (in-process): refused at the edge (exit 2, nothing
 stored), and, when already stored, shown as escapes by the tables and as JSON escapes."""
 
 from __future__ import annotations
@@ -7,13 +7,14 @@ import json
 from decimal import Decimal
 
 import pytest
+from cli_support import Outcome, request_args, seed_pending_refund, stored_event_count
 
 from ledger.app.commands import RefundRequestIn
 from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 
-from .support import Ledger, Outcome, request_args, seed_pending_refund, stored_event_count
+from ..in_process import Ledger
 
 #: What a hostile note carries. NUL cannot travel in argv (the OS ends the string there): the
 #: HTTP tests send it.

@@ -1,7 +1,7 @@
-"""`ledger report kpis` through the real CLI, on six refunds with known times and outcomes.
+"""`ledger report kpis` through the CLI (in-process), on six refunds with known times and outcomes.
 
 The refunds are stored in-process with a clock the test sets (so hours are exact), once per
-back end for the whole module; every test then reads them through the real command.
+back end for the whole module; every test then reads them through the command.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from cli_support import Outcome
 from psycopg import sql
 
 from ledger.app.commands import RefundRequestIn
@@ -23,7 +24,7 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 
-from .support import Ledger, Outcome
+from ..in_process import Ledger
 
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
 VERIFIER, FINANCE = Actor.parse("verifier:vic"), Actor.parse("finance:fay")

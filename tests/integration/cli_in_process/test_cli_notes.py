@@ -1,4 +1,4 @@
-"""Issue 12, part 3, through the real CLI on both back ends: notes are `internal` or
+"""Issue 12, part 3, through the CLI (in-process) on both back ends: notes are `internal` or
 `customer`, and `show`, `history` and `list` read as an actor with `--actor`."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from cli_support import seed_pending_refund, stored_event_count
 
-from .support import Ledger, seed_pending_refund, stored_event_count
+from ..in_process import Ledger
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.kafka.cloudevents import cloudevent
 
-from .support import Ledger
+from ..in_process import Ledger
 
 
 def handle_every_event(database_url: str, refund_id: str) -> int:

@@ -1,11 +1,13 @@
-"""`--idempotency-key` on every command of the real CLI (issue 13), order capture included:
+"""`--idempotency-key` on every command of the CLI, in-process (issue 13), order capture included:
 run twice, the second run prints the first result, says so on stderr, and stores nothing."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .support import Ledger, stored_event_count
+from cli_support import stored_event_count
+
+from ..in_process import Ledger
 
 TODAY = datetime.now(UTC).date().isoformat()
 

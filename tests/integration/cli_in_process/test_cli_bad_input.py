@@ -1,9 +1,9 @@
-"""Bad input through the installed `ledger` command: the exit code of docs/product.md §7, one
-line on stderr, no traceback, and nothing stored.
+"""Bad input through the `ledger` CLI (in-process, behind the console script's own guard):
+the exit code of docs/product.md §7, one line on stderr, no traceback, and nothing stored.
 
 Malformed input exits 2; a refusal by a domain rule, or an unknown refund, exits 1. Every case
-runs on SQLite; the cases named in ON_POSTGRES run on PostgreSQL too (each CLI call is a
-subprocess of about half a second, and the parsing they share does not depend on the store).
+runs on SQLite; the cases named in ON_POSTGRES run on PostgreSQL too (a database each, and the
+parsing they share does not depend on the store).
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from .support import (
+from cli_support import (
     BASE_REQUEST,
-    Ledger,
     Outcome,
     clean_env,
     days_ago,
@@ -24,6 +22,8 @@ from .support import (
     seed_pending_refund,
     stored_event_count,
 )
+
+from ..in_process import Ledger
 
 USAGE, REFUSED = 2, 1
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import Outcome
 
-from .support import Ledger, Outcome
+from ..in_process import Ledger
 
 WRITERS = {
     "report": ("report", "kpis", "--html"),
@@ -20,8 +21,8 @@ WRITERS = {
 
 @pytest.fixture(autouse=True)
 def umask_022() -> Iterator[None]:
-    """The common umask, inherited by the `ledger` subprocesses: without the fix their files
-    would be 0644, so a 0600 file shows the fix."""
+    """The common umask, the one the `ledger` runs (in this process) create files under:
+    without the fix their files would be 0644, so a 0600 file shows the fix."""
     previous = os.umask(0o022)
     try:
         yield
