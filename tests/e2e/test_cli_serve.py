@@ -49,7 +49,7 @@ def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
     with running_server(f"sqlite:///{tmp_path}/l.db", tmp_path) as server:
         server.process.send_signal(signal.SIGTERM)
         code = server.process.wait(timeout=15)
-        log = server.log_text()
+        log = server.wait_for_log(lambda text: "Finished server process" in text)  # or its end
 
     # uvicorn finishes the requests in hand, then re-raises the signal as its exit status
     assert code in (0, -signal.SIGTERM), log
@@ -86,7 +86,8 @@ def test_over_the_concurrency_limit_uvicorn_answers_503(tmp_path: Path) -> None:
         with _served_connection(port):
             with httpx.Client(base_url=server.base_url) as other:
                 refused = other.get("/healthz")
-        log = server.log_text()
+        # uvicorn's warning reaches the log through a pipe: wait for it, do not race it
+        log = server.wait_for_log(lambda text: "Exceeded concurrency limit." in text)
 
     assert refused.status_code == 503
     assert refused.headers["content-type"] == "text/plain; charset=utf-8"  # uvicorn's, not ours

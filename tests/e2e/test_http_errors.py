@@ -383,5 +383,9 @@ def test_two_workers_serve_and_metrics_sum_both(sqlite_url: str, tmp_path: Path)
 
     name = 'ledger_http_requests_total{method="GET",route="/refunds",status="401"}'
     assert [_sample(text, name) for text in texts] == [20.0] * 4
-    workers = set(re.findall(r"Started server process \[(\d+)\]", server.log_text()))
-    assert len(workers) == 2, server.log_text()
+    log = server.wait_for_log(lambda text: len(_workers(text)) == 2)  # its lines may trail
+    assert len(_workers(log)) == 2, log
+
+
+def _workers(log: str) -> set[str]:
+    return set(re.findall(r"Started server process \[(\d+)\]", log))

@@ -19,4 +19,5 @@ def test_served_request_is_stored_and_read_back(database_url: str, tmp_path: Pat
             shown = agent.get(created.headers["location"])
         assert shown.status_code == 200 and shown.json() == refund
         assert last_event_id(database_url) > before
-        assert "POST /refunds 201" in server.log_text()
+        # the request's line is written as its answer leaves: wait for it, do not race it
+        assert "POST /refunds 201" in server.wait_for_log(lambda t: "POST /refunds 201" in t)
