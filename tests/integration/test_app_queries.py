@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from ledger.app.presenters import event_out, refund_out
+from ledger.app.presenters import RefundOut, event_out, refund_out
 from ledger.app.queries import RefundFilter, RefundQueries
 from ledger.app.service import RefundLedger
 from ledger.domain.errors import RefundNotFound
@@ -108,3 +108,15 @@ def test_history_of_an_id_that_is_not_a_refund_is_not_found(app: RefundLedger) -
         app.history(uuid4())
     with pytest.raises(RefundNotFound):  # the order's balance is an aggregate, not a refund
         app.history(OrderBalance.id_for(refund.request.order_id))
+
+
+def test_the_refund_dict_is_what_the_output_model_gives(app: RefundLedger) -> None:
+    """`refund_out` builds the dict itself (no model on `show`'s way): it has exactly the
+    model's fields, and validating it through the model gives it back unchanged."""
+    refund = app.approve(app.request(AGENT, form(amount="90.00")).id, MANAGER, None, "ok")
+
+    shown = refund_out(refund)
+
+    assert list(shown) == list(RefundOut.model_fields)
+    assert RefundOut.model_validate(shown).model_dump() == shown
+    assert RefundOut.of(refund).model_dump() == shown
