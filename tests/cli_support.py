@@ -113,6 +113,13 @@ def stored_event_count(database_url: str) -> int:
         app.close()
 
 
+def one_error_line(stderr: str, says: str) -> None:
+    """A refusal as the CLI words one: a single `error:` line that says `says`."""
+    assert stderr.count("\n") == 1 and stderr.startswith("error: "), stderr
+    assert says in stderr, stderr
+    assert "Traceback" not in stderr
+
+
 def parse_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     assert moment.utcoffset() == timedelta(0), f"{text} is not UTC"

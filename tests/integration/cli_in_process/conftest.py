@@ -25,3 +25,12 @@ def ledger(database_url: str, tmp_path: Path) -> Ledger:
     workdir = tmp_path / "cwd"  # apart from the sqlite_url file, to catch a default ledger.db
     workdir.mkdir()
     return Ledger(database_url, workdir)
+
+
+@pytest.fixture
+def on_sqlite(sqlite_url: str, tmp_path: Path) -> Ledger:
+    """The CLI, run in-process, on a fresh SQLite file only (for what either back end refuses
+    alike, before or without the store)."""
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    return Ledger(sqlite_url, workdir)

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from cli_support import seed_pending_refund, stored_event_count
+from cli_support import one_error_line, seed_pending_refund, stored_event_count
 
 from ..in_process import Ledger
 
 USAGE, REFUSED = 2, 1
-
-
-@pytest.fixture
-def on_sqlite(sqlite_url: str, tmp_path: Path) -> Ledger:
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    return Ledger(sqlite_url, workdir)
-
-
-def _one_error_line(stderr: str, says: str) -> None:
-    assert stderr.count("\n") == 1 and stderr.startswith("error: "), stderr
-    assert says in stderr, stderr
-    assert "Traceback" not in stderr
 
 
 def test_requester_cannot_verify_their_own_return_and_nothing_is_stored(ledger: Ledger) -> None:
@@ -33,7 +17,7 @@ def test_requester_cannot_verify_their_own_return_and_nothing_is_stored(ledger: 
     outcome = ledger.run("verify", refund["id"], "--actor", "verifier:bob", "--condition", "ok")
 
     assert outcome.code == REFUSED, outcome.describe()
-    _one_error_line(
+    one_error_line(
         outcome.stderr,
         "verifier:bob requested this refund (as agent:bob); somebody else must verify it "
         "(rule separation.requester_verifies)",
@@ -47,7 +31,7 @@ def test_no_token_is_issued_for_the_ledgers_own_actor(on_sqlite: Ledger) -> None
     outcome = on_sqlite.run("tokens", "issue", "--actor", "system:policy")
 
     assert outcome.code == USAGE, outcome.describe()
-    _one_error_line(outcome.stderr, "invalid actor 'system:policy': it is the ledger's own actor")
+    one_error_line(outcome.stderr, "invalid actor 'system:policy': it is the ledger's own actor")
     assert outcome.stdout == ""
     assert on_sqlite.ok("tokens", "list") == []
 
@@ -63,7 +47,7 @@ def test_no_command_accepts_the_ledgers_own_actor(ledger: Ledger) -> None:
     ):
         outcome = ledger.run(*args)
         assert outcome.code == USAGE, outcome.describe()
-        _one_error_line(outcome.stderr, "it is the ledger's own actor")
+        one_error_line(outcome.stderr, "it is the ledger's own actor")
 
     assert stored_event_count(ledger.database_url) == before
     assert ledger.show(refund_id)["status"] == "pending_approval"

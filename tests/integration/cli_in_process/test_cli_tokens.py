@@ -7,27 +7,13 @@ refused before the store is opened, or by the same statement on either back end)
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from cli_support import parse_time
+from cli_support import one_error_line, parse_time
 
 from ..in_process import Ledger
 
 USAGE, REFUSED = 2, 1
-
-
-@pytest.fixture
-def on_sqlite(sqlite_url: str, tmp_path: Path) -> Ledger:
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    return Ledger(sqlite_url, workdir)
-
-
-def _one_error_line(stderr: str, says: str) -> None:
-    assert stderr.count("\n") == 1 and stderr.startswith("error: "), stderr
-    assert says in stderr, stderr
-    assert "Traceback" not in stderr
 
 
 def test_issue_list_revoke_round_trip(ledger: Ledger) -> None:
@@ -75,7 +61,7 @@ def test_a_bad_actor_is_refused_and_nothing_is_stored(on_sqlite: Ledger) -> None
 
     assert outcome.code == USAGE, outcome.describe()
     assert outcome.stdout == ""
-    _one_error_line(outcome.stderr, "invalid actor 'boss:bob'")
+    one_error_line(outcome.stderr, "invalid actor 'boss:bob'")
     assert on_sqlite.ok("tokens", "list") == []
 
 
@@ -84,7 +70,7 @@ def test_a_bad_expiry_is_refused_and_nothing_is_stored(on_sqlite: Ledger, days: 
     outcome = on_sqlite.run("tokens", "issue", "--actor", "manager:bob", "--expires-in", days)
 
     assert outcome.code == USAGE, outcome.describe()
-    _one_error_line(outcome.stderr, "--expires-in")
+    one_error_line(outcome.stderr, "--expires-in")
     assert on_sqlite.ok("tokens", "list") == []
 
 
@@ -92,11 +78,11 @@ def test_revoking_an_unknown_token_exits_1(on_sqlite: Ledger) -> None:
     outcome = on_sqlite.run("tokens", "revoke", "0123456789abcdef")
 
     assert outcome.code == REFUSED, outcome.describe()
-    _one_error_line(outcome.stderr, "token 0123456789abcdef not found")
+    one_error_line(outcome.stderr, "token 0123456789abcdef not found")
 
 
 def test_revoking_a_malformed_id_exits_2(on_sqlite: Ledger) -> None:
     outcome = on_sqlite.run("tokens", "revoke", "not-a-token-id")
 
     assert outcome.code == USAGE, outcome.describe()
-    _one_error_line(outcome.stderr, "invalid token id 'not-a-token-id'")
+    one_error_line(outcome.stderr, "invalid token id 'not-a-token-id'")
