@@ -116,7 +116,7 @@ class KafkaSecurity:
             options["ssl_keyfile"] = _secret_file("SSL_KEYFILE", self.ssl_keyfile)
         if self.ssl_password_file:
             options["ssl_password"] = _password("SSL_PASSWORD_FILE", self.ssl_password_file)
-        _load_tls_files(options)
+        tls_context(options)
         return options
 
     def _check_hostname(self) -> bool:
@@ -202,10 +202,13 @@ def _password(name: str, path: str) -> str:
     return text
 
 
-def _load_tls_files(options: Mapping[str, Any]) -> None:
-    """Load the CA, certificate and key as kafka-python will, so that a wrong file or key
-    password is reported now, not as a failed handshake on every connection."""
+def tls_context(options: Mapping[str, Any]) -> ssl.SSLContext:
+    """The TLS context kafka-python 3.0.12 builds from these options (its
+    `KafkaSSLTransport._build_ssl_context`, fenced in the tests), with each file loaded now: a
+    wrong file or key password is one line, not a failed handshake on every connection."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = bool(options.get("ssl_check_hostname", True))
     if "ssl_cafile" in options:
         try:
             context.load_verify_locations(options["ssl_cafile"])
@@ -214,6 +217,8 @@ def _load_tls_files(options: Mapping[str, Any]) -> None:
                 f"{PREFIX}SSL_CAFILE {options['ssl_cafile']} holds no usable PEM "
                 f"certificate ({error.reason or error})"
             ) from None
+    else:
+        context.load_default_certs()
     if "ssl_certfile" in options:
         try:
             # an encrypted key without a password: fail, never prompt on the terminal
@@ -224,3 +229,4 @@ def _load_tls_files(options: Mapping[str, Any]) -> None:
                 f"{PREFIX}SSL_CERTFILE {options['ssl_certfile']} and its key cannot be loaded "
                 f"({error.reason or 'wrong format'}; a wrong {PREFIX}SSL_PASSWORD_FILE?)"
             ) from None
+    return context

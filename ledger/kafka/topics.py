@@ -13,6 +13,7 @@ from typing import Any
 from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
+from ledger.kafka.handshake import DEFAULT_SECONDS, check_broker_certificate
 from ledger.kafka.security import PLAINTEXT
 
 
@@ -23,7 +24,8 @@ def create_topics(
     timeout_ms: int | None = None,
 ) -> None:
     """Create the topics (name -> partitions, one replica each) the broker does not have,
-    and wait until they are usable; another process may create one meanwhile.
+    and wait until they are usable; another process may create one meanwhile. With TLS, a
+    broker certificate the client refuses raises BrokerCertificateRefused first.
 
     `timeout_ms` bounds the admin client's bootstrap and each request (default: the
     client's own)."""
@@ -35,6 +37,8 @@ def create_topics(
             "request_timeout_ms": timeout_ms,
         }
     )
+    seconds = DEFAULT_SECONDS if timeout_ms is None else timeout_ms / 1000
+    check_broker_certificate(bootstrap, client_options, seconds)
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, **timeouts, **client_options)
     try:
         existing = set(admin.list_topics())

@@ -1,5 +1,6 @@
 """The fence around the libraries' internals: the ledger copies, overrides or calls some of
-eventsourcing's (and psycopg_pool's) non-public code, which only the version pin protects.
+eventsourcing's (and psycopg_pool's) non-public code, and mirrors how kafka-python builds its
+TLS context; only the version pin protects them.
 
 Each such function's source text is fingerprinted here. An upgrade that changes one fails this
 test, naming the function and the ledger code that depends on it: read the new source, adapt
@@ -149,6 +150,12 @@ FENCED: tuple[tuple[str, str, str, str], ...] = (
         "PostgresDatastore.get_connection",
         "8837a84cf3a8492e",
         "FailFastDatastore.get_connection overrides it",
+    ),
+    (
+        "kafka.net.transport",
+        "KafkaSSLTransport._build_ssl_context",
+        "5b13e5d3644c5cca",
+        "ledger/kafka/security.py tls_context builds the same context for the handshake check",
     ),
     (
         "psycopg_pool.pool",
