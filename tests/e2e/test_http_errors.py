@@ -326,7 +326,14 @@ def test_a_database_outage_is_a_503_problem_and_the_server_recovers(
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = postgres_server.get_uri(name)  # type: ignore[attr-defined]
-    with running_server(url, tmp_path) as server, server.client("agent:ann") as agent:
+    # each request waits the pool's connect timeout for a connection that cannot come (the
+    # 3 s default would make this test wait 9 s); tests/e2e/test_database_outage.py checks
+    # the wait is that timeout
+    env = {"LEDGER_DB_CONNECT_TIMEOUT": "1"}
+    with (
+        running_server(url, tmp_path, env=env) as server,
+        server.client("agent:ann") as agent,
+    ):
         assert agent.post("/refunds", json=fresh_request()).status_code == 201
         newcomer = server.client(token=server.token("agent:amy"))  # a token the server has not seen
         _allow_connections(admin, name, False)
