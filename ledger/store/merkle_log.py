@@ -1,0 +1,182 @@
+"""The tables of the audit log (the Merkle tree over every stored event), on the views' store.
+
+- `audit_log_leaves`: one row per leaf: its position in the tree, the notification it
+  hashes, that event's aggregate and version, and the leaf hash.
+- `audit_log_nodes`: the hash of every perfect subtree whose height is a multiple of 8
+  (256 leaves, 65,536, ...): a proof reads at most one block of 256 hashes per 8 levels.
+- `audit_log_tree`: one row, the tree as integrated: its size, the last notification id in
+  it, and its right edge (`Frontier`), from which it grows.
+- `audit_checkpoints`: every signed checkpoint, by tree size.
+
+The leaves, nodes and tree row of a page of events commit in one transaction with the log's
+tracking position (ledger/store/tracking.py), so a page is integrated exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+
+from ledger.store.tracking import Db, ViewStore
+
+NAME = "audit.log"
+LEAVES, NODES, TREE, CHECKPOINTS = (
+    "audit_log_leaves",
+    "audit_log_nodes",
+    "audit_log_tree",
+    "audit_checkpoints",
+)
+TIER = 8  # the heights of the kept nodes: multiples of 8
+BLOCK = 1 << TIER
+
+
+def schema(postgres: bool) -> list[sql.Composable]:
+    blob = sql.SQL("BYTEA" if postgres else "BLOB")
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (position BIGINT PRIMARY KEY, "
+            "notification_id BIGINT NOT NULL, originator_id TEXT NOT NULL, "
+            "originator_version BIGINT NOT NULL, leaf_hash {} NOT NULL)"
+        ).format(sql.Identifier(LEAVES), blob),
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (originator_id, originator_version)").format(
+            sql.Identifier(LEAVES + "_by_originator"), sql.Identifier(LEAVES)
+        ),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
+            "hash {} NOT NULL, PRIMARY KEY (level, idx))"
+        ).format(sql.Identifier(NODES), blob),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY CHECK (id = 1), "
+            "size BIGINT NOT NULL, notification_id BIGINT NOT NULL, frontier {} NOT NULL)"
+        ).format(sql.Identifier(TREE), blob),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (size BIGINT PRIMARY KEY, root {} NOT NULL, "
+            "note TEXT NOT NULL, signed_at TEXT NOT NULL)"
+        ).format(sql.Identifier(CHECKPOINTS), blob),
+    ]
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    size: int
+    notification_id: int
+    frontier: bytes
+
+
+@dataclass(frozen=True)
+class LeafRow:
+    position: int
+    notification_id: int
+    originator_id: str
+    originator_version: int
+    leaf_hash: bytes
+
+
+class LogTables:
+    """Reads and writes of the audit log's tables (made on first use)."""
+
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+        store.ensure(NAME, schema(not getattr(store, "qmark", False)))
+
+    def tree(self, db: Db) -> TreeRow:
+        found = db.rows(
+            sql.SQL("SELECT size, notification_id, frontier FROM {} WHERE id = 1").format(
+                sql.Identifier(TREE)
+            )
+        )
+        if not found:
+            return TreeRow(0, 0, b"")
+        row = found[0]
+        return TreeRow(int(row["size"]), int(row["notification_id"]), bytes(row["frontier"]))
+
+    def append(
+        self,
+        db: Db,
+        leaves: Sequence[LeafRow],
+        nodes: Sequence[tuple[int, int, bytes]],
+        tree: TreeRow,
+    ) -> None:
+        """In `db`'s transaction: new leaves and kept nodes, and the tree row they make."""
+        db.insert_many(
+            LEAVES,
+            ("position", "notification_id", "originator_id", "originator_version", "leaf_hash"),
+            [
+                (r.position, r.notification_id, r.originator_id, r.originator_version, r.leaf_hash)
+                for r in leaves
+            ],
+        )
+        db.insert_many(NODES, ("level", "idx", "hash"), nodes)
+        db.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(TREE)))
+        db.execute(
+            sql.SQL(
+                "INSERT INTO {} (id, size, notification_id, frontier) VALUES (1, %s, %s, %s)"
+            ).format(sql.Identifier(TREE)),
+            (tree.size, tree.notification_id, tree.frontier),
+        )
+
+    def hashes(self, db: Db, level: int, start: int, end: int) -> list[bytes]:
+        """The kept hashes of `level` (0: the leaves) from index `start` to before `end`."""
+        if level == 0:
+            statement = sql.SQL(
+                "SELECT leaf_hash AS hash FROM {} WHERE position >= %s AND position < %s "
+                "ORDER BY position"
+            ).format(sql.Identifier(LEAVES))
+            params: tuple[Any, ...] = (start, end)
+        else:
+            statement = sql.SQL(
+                "SELECT hash FROM {} WHERE level = %s AND idx >= %s AND idx < %s ORDER BY idx"
+            ).format(sql.Identifier(NODES))
+            params = (level, start, end)
+        return [bytes(row["hash"]) for row in db.rows(statement, params)]
+
+    def leaves_of(self, db: Db, originator_id: str) -> list[LeafRow]:
+        """The leaves of one aggregate's events, in version order."""
+        rows = db.rows(
+            sql.SQL(
+                "SELECT position, notification_id, originator_id, originator_version, leaf_hash "
+                "FROM {} WHERE originator_id = %s ORDER BY originator_version"
+            ).format(sql.Identifier(LEAVES)),
+            (originator_id,),
+        )
+        return [_leaf(row) for row in rows]
+
+    def leaves_between(self, db: Db, start: int, end: int) -> list[LeafRow]:
+        rows = db.rows(
+            sql.SQL(
+                "SELECT position, notification_id, originator_id, originator_version, leaf_hash "
+                "FROM {} WHERE position >= %s AND position < %s ORDER BY position"
+            ).format(sql.Identifier(LEAVES)),
+            (start, end),
+        )
+        return [_leaf(row) for row in rows]
+
+    def add_checkpoint(self, db: Db, size: int, root: bytes, note: str, signed_at: str) -> None:
+        db.execute(
+            sql.SQL(
+                "INSERT INTO {} (size, root, note, signed_at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (size) DO NOTHING"
+            ).format(sql.Identifier(CHECKPOINTS)),
+            (size, root, note, signed_at),
+        )
+
+    def latest_checkpoint(self, db: Db) -> str | None:
+        found = db.rows(
+            sql.SQL("SELECT note FROM {} ORDER BY size DESC LIMIT 1").format(
+                sql.Identifier(CHECKPOINTS)
+            )
+        )
+        return str(found[0]["note"]) if found else None
+
+
+def _leaf(row: dict[str, Any]) -> LeafRow:
+    return LeafRow(
+        int(row["position"]),
+        int(row["notification_id"]),
+        str(row["originator_id"]),
+        int(row["originator_version"]),
+        bytes(row["leaf_hash"]),
+    )
