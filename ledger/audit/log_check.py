@@ -1,0 +1,199 @@
+"""`audit verify --checkpoint FILE --key KEY`: the stored events against a signed tree head
+that the operator cannot have forged (the key that signed it is the verifier's own copy).
+
+One pass over the notification log hashes every stored event into its leaf again, grows the
+tree from them, and reads beside it the integrated log (its leaves, its kept nodes, its tree
+row). The checkpoint's root must be the root of the first `size` leaves of the stored events;
+the integrated log must hold those same leaves and extend the checkpoint (append only); the
+kept nodes, from which proofs are made, must be the nodes of that tree. The first leaf that
+differs is named: its position, its aggregate and version, and what happened to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.audit.leaves import LoggedEvent
+from ledger.audit.log import AuditLog
+from ledger.audit.merkle import Frontier, leaf_hash
+from ledger.audit.note import Checkpoint
+from ledger.store.merkle_log import BLOCK, TIER, LeafRow
+
+PAGE = 5000
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One stored event as the pass met it."""
+
+    position: int
+    notification_id: int
+    event: LoggedEvent
+    leaf: bytes
+
+
+@dataclass
+class LogReport:
+    checkpoint_size: int
+    events: int = 0  # stored events hashed
+    integrated: int = 0  # leaves of the integrated log
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "intact": self.intact,
+            "checkpoint_size": self.checkpoint_size,
+            "events": self.events,
+            "integrated": self.integrated,
+            "first_problem": self.problems[0] if self.problems else None,
+            "problems": self.problems,
+        }
+
+
+def _events(log: AuditLog, feed: Callable[[Any], None]) -> Iterator[Seen]:
+    """Every stored event in log order, with its leaf; `feed` sees each row too (the chain
+    check rides on this pass)."""
+    start, position = 0, 0
+    while page := log.app.recorder.select_notifications(
+        start=start, limit=PAGE, inclusive_of_start=False
+    ):
+        for row in page:
+            feed(row)
+            event = LoggedEvent(
+                str(row.originator_id), row.originator_version, row.topic, row.state
+            )
+            yield Seen(position, row.id, event, leaf_hash(event.data()))
+            position += 1
+        start = page[-1].id
+
+
+def _leaves(log: AuditLog) -> Iterator[LeafRow]:
+    start = 0
+    while True:
+        with log.store.reading() as db:
+            page = log.tables.leaves_between(db, start, start + PAGE)
+        yield from page
+        if len(page) < PAGE:
+            return
+        start += PAGE
+
+
+def _named(leaf: LeafRow) -> str:
+    return f"the event of {leaf.originator_id} version {leaf.originator_version}"
+
+
+def verify_log(log: AuditLog, checkpoint: Checkpoint, feed: Callable[[Any], None]) -> LogReport:
+    report = LogReport(checkpoint.size)
+    events, stored = Frontier(), Frontier()
+    signed_root: bytes | None = None
+    stored_root: bytes | None = None
+    kept = _KeptNodes(log)
+    first: str | None = None
+    stored_leaves = _leaves(log)
+    for seen in _events(log, feed):
+        report.events += 1
+        completed = events.append(seen.leaf)
+        if events.size == checkpoint.size:
+            signed_root = events.root()
+        leaf = next(stored_leaves, None)
+        if leaf is None:
+            continue  # not integrated yet
+        report.integrated += 1
+        stored.append(leaf.leaf_hash)
+        if stored.size == checkpoint.size:
+            stored_root = stored.root()
+        if first is None:
+            first = _difference(seen, leaf)
+        if first is None:
+            for level, index, digest in completed[TIER::TIER]:
+                if kept.get(level, index) != digest:
+                    first = f"the kept node of level {level} index {index} was altered"
+                    break
+    for leaf in stored_leaves:  # in the integrated log, but no longer among the events
+        report.integrated += 1
+        stored.append(leaf.leaf_hash)
+        if stored.size == checkpoint.size:
+            stored_root = stored.root()
+        if first is None:
+            first = f"leaf {leaf.position}: {_named(leaf)} is gone from the stored events"
+    if checkpoint.size == 0:
+        signed_root = stored_root = checkpoint.root
+    _conclude(report, checkpoint, signed_root, stored_root, first, log, stored)
+    return report
+
+
+def _difference(seen: Seen, leaf: LeafRow) -> str | None:
+    same_event = (leaf.originator_id, leaf.originator_version) == (
+        seen.event.originator_id,
+        seen.event.originator_version,
+    )
+    where = f"leaf {seen.position}"
+    if not same_event:
+        return (
+            f"{where}: the log holds {_named(leaf)} here, the stored events "
+            f"{seen.event.names()}: an event was removed, inserted or moved"
+        )
+    if leaf.leaf_hash != seen.leaf:
+        return f"{where}: {seen.event.names()} was altered after it was logged"
+    return None
+
+
+def _conclude(
+    report: LogReport,
+    checkpoint: Checkpoint,
+    signed_root: bytes | None,
+    stored_root: bytes | None,
+    first: str | None,
+    log: AuditLog,
+    stored: Frontier,
+) -> None:
+    problems = report.problems
+    if report.events < checkpoint.size:
+        problems.append(
+            first
+            or f"the stored events are {report.events}, fewer than the {checkpoint.size} signed"
+        )
+    elif signed_root != checkpoint.root:
+        problems.append(
+            first
+            or "the stored events and the integrated log agree, but not with the checkpoint: "
+            f"both were rewritten before leaf {checkpoint.size}"
+        )
+    elif stored_root != checkpoint.root:
+        found = f": {first}" if first else ""
+        problems.append(
+            f"the integrated log was altered (it does not extend the checkpoint){found}"
+        )
+    elif first is not None:
+        problems.append(first)
+    head = log.head()
+    if head.size != stored.size or head.root != stored.root():
+        problems.append(
+            f"the tree row (size {head.size}) is not the tree of the {stored.size} integrated "
+            "leaves: it was altered"
+        )
+
+
+class _KeptNodes:
+    """The integrated log's kept nodes, read a block at a time as the pass reaches them."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+        self.block: dict[tuple[int, int], bytes] = {}
+        self.read: set[tuple[int, int]] = set()
+
+    def get(self, level: int, index: int) -> bytes | None:
+        key = (level, index // BLOCK)
+        if key not in self.read:
+            self.read.add(key)
+            start = key[1] * BLOCK
+            with self.log.store.reading() as db:
+                hashes = self.log.tables.hashes(db, level, start, start + BLOCK)
+            self.block.update({(level, start + i): h for i, h in enumerate(hashes)})
+        return self.block.pop((level, index), None)

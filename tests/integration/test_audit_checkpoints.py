@@ -1,0 +1,168 @@
+"""Signed checkpoints, proofs against them, and the stored events checked against a kept
+checkpoint, on each back end; the insider of issue 15 is caught."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+
+from ledger.app.service import RefundLedger
+from ledger.audit.checkpoints import (
+    NoCheckpoint,
+    consistency,
+    inclusion,
+    parse_checkpoint,
+    sign_checkpoint,
+)
+from ledger.audit.errors import IntegrityFailure
+from ledger.audit.leaves import LoggedEvent
+from ledger.audit.log import AuditLog
+from ledger.audit.log_check import verify_log
+from ledger.audit.merkle import leaf_hash, verify_inclusion
+from ledger.audit.note import Signer, open_note
+from ledger.audit.rows import verify_store
+from ledger.demo import run_demo
+from ledger.domain.actor import Actor
+from ledger.store.tracking import open_store
+
+from .insider import replacing, rewrite_refund
+from .tamper import Tamper
+
+AGENT = Actor.parse("agent:alice")
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+BACKENDS = ("sqlite", "postgres")  # the tampering needs a database another connection edits
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer.generate("refunds.test/log")
+
+
+def _demo(make_app: Callable[..., RefundLedger], database_url: str) -> RefundLedger:
+    run_demo(lambda clock: make_app(database_url, clock=clock), lambda line: None)
+    return make_app(database_url)
+
+
+def _with(app: RefundLedger, kind: str, text: bytes) -> tuple[UUID, int]:
+    """A refund and version whose stored `kind` event holds `text`."""
+    for row in app.recorder.select_notifications(None, 10**6):
+        if row.topic.endswith(":" + kind) and text in row.state:
+            return UUID(str(row.originator_id)), row.originator_version
+    raise AssertionError(f"no {kind} holding {text!r}")
+
+
+def test_a_checkpoint_is_a_signed_note_of_the_whole_tree(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    with pytest.raises(NoCheckpoint):
+        inclusion(log, next(app.refund_ids()))
+    note = sign_checkpoint(log, signer, NOW)
+    opened = open_note(note, [signer.verifier])
+    checkpoint = parse_checkpoint(opened.text)
+    assert checkpoint.origin == "refunds.test/log"
+    assert checkpoint.size == len(app.recorder.select_notifications(None, 10**6))
+    assert checkpoint.root == log.head().root
+
+
+def test_every_event_of_a_refund_is_proven_in_the_checkpoint(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    sign_checkpoint(log, signer, NOW)
+    refund_id = next(app.refund_ids())
+    proofs = inclusion(log, refund_id)
+    rows = app.recorder.select_events(refund_id)
+    assert [p.leaf.originator_version for p in proofs.proven] == [
+        r.originator_version for r in rows
+    ]
+    for proof, row in zip(proofs.proven, rows, strict=True):
+        data = LoggedEvent(str(row.originator_id), row.originator_version, row.topic, row.state)
+        assert proof.leaf.leaf_hash == leaf_hash(data.data())
+        assert verify_inclusion(
+            proof.leaf.position, proofs.size, proof.leaf.leaf_hash, proof.proof, proofs.root
+        )
+    app.add_note(refund_id, AGENT, "a later note")
+    log.integrate()
+    later = inclusion(log, refund_id)
+    assert [leaf.originator_version for leaf in later.pending] == [len(rows) + 1]
+
+
+def test_a_later_checkpoint_is_proven_an_extension_of_an_earlier_one(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    first = parse_checkpoint(sign_checkpoint(log, signer, NOW))
+    app.add_note(next(app.refund_ids()), AGENT, "one more event")
+    second = parse_checkpoint(sign_checkpoint(log, signer, NOW))
+    assert second.size == first.size + 1
+    proof = consistency(log, first.size, first.root)
+    assert proof.consistent and proof.new_size == second.size
+    forged = consistency(log, first.size, bytes(32))
+    assert not forged.consistent
+
+
+def test_the_log_refuses_to_sign_a_tree_that_does_not_extend_its_last_checkpoint(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    sign_checkpoint(log, signer, NOW)
+    tamper = Tamper(database_url)
+    # the tree row is what grows: an insider who rewrote it to a tree of their own
+    (frontier,) = tamper._execute("SELECT frontier FROM audit_log_tree")[0]
+    tamper._execute("UPDATE audit_log_tree SET frontier = ?", bytes(len(bytes(frontier))))
+    app.add_note(next(app.refund_ids()), AGENT, "one more event")
+    with pytest.raises(IntegrityFailure, match="not an extension of the last checkpoint"):
+        sign_checkpoint(log, signer, NOW)
+
+
+def test_the_insider_who_rechains_an_edited_approval_is_caught_by_the_checkpoint(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    checkpoint = parse_checkpoint(sign_checkpoint(log, signer, NOW))
+    assert verify_log(log, checkpoint, lambda row: None).intact
+
+    refund_id, version = _with(app, "Approved", b"finance:fay")
+    tamper = Tamper(database_url)
+    rewrite_refund(app, tamper, refund_id, replacing(version, "finance:fay", "finance:frank"))
+    assert verify_store(app).intact  # the chains alone are fooled, as the issue found
+
+    report = verify_log(log, checkpoint, lambda row: None)
+    assert not report.intact
+    position = next(
+        p.leaf.position
+        for p in inclusion(log, refund_id).proven
+        if p.leaf.originator_version == version
+    )
+    assert report.problems[0] == (
+        f"leaf {position}: Approved of {refund_id} version {version} was altered after it "
+        "was logged"
+    )
+
+
+def test_a_deleted_history_event_is_named_by_the_checkpoint(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    checkpoint = parse_checkpoint(sign_checkpoint(log, signer, NOW))
+    rows = app.recorder.select_notifications(None, 10**6)
+    history = next(r for r in rows if "History" in r.topic)
+    Tamper(database_url).delete(history.originator_id, history.originator_version)
+    report = verify_log(log, checkpoint, lambda row: None)
+    assert not report.intact
+    assert f"the log holds the event of {history.originator_id} version " in report.problems[0]
