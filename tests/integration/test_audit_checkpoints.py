@@ -3,6 +3,8 @@ checkpoint, on each back end; the insider of issue 15 is caught."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
@@ -23,6 +25,7 @@ from ledger.audit.log import AuditLog
 from ledger.audit.log_check import verify_log
 from ledger.audit.merkle import leaf_hash, verify_inclusion
 from ledger.audit.note import Signer, open_note
+from ledger.audit.receipt import InvalidReceipt, make_receipt, verify_receipt
 from ledger.audit.rows import verify_store
 from ledger.demo import run_demo
 from ledger.domain.actor import Actor
@@ -166,3 +169,70 @@ def test_a_deleted_history_event_is_named_by_the_checkpoint(
     report = verify_log(log, checkpoint, lambda row: None)
     assert not report.intact
     assert f"the log holds the event of {history.originator_id} version " in report.problems[0]
+
+
+def _receipt(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> tuple[UUID, str]:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    sign_checkpoint(log, signer, NOW)
+    refund_id, _ = _with(app, "PayoutSettled", b"PSP-")
+    return refund_id, json.dumps(make_receipt(log, refund_id).as_json())
+
+
+def test_a_receipt_is_checked_offline_with_the_verifier_key_alone(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    refund_id, text = _receipt(make_app, database_url, signer)
+    checked = verify_receipt(text, signer.verifier)
+    assert checked.refund_id == str(refund_id)
+    assert [e.originator_version for e in checked.events] == list(range(1, len(checked.events) + 1))
+    assert "PayoutSettled" in checked.describe()
+    document = json.loads(text)
+    assert all(p.startswith("c2sp.org/tlog-proof@v1\nextra ") for p in document["proofs"])
+
+
+def _bent_hash(proof: str) -> str:
+    """The proof with the first bit of its first hash flipped."""
+    lines = proof.split("\n")
+    digest = bytearray(base64.b64decode(lines[3]))
+    digest[0] ^= 0x80
+    lines[3] = base64.b64encode(bytes(digest)).decode()
+    return "\n".join(lines)
+
+
+def _edited_receipts(text: str) -> list[tuple[str, str]]:
+    document = json.loads(text)
+    proofs = document["proofs"]
+    header, extra, rest = proofs[-1].split("\n", 2)
+    data = base64.b64decode(extra.removeprefix("extra "))
+    evil = data.replace(b"PSP-", b"PSP-EVIL-", 1)
+    edits = {
+        "an edited event": [
+            *proofs[:-1],
+            f"{header}\nextra {base64.b64encode(evil).decode()}\n{rest}",
+        ],
+        "two events swapped": [proofs[1], proofs[0], *proofs[2:]],
+        "an event left out": proofs[1:],
+        "a proof hash changed": [_bent_hash(proofs[0]), *proofs[1:]],
+    }
+    return [(name, json.dumps({**document, "proofs": value})) for name, value in edits.items()]
+
+
+def test_a_receipt_is_refused_after_any_edit(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    _, text = _receipt(make_app, database_url, signer)
+    for name, edited in _edited_receipts(text):
+        with pytest.raises(IntegrityFailure):
+            verify_receipt(edited, signer.verifier)
+            raise AssertionError(name)
+    with pytest.raises(IntegrityFailure, match="checkpoint"):
+        verify_receipt(text, Signer.generate("refunds.test/log").verifier)
+    document = json.loads(text)
+    document["checkpoint"] = document["checkpoint"].replace("\n", "\n1", 1)
+    with pytest.raises(IntegrityFailure):
+        verify_receipt(json.dumps(document), signer.verifier)
+    with pytest.raises(InvalidReceipt, match="not JSON"):
+        verify_receipt("nothing", signer.verifier)
