@@ -12,7 +12,20 @@ import sqlite3
 import threading
 from collections.abc import Mapping
 
+from ledger.store.factories import SQLITE_TOPIC
+
 _held: dict[str, sqlite3.Connection] = {}
+
+
+def env_of(name: str) -> dict[str, str]:
+    """The persistence environment of the in-memory store called `name` (no event tables of
+    the ledger's own recorder: for tables of one's own, like a scratch copy of the views)."""
+    return {
+        "PERSISTENCE_MODULE": SQLITE_TOPIC,
+        "SQLITE_DBNAME": f"file:ledger-{name}?mode=memory&cache=shared",
+    }
+
+
 _lock = threading.Lock()
 
 
