@@ -125,7 +125,7 @@ def _compare(report: ViewsReport, table: str, stored: ViewStore, scratch: ViewSt
 
 def _key(row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """A row's identity: the columns a view keys its rows by, as far as the row has them."""
-    names = [c for c in ("refund_id", "version", "attempt") if c in row]
+    names: list[str] = [c for c in ("refund_id", "version", "attempt") if c in row]
     return tuple((name, _text(row[name])) for name in names or sorted(row))
 
 
