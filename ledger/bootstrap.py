@@ -33,6 +33,7 @@ from ledger.store.tracking import ViewStore, tables_at
 
 if TYPE_CHECKING:
     from ledger.app.queries import RefundQueries
+    from ledger.audit.log import AuditLog
     from ledger.kafka.producer import Publisher
     from ledger.kafka.relay import Relay
 
@@ -68,7 +69,16 @@ class Container:
         and this health probe (each still opened on the first read that needs it)."""
         from ledger.app.queries import RefundQueries  # the read models load only for a read
 
-        return RefundQueries(self.ledger, lambda: self.projections, lambda: self.health)
+        return RefundQueries(
+            self.ledger, lambda: self.projections, lambda: self.health, lambda: self.audit_log
+        )
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        """The Merkle log of every stored event, on the ledger's own database."""
+        from ledger.audit.log import AuditLog  # loaded only for the audit
+
+        return AuditLog(self.ledger, self.projections.store)
 
     @cached_property
     def tokens(self) -> Tokens:

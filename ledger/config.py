@@ -46,13 +46,15 @@ class Settings:
     event_source: str = DEFAULT_EVENT_SOURCE
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     timeouts: DbTimeouts = field(default_factory=DbTimeouts)
+    signing_key: str | None = None  # the file of the audit log's signing key (never stored)
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         """Explicit values win over LEDGER_DATABASE_URL and LEDGER_POLICY; the relay reads
         LEDGER_KAFKA_BOOTSTRAP, LEDGER_RELAY_TOPIC and LEDGER_EVENT_SOURCE; the relay and the
         consumers the LEDGER_KAFKA_* security settings (checked when a Kafka client starts).
-        LEDGER_DB_CONNECT_TIMEOUT and LEDGER_DB_STATEMENT_TIMEOUT are checked here."""
+        LEDGER_DB_CONNECT_TIMEOUT and LEDGER_DB_STATEMENT_TIMEOUT are checked here;
+        LEDGER_SIGNING_KEY (the audit log's signing key file) when a checkpoint is signed."""
         environ = os.environ
         return cls(
             # an explicit but empty --db is a mistake to report, not a request for the default
@@ -65,6 +67,7 @@ class Settings:
             event_source=environ.get("LEDGER_EVENT_SOURCE") or DEFAULT_EVENT_SOURCE,
             kafka_security=KafkaSecurity.from_env(environ),
             timeouts=DbTimeouts.from_env(environ),
+            signing_key=environ.get("LEDGER_SIGNING_KEY") or None,
         )
 
     @property

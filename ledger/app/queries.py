@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO
 from uuid import UUID
 
@@ -35,9 +36,11 @@ from ledger.projections.runner import BATCH, Projections, all_views
 from ledger.store.lag import ViewState
 
 if TYPE_CHECKING:
+    from ledger.app.audit_reads import AuditReads
     from ledger.app.service import RefundLedger
     from ledger.audit.bundle import BundleSummary
     from ledger.audit.chains import Report as ChainReport
+    from ledger.audit.log import AuditLog
     from ledger.domain.actor import Actor
     from ledger.domain.refund import Refund
     from ledger.reconcile.matching import LedgerPayout
@@ -70,8 +73,10 @@ class RefundQueries:
         ledger: RefundLedger,
         projections: Callable[[], Projections] | None = None,
         health: Callable[[], HealthProbe] | None = None,
+        audit_log: Callable[[], AuditLog] | None = None,
     ) -> None:
         self.ledger = ledger
+        self._open_log = audit_log or (lambda: _audit_log(ledger, self.store))
         self._open_projections = projections or (lambda: Projections(ledger))
         self._open_health = health or (lambda: HealthProbe(self.projections))
         self._projections: Projections | None = None
@@ -92,6 +97,13 @@ class RefundQueries:
     def store(self) -> ViewStore:
         """The read models' store."""
         return self.projections.store
+
+    @cached_property
+    def audit(self) -> AuditReads:
+        """The reads of the audit log: checkpoints, proofs, receipts, verification."""
+        from ledger.app.audit_reads import AuditReads
+
+        return AuditReads(self.ledger, self._open_log, lambda: self.projections)
 
     # --- one refund, from its events ---
 
@@ -228,3 +240,9 @@ class RefundQueries:
         """The refund, if `viewer` may read it (to a customer, another's refund is not found)."""
         found = self.ledger.get(refund_id)
         return found if viewer is None else access.visible(viewer, found)
+
+
+def _audit_log(ledger: RefundLedger, store: ViewStore) -> AuditLog:
+    from ledger.audit.log import AuditLog
+
+    return AuditLog(ledger, store)
