@@ -18,7 +18,7 @@ from api.deps import Services
 from api.docs import add_docs
 from api.idempotency import Idempotency
 from api.middleware import Authenticate, BodyLimit, RequestLog
-from api.routes import commands, operations, orders, reads, reports
+from api.routes import audit, commands, operations, orders, reads, reports
 from ledger.bootstrap import Container
 from ledger.domain.errors import LedgerError
 
@@ -52,7 +52,14 @@ def create_app(container: Container, public_metrics: bool = False) -> FastAPI:
     )
     api.state.services = Services(ledger, queries)
     api.state.public_metrics = public_metrics
-    routers = (commands.router, orders.router, reads.router, reports.router, operations.router)
+    routers = (
+        commands.router,
+        orders.router,
+        reads.router,
+        reports.router,
+        audit.router,
+        operations.router,
+    )
     for router in routers:
         api.include_router(router)
     documents = add_docs(api)

@@ -125,3 +125,30 @@ class Health(BaseModel):
 
 
 Json = dict[str, Any]
+
+
+class ProvenEventOut(BaseModel):
+    version: int
+    position: int  # the leaf's index in the tree
+    notification_id: int
+    leaf_hash: str  # base64
+    proof: list[str]  # base64 hashes, from the leaf's sibling up (RFC 9162 2.1.3)
+
+
+class InclusionOut(BaseModel):
+    refund_id: str
+    tree_size: int
+    root_hash: str
+    checkpoint: str  # the signed note the proofs are against
+    events: list[ProvenEventOut]
+    not_yet_checkpointed: list[int]  # versions integrated after the checkpoint
+
+
+class ConsistencyOut(BaseModel):
+    old_size: int
+    old_root_hash: str  # the server's own: check the proof against the root you kept
+    new_size: int
+    new_root_hash: str
+    proof: list[str]
+    consistent: bool
+    checkpoint: str

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from ledger.audit.errors import IntegrityFailure, NoCheckpoint
 from ledger.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -14,6 +15,8 @@ TYPE_PREFIX = "urn:refund-ledger:problem:"
 # Domain errors by HTTP status; a subclass not listed takes its nearest listed base's status.
 STATUS_BY_ERROR: tuple[tuple[type[errors.LedgerError], int], ...] = (
     (errors.RefundNotFound, 404),
+    (NoCheckpoint, 404),
+    (IntegrityFailure, 500),
     (errors.OrderNotFound, 404),
     (errors.RoleNotAllowed, 403),
     (errors.AuthorityExceeded, 403),

@@ -14,19 +14,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from ledger.audit.errors import IntegrityFailure
+from ledger.audit.errors import IntegrityFailure, NoCheckpoint
 from ledger.audit.log import AuditLog
 from ledger.audit.merkle import range_hash, verify_consistency, verify_inclusion
 from ledger.audit.note import Checkpoint, Signer, sign
 from ledger.domain.errors import LedgerError
 from ledger.store.merkle_log import LeafRow
-
-
-class NoCheckpoint(LedgerError):
-    code = "no-checkpoint"
-
-    def __init__(self) -> None:
-        super().__init__("no checkpoint has been signed yet (run `ledger audit checkpoint`)")
 
 
 def b64(data: bytes) -> str:

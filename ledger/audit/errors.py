@@ -1,4 +1,5 @@
-"""Audit errors: a broken chain (exit 3) and a file that is not a bundle (exit 2)."""
+"""Audit errors: a broken chain (exit 3), a file that is not a bundle (exit 2), no checkpoint
+signed yet (exit 1)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,10 @@ class InvalidBundle(InvalidInput):
 
     def __init__(self, path: str, why: str) -> None:
         super().__init__(f"{path} is not a readable audit bundle: {why}")
+
+
+class NoCheckpoint(LedgerError):
+    code = "no-checkpoint"
+
+    def __init__(self) -> None:
+        super().__init__("no checkpoint has been signed yet (run `ledger audit checkpoint`)")

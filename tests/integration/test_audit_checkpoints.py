@@ -13,13 +13,12 @@ import pytest
 
 from ledger.app.service import RefundLedger
 from ledger.audit.checkpoints import (
-    NoCheckpoint,
     consistency,
     inclusion,
     parse_checkpoint,
     sign_checkpoint,
 )
-from ledger.audit.errors import IntegrityFailure
+from ledger.audit.errors import IntegrityFailure, NoCheckpoint
 from ledger.audit.leaves import LoggedEvent
 from ledger.audit.log import AuditLog
 from ledger.audit.log_check import verify_log
