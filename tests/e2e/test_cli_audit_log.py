@@ -1,0 +1,173 @@
+"""The audit log through the real `ledger` command: a killed `audit integrate` resumes with
+the tree a clean run makes; keys, a checkpoint kept in a file, and `audit verify --checkpoint`
+catching the insider of issue 15; a receipt checked offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+from pathlib import Path
+from uuid import UUID
+
+from waiting import wait_until
+
+from ledger.audit.leaves import LoggedEvent
+from ledger.audit.log import AuditLog
+from ledger.audit.merkle import LeafNodes, leaf_hash
+from ledger.bootstrap import bootstrap
+from ledger.config import Settings
+from ledger.domain.actor import Actor
+
+from .support import LEDGER, Ledger, clean_env
+from integration.insider import replacing, rewrite_refund
+from integration.support import form
+from integration.tamper import Tamper
+
+AGENT, MANAGER = Actor.parse("agent:alice"), Actor.parse("manager:mo")
+
+
+def _seed(url: str, refunds: int) -> None:
+    app = bootstrap(Settings(database_url=url)).ledger
+    try:
+        for n in range(refunds):
+            amount = "80.00" if n % 2 else "20.00"
+            refund = app.request(
+                AGENT, form(order_id=f"O-{n}", customer_id=f"C-{n}", amount=amount)
+            )
+            if n % 4 == 1:
+                app.approve(refund.id, MANAGER, None, None)
+    finally:
+        app.close()
+
+
+def _tree(url: str) -> tuple[int, bytes, bytes]:
+    """The integrated tree's size and root, and the root of the stored events' own leaves."""
+    container = bootstrap(Settings(database_url=url))
+    try:
+        log: AuditLog = container.audit_log
+        rows = container.ledger.recorder.select_notifications(None, 10**7)
+        leaves = [
+            leaf_hash(
+                LoggedEvent(str(r.originator_id), r.originator_version, r.topic, r.state).data()
+            )
+            for r in rows
+        ]
+        head = log.head()
+        return head.size, head.root, LeafNodes(leaves).root(head.size) if head.size else b""
+    finally:
+        container.close()
+
+
+def _count(url: str) -> int:
+    container = bootstrap(Settings(database_url=url))
+    try:
+        return len(container.ledger.recorder.select_notifications(None, 10**7))
+    finally:
+        container.close()
+
+
+def test_an_integrator_killed_mid_page_resumes_with_the_tree_of_a_clean_run(
+    ledger: Ledger,
+) -> None:
+    _seed(ledger.database_url, 300)
+    runner = subprocess.Popen(
+        [*LEDGER, "--db", ledger.database_url, "audit", "integrate", "--batch", "7"],
+        cwd=ledger.workdir,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: _tree(ledger.database_url)[0] > 100, "a hundred leaves", 0.02)
+    finally:
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait(timeout=30)
+    size, root, expected = _tree(ledger.database_url)
+    total = _count(ledger.database_url)
+    assert 0 < size < total, "the integrator was not killed in the middle of the log"
+    assert root == expected  # what was committed is exactly the tree of the first `size`
+    done = ledger.run("audit", "integrate", "--once")
+    assert done.code == 0, done.stderr
+    assert done.stdout == f"integrated {total - size} event(s); the log holds {total}\n"
+    size, root, expected = _tree(ledger.database_url)
+    assert (size, root) == (total, expected)
+
+
+def _signed(ledger: Ledger, keys: Path) -> tuple[dict[str, str], Path]:
+    made = ledger.run("audit", "keygen", "--out", str(keys), "--origin", "refunds.test/log")
+    assert made.code == 0, made.stderr
+    assert stat.S_IMODE((keys / "ledger.key").stat().st_mode) == 0o600
+    env = clean_env(LEDGER_SIGNING_KEY=str(keys / "ledger.key"))
+    kept = keys / "checkpoint-1"
+    signed = ledger.run("audit", "checkpoint", "--out", str(kept), env=env)
+    assert signed.code == 0, signed.stderr
+    assert signed.stdout == kept.read_text() and signed.stdout.startswith("refunds.test/log\n")
+    assert "PRIVATE" not in signed.stdout + signed.stderr
+    return env, kept
+
+
+def test_the_insider_who_rechains_an_edit_is_named_by_verify_with_a_kept_checkpoint(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    assert ledger.run("demo").code == 0
+    _env, kept = _signed(ledger, tmp_path)
+    key = str(tmp_path / "ledger.pub")
+    clean = ledger.run("audit", "verify", "--checkpoint", str(kept), "--key", key)
+    assert clean.code == 0 and clean.stdout.startswith("intact: "), clean.stderr
+
+    app = bootstrap(Settings(database_url=ledger.database_url)).ledger
+    try:
+        approval = next(
+            r
+            for r in app.recorder.select_notifications(None, 10**6)
+            if r.topic.endswith(":Approved") and b"finance:fay" in r.state
+        )
+        tamper = Tamper(ledger.database_url)
+        rewrite_refund(
+            app,
+            tamper,
+            UUID(str(approval.originator_id)),
+            replacing(approval.originator_version, "finance:fay", "finance:frank"),
+        )
+    finally:
+        app.close()
+    fooled = ledger.run("audit", "verify")
+    assert fooled.code == 0, "today's chains alone should be fooled by the rechaining"
+    caught = ledger.run("audit", "verify", "--checkpoint", str(kept), "--key", key)
+    assert caught.code == 3, caught.stdout + caught.stderr
+    assert caught.stderr.startswith("error: integrity failure: leaf ")
+    assert (
+        f"Approved of {approval.originator_id} version {approval.originator_version} was "
+        "altered after it was logged" in caught.stderr
+    )
+    other_key = tmp_path / "other"
+    other_key.mkdir()
+    assert (
+        ledger.run("audit", "keygen", "--out", str(other_key), "--origin", "refunds.test/log").code
+        == 0
+    )
+    forged = ledger.run(
+        "audit", "verify", "--checkpoint", str(kept), "--key", str(other_key / "ledger.pub")
+    )
+    assert forged.code == 3 and "no known key signed the note" in forged.stderr
+
+
+def test_a_receipt_written_by_the_ledger_is_checked_offline(ledger: Ledger, tmp_path: Path) -> None:
+    refund = ledger.request()
+    _signed(ledger, tmp_path)
+    out = tmp_path / "receipt.json"
+    wrote = ledger.run("audit", "receipt", refund["id"], "--out", str(out))
+    assert wrote.code == 0, wrote.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # the events hold customer data
+    key = str(tmp_path / "ledger.pub")
+    checked = ledger.run("audit", "verify-receipt", str(out), "--key", key, db=False)
+    assert checked.code == 0, checked.stderr
+    assert checked.stdout.startswith(f"valid: refund {refund['id']}, ")
+    document = json.loads(out.read_text())
+    document["proofs"] = document["proofs"][1:]
+    out.write_text(json.dumps(document))
+    refused = ledger.run("audit", "verify-receipt", str(out), "--key", key, db=False)
+    assert refused.code == 3 and refused.stderr.startswith("error: integrity failure: ")
