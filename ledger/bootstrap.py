@@ -83,7 +83,7 @@ class Container:
     @cached_property
     def tokens(self) -> Tokens:
         """The HTTP API's bearer tokens, on the ledger's database and clock."""
-        return Tokens(self.projections.store, self.clock)
+        return Tokens(self.ledger, self.projections.store, self.clock)
 
     @cached_property
     def health(self) -> HealthProbe:

@@ -96,6 +96,23 @@ def revoke(ledger: LedgerContext, token: str, as_json: bool) -> None:
     _print_info(info, store.clock(), as_json)
 
 
+@tokens.command(name="adopt", short_help="Log the tokens an older ledger issued.")
+@json_option
+@pass_ledger
+def adopt(ledger: LedgerContext, as_json: bool) -> None:
+    """Write the issuing events of the tokens issued before tokens were logged (rows of
+    api_tokens without events, which authenticate nobody until then). Run it once after the
+    upgrade, when you trust the table as it stands; a row for the ledger's own actor is left
+    refused."""
+    adopted, left = ledger.container.tokens.adopt()
+    if as_json:
+        render.emit_json({"adopted": adopted, "left": left})
+        return
+    click.echo(f"adopted {len(adopted)} token(s)" + (f": {', '.join(adopted)}" if adopted else ""))
+    if left:
+        click.echo(f"left refused: {', '.join(left)} (the ledger's own actor, or none)")
+
+
 def _print_info(info: TokenInfo, now: datetime, as_json: bool) -> None:
     data = info.to_json(now)
     if as_json:

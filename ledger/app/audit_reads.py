@@ -100,9 +100,13 @@ class AuditReads:
         return Verified(log, chains.finish(checkpoint_of(self.ledger)))
 
     def verify_views(self) -> ViewsReport:
+        """Every read model rebuilt from the events, and every token row against its
+        events."""
+        from ledger.app.tokens import Tokens
         from ledger.audit.views_check import verify_views
 
-        return verify_views(self._projections())
+        projections = self._projections()
+        return verify_views(projections, Tokens(self.ledger, projections.store, self.ledger.clock))
 
     def _may_read(self, viewer: Actor | None) -> None:
         if viewer is not None:

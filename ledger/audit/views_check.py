@@ -16,8 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.utils import get_topic
 from psycopg import sql
 
+from ledger.app.tokens import Tokens, disagreement
+from ledger.domain.token import ApiToken
 from ledger.projections.base import Fact, View
 from ledger.projections.runner import Projections
 from ledger.store import memory
@@ -57,7 +60,8 @@ def _scratch() -> Iterator[ViewStore]:
         memory.release(env)
 
 
-def verify_views(projections: Projections) -> ViewsReport:
+def verify_views(projections: Projections, tokens: Tokens | None = None) -> ViewsReport:
+    """The read models, and (given `tokens`) the `api_tokens` rows, against the events."""
     projections.catch_up()
     positions = projections.store.positions(list(projections.views))
     report = ViewsReport()
@@ -70,7 +74,34 @@ def verify_views(projections: Projections) -> ViewsReport:
             for table in view.tables:
                 report.tables += 1
                 _compare(report, table, projections.store, scratch)
+    if tokens is not None:
+        report.tables += 1
+        report.problems += _token_problems(tokens, report)
     return report
+
+
+def _token_problems(tokens: Tokens, report: ViewsReport) -> list[str]:
+    """Each row of `api_tokens` against its token's events, and each issued token's row."""
+    rows = {row["id"]: row for row in tokens.table.every_row()}
+    report.rows += len(rows)
+    recorder, start, issued = tokens.ledger.recorder, 0, set()
+    topic = [get_topic(ApiToken.Issued)]
+    while page := recorder.select_notifications(
+        start=start, limit=PAGE, topics=topic, inclusive_of_start=False
+    ):
+        events: list[Any] = [tokens.ledger.mapper.to_domain_event(n) for n in page]
+        issued |= {event.token_id for event in events}
+        start = page[-1].id
+    problems = []
+    for token_id in sorted(set(rows) | issued):
+        row = rows.get(token_id)
+        if row is None:
+            problems.append(f"api_tokens token {token_id}: its row is gone (its events issue it)")
+            continue
+        found = disagreement(row, tokens.aggregate(token_id))
+        if found is not None:
+            problems.append(f"api_tokens token {token_id}: {found}")
+    return problems
 
 
 def _rebuild(

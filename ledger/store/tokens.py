@@ -7,18 +7,18 @@ and when it stops working is the application's (ledger/app/tokens.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
 from ledger.store.tracking import ViewStore, fixed
 
 TABLE = "api_tokens"
 _COLUMNS = sql.SQL("id, actor, created_at, expires_at, revoked_at")
-_SELECT_ROW = fixed(  # every request's token
-    sql.SQL("SELECT {}, token_sha256 FROM {} WHERE id = %s").format(_COLUMNS, sql.Identifier(TABLE))
-)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -26,6 +26,15 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def events_of(recorder: Any) -> tuple[sql.Composable, Callable[[UUID], Any]]:
+    """The event store's table of `recorder`, and how it keys an aggregate id (PostgreSQL: a
+    uuid; SQLite: its hex text)."""
+    if isinstance(recorder.datastore, PostgresDatastore):
+        table = sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+        return table, lambda aggregate_id: aggregate_id
+    return sql.Identifier(recorder.events_table_name), lambda aggregate_id: aggregate_id.hex
 
 
 def tokens_schema() -> list[sql.Composable]:
@@ -40,11 +49,22 @@ def tokens_schema() -> list[sql.Composable]:
 
 
 class TokenTable:
-    """The rows of `api_tokens`, on the views' store (the table is made on first use)."""
+    """The rows of `api_tokens`, on the views' store (the table is made on first use).
+    `events` is the event store's table (and `event_id` how it keys an aggregate id): a
+    request's row is read with the number of its token's events, in one statement."""
 
-    def __init__(self, store: ViewStore) -> None:
+    def __init__(
+        self, store: ViewStore, events: sql.Composable, event_id: Callable[[UUID], Any]
+    ) -> None:
         self.store = store
+        self.event_id = event_id
         store.ensure("access.tokens", tokens_schema())
+        self._select_row = fixed(  # every request's token
+            sql.SQL(
+                "SELECT {}, token_sha256, (SELECT count(*) FROM {} WHERE originator_id = %s) "
+                "AS versions FROM {} WHERE id = %s"
+            ).format(_COLUMNS, events, sql.Identifier(TABLE))
+        )
 
     def insert(
         self,
@@ -83,8 +103,18 @@ class TokenTable:
             )
         return rows[0] if rows else None
 
-    def row(self, token_id: str) -> dict[str, Any] | None:
-        """The row with its digest (`token_sha256`), or None."""
+    def row(self, token_id: str, aggregate_id: UUID) -> dict[str, Any] | None:
+        """The row with its digest (`token_sha256`) and its token's number of events
+        (`versions`), or None."""
         with self.store.single() as db:
-            rows = db.rows(_SELECT_ROW, (token_id,))
+            rows = db.rows(self._select_row, (self.event_id(aggregate_id), token_id))
         return rows[0] if rows else None
+
+    def every_row(self) -> list[dict[str, Any]]:
+        """Every row with its digest (for the check against the events)."""
+        with self.store.reading() as db:
+            return db.rows(
+                sql.SQL("SELECT {}, token_sha256 FROM {} ORDER BY id").format(
+                    _COLUMNS, sql.Identifier(TABLE)
+                )
+            )

@@ -110,7 +110,7 @@ class Server:
     def _store(self, clock: Callable[[], datetime]) -> Iterator[Tokens]:
         app = bootstrap(Settings(database_url=self.database_url)).ledger
         try:
-            yield Tokens(open_store(app), clock)
+            yield Tokens(app, open_store(app), clock)
         finally:
             app.close()
 

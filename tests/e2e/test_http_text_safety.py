@@ -49,6 +49,7 @@ def test_commands_on_a_refund_refuse_control_characters_and_store_nothing(
     server: Server, agent: httpx.Client
 ) -> None:
     rid = post(agent, "/refunds", fresh_request(amount="200.00"), 201)["id"]  # pending
+    server.token("manager:mia")  # issuing a token stores its event: before the count
     stored = last_event_id(server.database_url)
     with server.client("manager:mia") as manager:
         answers = [

@@ -8,8 +8,10 @@ from collections.abc import Callable
 import pytest
 
 from ledger.app.service import RefundLedger
+from ledger.app.tokens import Tokens
 from ledger.audit.views_check import verify_views
 from ledger.demo import run_demo
+from ledger.domain.actor import Actor
 from ledger.projections.runner import Projections
 
 from .tamper import Tamper
@@ -77,4 +79,24 @@ def test_a_removed_and_an_inserted_row_are_named(
     assert (
         "payout_refunds refund_id 00000000-0000-0000-0000-000000000000: a row the events do "
         "not make" in problems
+    )
+
+
+def test_an_edited_token_row_is_named_and_a_deleted_one_too(
+    make_app: Callable[..., RefundLedger], database_url: str
+) -> None:
+    projections = _projections(make_app, database_url)
+    tokens = Tokens.open(projections.app)  # type: ignore[arg-type]
+    kept = tokens.issue(Actor.parse("customer:c-1"), 30)
+    gone = tokens.issue(Actor.parse("agent:ann"), 30)
+    assert not verify_views(projections, tokens).problems
+    tamper = Tamper(database_url)
+    tamper._execute("UPDATE api_tokens SET actor = 'finance:mallory' WHERE id = ?", kept.id)
+    tamper._execute("DELETE FROM api_tokens WHERE id = ?", gone.id)
+    problems = verify_views(projections, tokens).problems
+    assert sorted(problems) == sorted(
+        [
+            f"api_tokens token {kept.id}: its actor is not the one its events record",
+            f"api_tokens token {gone.id}: its row is gone (its events issue it)",
+        ]
     )

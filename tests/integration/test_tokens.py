@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from ledger.app.tokens import (
     Tokens,
     iso,
 )
-from ledger.domain.actor import SYSTEM_POLICY
+from ledger.domain.actor import SYSTEM_POLICY, Actor
 from ledger.domain.errors import InvalidActor
 
 from .support import AGENT, MANAGER, FakeClock
@@ -189,16 +190,41 @@ def test_no_token_is_issued_for_the_ledgers_own_actor(tokens: Tokens) -> None:
     assert _stored_rows(tokens) == []
 
 
-def test_a_token_stored_for_the_ledgers_own_actor_is_refused(tokens: Tokens) -> None:
+def test_an_edited_row_no_longer_authenticates_anybody(tokens: Tokens) -> None:
     issued = tokens.issue(MANAGER, expires_in_days=30)
-    with (
-        tokens.table.store.writing() as db
-    ):  # as an older ledger, which issued such tokens, left it
+    with tokens.table.store.writing() as db:  # the insider of issue 15
         db.execute(
             sql.SQL("UPDATE {} SET actor = %s WHERE id = %s").format(sql.Identifier("api_tokens")),
-            ("system:policy", issued.id),
+            ("finance:mallory", issued.id),
         )
 
     assert _refused(tokens, issued.token) == (
-        f"bearer token {issued.id} stands for system:policy, the ledger's own actor"
+        f"bearer token {issued.id} does not match its issuing events"
     )
+
+
+def test_a_row_inserted_without_events_authenticates_nobody(tokens: Tokens) -> None:
+    secret = "rlk_0123456789abcdef_" + "A" * 43
+    tokens.table.insert(
+        "0123456789abcdef", hashlib.sha256(secret.encode()).hexdigest(), "finance:mallory",
+        datetime.now(UTC), None,
+    )  # fmt: skip
+
+    assert _refused(tokens, secret) == (
+        "bearer token 0123456789abcdef has no issuing events (issued before tokens were "
+        "logged: `ledger tokens adopt`)"
+    )
+
+
+def test_adopting_the_rows_an_older_ledger_left_but_never_its_own_actors(
+    tokens: Tokens,
+) -> None:
+    old, own = "rlk_00000000000000aa_" + "A" * 43, "rlk_00000000000000bb_" + "B" * 43
+    for token, actor in ((old, "manager:old"), (own, "system:policy")):
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        tokens.table.insert(token[4:20], digest, actor, datetime.now(UTC), None)
+
+    assert tokens.adopt() == (["00000000000000aa"], ["00000000000000bb"])
+    assert tokens.authenticate(old) == Actor.parse("manager:old")
+    assert "has no issuing events" in _refused(tokens, own)
+    assert tokens.adopt() == ([], ["00000000000000bb"])  # adopted once
