@@ -153,7 +153,14 @@ def export(ledger: LedgerContext, out: str, force: bool, refunds: tuple[str, ...
 
 @audit.command(name="verify-bundle", short_help="Check an audit bundle offline.")
 @click.argument("bundle", metavar="FILE")
+@click.option(
+    "--key", metavar="VERIFIER_KEY",
+    help="The log's verifier key: every event must be proven in the signed checkpoint.",
+)  # fmt: skip
 @json_option
-def verify_bundle_command(bundle: str, as_json: bool) -> None:
-    """Check a bundle written by `audit export` without the database; exit 3 when edited."""
-    _conclude(verify_bundle(Path(bundle)), as_json)
+def verify_bundle_command(bundle: str, key: str | None, as_json: bool) -> None:
+    """Check a bundle written by `audit export` without the database; exit 3 when edited.
+    With --key, each event is also checked against the audit log's signed checkpoint in the
+    bundle, which nobody without the signing key can recompute."""
+    verifier = None if key is None else load_verifier(key)
+    _conclude(verify_bundle(Path(bundle), verifier), as_json)

@@ -199,7 +199,7 @@ class RefundQueries:
         """The audit bundle of the given refunds (all when none), written to `out`."""
         from ledger.audit.bundle import export_bundle
 
-        return export_bundle(self.ledger, refund_ids, out, self.ledger.policy)
+        return export_bundle(self.ledger, refund_ids, out, self.ledger.policy, self._open_log())
 
     # --- the read models themselves ---
 

@@ -7,11 +7,14 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from ledger.app.service import RefundLedger
+from ledger.audit.bundle import export_bundle
+from ledger.audit.bundle_check import verify_bundle
 from ledger.audit.checkpoints import (
     consistency,
     inclusion,
@@ -235,3 +238,28 @@ def test_a_receipt_is_refused_after_any_edit(
         verify_receipt(json.dumps(document), signer.verifier)
     with pytest.raises(InvalidReceipt, match="not JSON"):
         verify_receipt("nothing", signer.verifier)
+
+
+def test_a_bundle_carries_the_checkpoint_and_the_key_catches_a_rechained_export(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer, tmp_path: Path
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    sign_checkpoint(log, signer, NOW)
+    clean = tmp_path / "clean.jsonl"
+    with clean.open("wb") as out:
+        export_bundle(app, [], out, app.policy, log)
+    assert verify_bundle(clean, signer.verifier).intact
+    kinds = [json.loads(line)["kind"] for line in clean.read_text().splitlines()]
+    assert kinds.count("log_checkpoint") == 1 and kinds.count("proof") == kinds.count("event")
+
+    refund_id, version = _with(app, "PayoutSettled", b"PSP-")
+    rewrite_refund(app, Tamper(database_url), refund_id, replacing(version, "PSP-", "PSP-EVIL-"))
+    forged = tmp_path / "forged.jsonl"
+    with forged.open("wb") as out:
+        export_bundle(app, [], out, app.policy, log)
+    assert verify_bundle(forged).intact  # the chains and the digest alone are fooled
+    with pytest.raises(IntegrityFailure, match=f"refund {refund_id} version {version} is not in"):
+        verify_bundle(forged, signer.verifier)
+    with pytest.raises(IntegrityFailure, match="the bundle's checkpoint: no known key"):
+        verify_bundle(clean, Signer.generate("refunds.test/log").verifier)
