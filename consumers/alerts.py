@@ -6,7 +6,9 @@ first approval, ApprovalRecorded, decides nothing yet), `dispute_overturned` (Di
 with outcome overturned, and OverturnRouted: an overturn beyond what the resolver may approve
 alone, waiting for approvers; its approval then raises what any approval raises),
 `sla_escalation` (SlaBreached, and an Escalated whose rule is an SLA
-rule; a person's own escalation is not an alert), `chain_break` (see chain_check.py).
+rule; a person's own escalation is not an alert), `chain_break` (see chain_check.py),
+`checkpoint_inconsistent` (the witness found the audit log shrunk or forked: witnessing.py;
+no refund, the version is the tree size it was shown).
 
 Publishing is at-least-once: alerts are marked published only after the broker acknowledged
 them, so a crash between the two publishes them again; readers deduplicate by `alert_id`.
@@ -34,6 +36,7 @@ KINDS = (
     "dispute_overturned",
     "sla_escalation",
     "chain_break",
+    "checkpoint_inconsistent",
 )
 DUAL_CONTROL = "approval.dual_control"
 SLA_RULE_PREFIX = "sla."

@@ -76,7 +76,11 @@ class ComplianceHandler:
 
 def open_compliance(app: Application[Any]) -> ViewStore:
     """The store on the ledger's database, with the compliance tables created when missing."""
-    store = open_store(app)
+    return ensure_tables(open_store(app))
+
+
+def ensure_tables(store: ViewStore) -> ViewStore:
+    """`store`, with the compliance tables created when missing."""
     store.ensure(ComplianceHandler.name, tables.schema(isinstance(store, PostgresViews)))
     return store
 

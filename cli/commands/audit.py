@@ -37,6 +37,8 @@ for command in (
     audit_log.consistency,
     audit_log.receipt,
     audit_log.verify_receipt,
+    audit_log.witness,
+    audit_log.add_cosignature,
 ):
     audit.add_command(command)
 

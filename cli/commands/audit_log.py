@@ -64,9 +64,13 @@ def keygen(directory: str, origin: str, witness: bool) -> None:
 
 @click.command(name="checkpoint", short_help="Sign the log's head and print the checkpoint.")
 @click.option("--out", metavar="FILE", help="Also write the checkpoint to FILE.")
+@click.option(
+    "--publish", metavar="DIR",
+    help="Also add it to a directory witnesses read (with the proof from the last one).",
+)  # fmt: skip
 @files.force_option()
 @pass_ledger
-def checkpoint(ledger: LedgerContext, out: str | None, force: bool) -> None:
+def checkpoint(ledger: LedgerContext, out: str | None, publish: str | None, force: bool) -> None:
     """Integrate, sign the tree's head with LEDGER_SIGNING_KEY, keep it, and print it (a
     C2SP signed note). Keep a copy elsewhere: it is what `audit verify --checkpoint` holds
     the database to."""
@@ -79,7 +83,13 @@ def checkpoint(ledger: LedgerContext, out: str | None, force: bool) -> None:
     target = None if out is None else Path(out)
     if target is not None:
         files.check_target(target, force)
+    if publish is not None and not Path(publish).parent.is_dir():
+        raise InvalidInput(f"--publish {publish}: its parent directory does not exist")
     note = sign_checkpoint(ledger.container.audit_log, signer, datetime.now(UTC))
+    if publish is not None:
+        from ledger.audit.publish import publish as add
+
+        add(ledger.container.audit_log, note, Path(publish))
     if target is not None:
         with files.writing(target, force, private=False) as file:
             file.write(note.encode())
@@ -192,3 +202,106 @@ def _checked_json(checked: Any) -> dict[str, Any]:
             for e in checked.events
         ],
     }
+
+
+@click.command(name="witness", short_help="Witness the log: cosign what extends, alert on forks.")
+@click.option("--log", "where", required=True, metavar="URL_OR_DIR",
+              help="The ledger's HTTP API, or a directory it publishes into.")  # fmt: skip
+@click.option("--key", required=True, metavar="FILE", help="This witness's signing key.")
+@click.option("--log-key", required=True, metavar="VERIFIER_KEY", help="The log's verifier key.")
+@click.option(
+    "--state",
+    "state_dir",
+    required=True,
+    metavar="DIR",
+    help="Where the witness keeps the last checkpoint it accepted and its cosignatures.",
+)
+@click.option("--token-file", metavar="FILE", help="A bearer token for the HTTP API (mode 0600).")
+@click.option(
+    "--alerts-db", metavar="URL", help="The compliance consumer's database (default: the ledger's)."
+)
+@click.option("--once", is_flag=True, help="Look once and exit (3 when inconsistent).")
+@click.option(
+    "--every",
+    type=click.FloatRange(0.1, 86_400),
+    default=60.0,
+    show_default=True,
+    help="Seconds between looks.",
+)
+@pass_ledger
+def witness(
+    ledger: LedgerContext,
+    where: str,
+    key: str,
+    log_key: str,
+    state_dir: str,
+    token_file: str | None,
+    alerts_db: str | None,
+    once: bool,
+    every: float,
+) -> None:
+    """Keep the last checkpoint accepted, check that each new one is an append-only extension
+    of it (a consistency proof), cosign it (C2SP tlog-cosignature) into DIR/cosigned/, and
+    raise a checkpoint_inconsistent compliance alert when the log forks or shrinks."""
+    from consumers.witnessing import witness_round
+    from ledger.audit.publish import source
+    from ledger.audit.witness import Witness
+
+    state = Path(state_dir)
+    if not state.is_dir():
+        raise InvalidInput(f"--state {state_dir} is not a directory")
+    signer = load_signer(key, "--key")
+    token = read_text(token_file, "--token-file", private=True).strip() if token_file else None
+    judge = Witness(signer, load_verifier(log_key, "--log-key"), state)
+    log = source(where, token)
+    stop = None if once else stop_on_signals()
+    with ledger.container.consumer_store(alerts_db) as store:
+        from consumers.compliance import ensure_tables
+
+        ensure_tables(store)
+        while True:
+            outcomes = witness_round(store, judge, log, lambda: datetime.now(UTC))
+            inconsistent = _report(outcomes, state)
+            if once:
+                if inconsistent:
+                    raise IntegrityFailure(f"integrity failure: {inconsistent}")
+                return
+            assert stop is not None
+            if stop.wait(every):
+                click.echo("stopped")
+                return
+
+
+def _report(outcomes: list[Any], state: Path) -> str | None:
+    """Print each outcome, keep each cosigned note; the inconsistency found, if any."""
+    for outcome in outcomes:
+        if outcome.inconsistent is not None:
+            click.echo(f"inconsistent: {outcome.inconsistent}")
+            return str(outcome.inconsistent)
+        (state / "cosigned").mkdir(exist_ok=True)
+        (state / "cosigned" / str(outcome.checkpoint.size)).write_text(
+            outcome.cosigned, encoding="utf-8"
+        )
+        click.echo(f"cosigned size {outcome.checkpoint.size}")
+    if not outcomes:
+        click.echo("nothing new")
+    return None
+
+
+@click.command(name="add-cosignature", short_help="Keep a witness's cosignature of a checkpoint.")
+@click.argument("note_file", metavar="FILE")
+@click.option(
+    "--witness-key",
+    required=True,
+    metavar="VERIFIER_KEY",
+    help="The witness's verifier key: its cosignature is checked first.",
+)
+@pass_ledger
+def add_cosignature(ledger: LedgerContext, note_file: str, witness_key: str) -> None:
+    """Add the witness's cosignature in FILE (a checkpoint it cosigned) to the kept
+    checkpoint it cosigns, so that receipts carry it."""
+    from ledger.audit.checkpoints import add_cosignature as add
+
+    note = read_text(note_file, "FILE", private=False)
+    size = add(ledger.container.audit_log, note, load_verifier(witness_key, "--witness-key"))
+    click.echo(f"kept the cosignature of the checkpoint of size {size}")

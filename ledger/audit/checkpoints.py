@@ -17,7 +17,7 @@ from uuid import UUID
 from ledger.audit.errors import IntegrityFailure, NoCheckpoint
 from ledger.audit.log import AuditLog
 from ledger.audit.merkle import range_hash, verify_consistency, verify_inclusion
-from ledger.audit.note import Checkpoint, Signer, sign
+from ledger.audit.note import Checkpoint, NoteError, Signer, Verifier, open_note, sign
 from ledger.domain.errors import LedgerError
 from ledger.store.merkle_log import LeafRow
 
@@ -185,3 +185,19 @@ def consistency(log: AuditLog, old_size: int, old_root: bytes | None = None) -> 
 
 def _root_at(log: AuditLog, db: Any, size: int) -> bytes:
     return range_hash(log.nodes(db), 0, size)
+
+
+def add_cosignature(log: AuditLog, note: str, witness: Verifier) -> int:
+    """Merge a witness's cosignature of a kept checkpoint into it; the checkpoint's size.
+    The note must be one the log signed (its text kept) and carry the witness's valid
+    cosignature; the log's own signature is kept as it was."""
+    opened = open_note(note, [witness])  # NoteError unless the witness's cosignature holds
+    head = parse_checkpoint(opened.text)
+    with log.store.writing() as db:
+        kept = log.tables.checkpoint_of_size(db, head.size)
+        if kept is None or not kept.startswith(opened.text + "\n"):
+            raise NoteError(f"the log kept no checkpoint of size {head.size} with that text")
+        lines = kept[len(opened.text) + 1 :].splitlines(keepends=True)
+        added = [s.line() for s in opened.signatures if s.line() not in lines]
+        log.tables.replace_note(db, head.size, kept + "".join(added))
+    return head.size

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ledger.audit.checkpoints import b64, parse_checkpoint
 from ledger.audit.merkle import verify_consistency
@@ -96,3 +97,22 @@ def _inconsistency(
     if not verify_consistency(old.size, new.size, old.root, new.root, proof_from(old.size)):
         return f"the log forked: {said}; no consistency proof joins size {new.size} to it"
     return None
+
+
+def look(witness: Witness, log: LogSource, now: int) -> list[Outcome]:
+    """One look at the log: each checkpoint it shows after the kept one, judged in turn
+    (stopping at the first inconsistency: what follows it cannot be judged against it)."""
+    kept = witness.kept()
+    found = []
+    for note, proof in log.notes_after(None if kept is None else kept.size):
+        outcome = witness.observe(note, proof, now)
+        found.append(outcome)
+        if outcome.inconsistent is not None:
+            break
+    return found
+
+
+class LogSource(Protocol):
+    def notes_after(
+        self, kept: int | None
+    ) -> Iterator[tuple[str, Callable[[int], list[bytes]]]]: ...

@@ -163,6 +163,20 @@ class LogTables:
             (size, root, note, signed_at),
         )
 
+    def checkpoint_of_size(self, db: Db, size: int) -> str | None:
+        found = db.rows(
+            sql.SQL("SELECT note FROM {} WHERE size = %s").format(sql.Identifier(CHECKPOINTS)),
+            (size,),
+        )
+        return str(found[0]["note"]) if found else None
+
+    def replace_note(self, db: Db, size: int, note: str) -> None:
+        """The kept checkpoint of `size` with more signatures (witnesses' cosignatures)."""
+        db.execute(
+            sql.SQL("UPDATE {} SET note = %s WHERE size = %s").format(sql.Identifier(CHECKPOINTS)),
+            (note, size),
+        )
+
     def latest_checkpoint(self, db: Db) -> str | None:
         found = db.rows(
             sql.SQL("SELECT note FROM {} ORDER BY size DESC LIMIT 1").format(

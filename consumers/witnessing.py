@@ -1,0 +1,51 @@
+"""The witness in the compliance side: each look at the log that finds it inconsistent (shrunk
+or forked) raises a `checkpoint_inconsistent` alert in the compliance alerts, published to the
+alerts topic like every alert. The same inconsistency is raised once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from psycopg import sql
+
+from consumers import compliance_schema as tables
+from ledger.audit.witness import ALERT, LogSource, Outcome, Witness, look
+from ledger.projections.base import insert, time_key
+from ledger.store.tracking import ViewStore
+
+logger = logging.getLogger(__name__)
+
+
+def witness_round(
+    store: ViewStore, witness: Witness, log: LogSource, clock: Callable[[], datetime]
+) -> list[Outcome]:
+    """Look at the log once; store an alert for an inconsistency not raised before."""
+    outcomes = look(witness, log, int(time.time()))
+    for outcome in outcomes:
+        if outcome.inconsistent is None:
+            logger.info("cosigned checkpoint of size %d", outcome.checkpoint.size)
+            continue
+        logger.warning("%s", outcome.inconsistent)
+        with store.writing() as db:
+            seen = db.rows(
+                sql.SQL("SELECT 1 FROM {} WHERE kind = %s AND detail = %s").format(
+                    sql.Identifier(tables.ALERTS)
+                ),
+                (ALERT, outcome.inconsistent),
+            )
+            if not seen:
+                db.execute(
+                    insert(tables.ALERTS, tables.ALERT_COLUMNS),
+                    (
+                        ALERT,
+                        "",
+                        outcome.checkpoint.size,
+                        "",
+                        outcome.inconsistent,
+                        time_key(clock()),
+                    ),
+                )
+    return outcomes
