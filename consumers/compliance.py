@@ -21,6 +21,7 @@ from consumers import compliance_schema as tables
 from consumers.alerts import event_alert, publish_pending
 from consumers.chain_check import Head, chain_problems, replay_problems
 from consumers.messages import Delivered
+from consumers.witnessing import Witnessing
 from ledger.domain.chain import UNCHAINED, canonical_json
 from ledger.projections.base import insert, time_key
 from ledger.store.tracking import Db, PostgresViews, ViewStore, open_store
@@ -42,10 +43,12 @@ class ComplianceHandler:
         alerts_topic: str = ALERTS_TOPIC,
         clock: Callable[[], datetime] = utc_now,
         publish_timeout: float = 10.0,
+        witness: Witnessing | None = None,
     ) -> None:
         self.alerts_topic = alerts_topic
         self.clock = clock
         self.publish_timeout = publish_timeout  # seconds to wait for the broker's acks
+        self.witness = witness
 
     def schema(self, postgres: bool) -> list[sql.Composable]:
         return tables.schema(postgres)
@@ -72,6 +75,12 @@ class ComplianceHandler:
 
     def after_commit(self, store: ViewStore, producer: Any) -> None:
         publish_pending(store, producer, self.alerts_topic, self.clock, self.publish_timeout)
+
+    def tick(self, store: ViewStore, producer: Any) -> None:
+        """Witness the audit log when its time has come; publish what that raised."""
+        if self.witness is not None and self.witness.due():
+            self.witness.look(store, self.clock)
+            self.after_commit(store, producer)
 
 
 def open_compliance(app: Application[Any]) -> ViewStore:

@@ -7,7 +7,9 @@ offsets and calls `after_commit`.
 
 A handler may also have `handle_many(db, messages)`: the effect of several new messages at
 once, exactly as `handle` for each in order would have it (e.g. with batched statements).
-The runner then calls it once per batch instead of `handle`.
+The runner then calls it once per batch instead of `handle`. A handler may also have
+`tick(store, producer)`, called before every poll (about three times a second), for work of
+its own pace, such as the compliance consumer's witness.
 """
 
 from __future__ import annotations

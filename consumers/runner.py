@@ -105,7 +105,10 @@ class ConsumerRunner:
         try:
             self.handler.after_commit(self.store, producer)  # what a crash left unpublished
             idle_since = time.monotonic()
+            tick = getattr(self.handler, "tick", None)
             while not stop.is_set():
+                if tick is not None:
+                    tick(self.store, producer)
                 polled = consumer.poll(timeout_ms=300)
                 records = [record for batch in polled.values() for record in batch]
                 if records:

@@ -13,6 +13,7 @@ from psycopg import sql
 
 from consumers import compliance_schema as tables
 from ledger.audit.witness import ALERT, LogSource, Outcome, Witness, look
+from ledger.domain.errors import LedgerError
 from ledger.projections.base import insert, time_key
 from ledger.store.tracking import ViewStore
 
@@ -49,3 +50,24 @@ def witness_round(
                     ),
                 )
     return outcomes
+
+
+class Witnessing:
+    """The witness as the compliance consumer runs it: a look every `every` seconds; a log
+    it cannot reach is logged and looked at again next time (the consumer goes on)."""
+
+    def __init__(self, witness: Witness, log: LogSource, every: float) -> None:
+        self.witness = witness
+        self.log = log
+        self.every = every
+        self._next = 0.0
+
+    def due(self) -> bool:
+        return time.monotonic() >= self._next
+
+    def look(self, store: ViewStore, clock: Callable[[], datetime]) -> None:
+        self._next = time.monotonic() + self.every
+        try:
+            witness_round(store, self.witness, self.log, clock)
+        except LedgerError as error:
+            logger.warning("witness: %s", error.message)

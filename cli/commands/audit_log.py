@@ -261,7 +261,7 @@ def witness(
         ensure_tables(store)
         while True:
             outcomes = witness_round(store, judge, log, lambda: datetime.now(UTC))
-            inconsistent = _report(outcomes, state)
+            inconsistent = _report(outcomes)
             if once:
                 if inconsistent:
                     raise IntegrityFailure(f"integrity failure: {inconsistent}")
@@ -272,16 +272,12 @@ def witness(
                 return
 
 
-def _report(outcomes: list[Any], state: Path) -> str | None:
-    """Print each outcome, keep each cosigned note; the inconsistency found, if any."""
+def _report(outcomes: list[Any]) -> str | None:
+    """Print each outcome; the inconsistency found, if any."""
     for outcome in outcomes:
         if outcome.inconsistent is not None:
             click.echo(f"inconsistent: {outcome.inconsistent}")
             return str(outcome.inconsistent)
-        (state / "cosigned").mkdir(exist_ok=True)
-        (state / "cosigned" / str(outcome.checkpoint.size)).write_text(
-            outcome.cosigned, encoding="utf-8"
-        )
         click.echo(f"cosigned size {outcome.checkpoint.size}")
     if not outcomes:
         click.echo("nothing new")

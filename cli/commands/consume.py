@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -20,6 +21,7 @@ from cli.running import (
 from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
+from consumers.witnessing import Witnessing
 
 F = TypeVar("F", bound=Callable[..., Any])
 BOOTSTRAP_ENV = "LEDGER_KAFKA_BOOTSTRAP"
@@ -105,9 +107,61 @@ def finance(ledger: LedgerContext, /, **options: Any) -> None:
 @consumer_options
 @click.option("--alerts-topic", default=ALERTS_TOPIC, show_default=True,
               help="Where alerts are published.")  # fmt: skip
+@click.option("--witness-log", metavar="URL_OR_DIR",
+              help="Also witness the audit log there (as `audit witness`).")  # fmt: skip
+@click.option("--witness-key", metavar="FILE", help="The witness's signing key.")
+@click.option("--log-key", metavar="VERIFIER_KEY", help="The log's verifier key.")
+@click.option("--witness-state", metavar="DIR", help="The witness's state directory.")
+@click.option("--witness-token-file", metavar="FILE", help="A bearer token for the HTTP API.")
+@click.option("--witness-every", type=click.FloatRange(1, 86_400), default=60.0,
+              show_default=True, help="Seconds between looks at the log.")  # fmt: skip
 @pass_ledger
-def compliance(ledger: LedgerContext, /, alerts_topic: str, **options: Any) -> None:
+def compliance(
+    ledger: LedgerContext,
+    /,
+    alerts_topic: str,
+    witness_log: str | None,
+    witness_key: str | None,
+    log_key: str | None,
+    witness_state: str | None,
+    witness_token_file: str | None,
+    witness_every: float,
+    **options: Any,
+) -> None:
     """Archive every event append-only, check each refund's hash chain on arrival, and raise
     alerts (fraud flags, dual-control approvals, overturned disputes, SLA escalations, chain
-    breaks), stored and published to the alerts topic."""
-    run_consumer_command(ledger, ComplianceHandler(alerts_topic=alerts_topic), **options)
+    breaks), stored and published to the alerts topic. With --witness-log (and the witness's
+    key, the log's key and a state directory) it also witnesses the audit log, so a second
+    party holds the evidence: a forked or shrunk log is a checkpoint_inconsistent alert."""
+    witnessing = None
+    if witness_log is not None:
+        witnessing = _witnessing(
+            witness_log, witness_key, log_key, witness_state, witness_token_file, witness_every
+        )
+    handler = ComplianceHandler(alerts_topic=alerts_topic, witness=witnessing)
+    run_consumer_command(ledger, handler, **options)
+
+
+def _witnessing(
+    where: str,
+    key: str | None,
+    log_key: str | None,
+    state: str | None,
+    token_file: str | None,
+    every: float,
+) -> Witnessing:
+    from ledger.audit.keys import load_signer, load_verifier, read_text
+    from ledger.audit.publish import source
+    from ledger.audit.witness import Witness
+
+    if key is None or log_key is None or state is None:
+        raise click.UsageError("--witness-log needs --witness-key, --log-key and --witness-state")
+    if not Path(state).is_dir():
+        raise click.BadParameter(f"{state} is not a directory", param_hint="--witness-state")
+    token = (
+        read_text(token_file, "--witness-token-file", private=True).strip() if token_file else None
+    )
+    witness = Witness(
+        load_signer(key, "--witness-key"), load_verifier(log_key, "--log-key"), Path(state)
+    )
+    return Witnessing(witness, source(where, token), every)

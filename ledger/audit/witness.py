@@ -77,8 +77,16 @@ class Witness:
         self._keep(cosigned)
         return Outcome(new, cosigned=cosigned)
 
+    @property
+    def cosigned_dir(self) -> Path:
+        """Where each cosigned checkpoint is kept, by size (for the log to add to receipts)."""
+        return self.state.parent / "cosigned"
+
     def _keep(self, note: str) -> None:
-        """Replace the state file in one rename: a crash leaves the old one or the new one."""
+        """Keep the cosigned note, then replace the state file in one rename: a crash leaves
+        the old state or the new one."""
+        self.cosigned_dir.mkdir(exist_ok=True)
+        (self.cosigned_dir / str(parse_checkpoint(note).size)).write_text(note, encoding="utf-8")
         temporary = self.state.with_suffix(".tmp")
         temporary.write_text(json.dumps({"checkpoint": note}) + "\n", encoding="utf-8")
         os.replace(temporary, self.state)

@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,12 @@ from psycopg import sql
 from waiting import PATIENCE
 
 from consumers.compliance import ComplianceHandler, open_compliance
+from consumers.witnessing import Witnessing
 from ledger.app.service import RefundLedger
+from ledger.audit.merkle import LeafNodes, leaf_hash
+from ledger.audit.note import COSIGNATURE_V1, Checkpoint, Signer, sign
+from ledger.audit.publish import PublishedLog
+from ledger.audit.witness import Witness
 from ledger.store.tracking import ViewStore
 from localservers.tansu import TansuBroker, create_topic
 
@@ -131,3 +137,41 @@ def test_alerts_stay_pending_while_the_broker_is_down_and_go_out_after(
     kinds = [dict(r.headers)["alert_kind"] for r in read_topic(kafka_broker.bootstrap, topic)]
     assert kinds == [b"fraud_flag", b"dispute_overturned"]
     assert all(row["published_at"] for row in alert_rows(store))
+
+
+def test_the_consumers_witness_raises_a_forked_log_to_the_alerts_topic_once(
+    app: RefundLedger, kafka_bootstrap: str, producer: KafkaProducer, tmp_path: Path
+) -> None:
+    topic = f"alerts-{uuid.uuid4().hex[:12]}"
+    create_topic(kafka_bootstrap, topic)
+    log_key, signer = (
+        Signer.generate("refunds.test/log"),
+        Signer.generate("w.test/1", COSIGNATURE_V1),
+    )
+    published = tmp_path / "published"
+    published.mkdir()
+    honest = [leaf_hash(b"%d" % i) for i in range(6)]
+    forked = [leaf_hash(b"forged"), *honest[1:], leaf_hash(b"6")]
+    _publish_note(published, log_key, LeafNodes(honest), 6)
+    witness = Witness(signer, log_key.verifier, tmp_path)
+    handler = ComplianceHandler(
+        alerts_topic=topic, witness=Witnessing(witness, PublishedLog(published), every=0)
+    )
+    store = open_compliance(app)
+    handler.tick(store, producer)  # the first look: trusted, cosigned
+    assert witness.kept() is not None and alert_rows(store) == []
+    _publish_note(published, log_key, LeafNodes(forked), 7)  # no proof joins it to size 6
+    handler.tick(store, producer)
+    handler.tick(store, producer)  # the same fork: one alert
+    rows = alert_rows(store)
+    assert [r["kind"] for r in rows] == ["checkpoint_inconsistent"]
+    assert rows[0]["version"] == 7 and rows[0]["published_at"] is not None
+    (record,) = read_topic(kafka_bootstrap, topic)
+    assert json.loads(record.value)["kind"] == "checkpoint_inconsistent"
+
+
+def _publish_note(directory: Path, signer: Signer, tree: LeafNodes, size: int) -> None:
+    note = sign(Checkpoint(signer.name, size, tree.root(size)).text(), signer).signed()
+    (directory / "checkpoints").mkdir(exist_ok=True)
+    (directory / "checkpoints" / str(size)).write_text(note)
+    (directory / "checkpoint").write_text(note)
