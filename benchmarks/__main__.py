@@ -22,12 +22,13 @@ Group = Callable[[Stack], Iterator[Row]]
 def groups() -> dict[str, Group]:
     """Each group measures some rows; imported here so `--only` loads only what it runs."""
     found: dict[str, Group] = {}
-    from benchmarks import audit, commands, delivery, files, http, imports, reads, views
+    from benchmarks import audit, commands, delivery, files, http, imports, merkle_log, reads, views
 
     found["W1,W2"] = commands.run
     found["W3"] = http.run
     found["P1,A1,S1"] = views.run
     found["A2"] = audit.run
+    found["L1,L2,L3"] = merkle_log.run
     found["R1,C1,C2,S1"] = delivery.run
     found["H1,S1"] = reads.run
     found["M1"] = files.run

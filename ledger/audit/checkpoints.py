@@ -16,7 +16,12 @@ from uuid import UUID
 
 from ledger.audit.errors import IntegrityFailure, NoCheckpoint
 from ledger.audit.log import AuditLog
-from ledger.audit.merkle import range_hash, verify_consistency, verify_inclusion
+from ledger.audit.merkle import (
+    inclusion_proof,
+    range_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 from ledger.audit.note import Checkpoint, NoteError, Signer, Verifier, open_note, sign
 from ledger.domain.errors import LedgerError
 from ledger.store.merkle_log import LeafRow
@@ -114,11 +119,13 @@ def inclusion(log: AuditLog, aggregate: UUID) -> InclusionProofs:
         checkpoint = parse_checkpoint(note)
         leaves = log.tables.leaves_of(db, str(aggregate))
         proven, pending = [], []
+        size = checkpoint.size
+        nodes = log.nodes(db, size, [leaf.position for leaf in leaves if leaf.position < size])
         for leaf in leaves:
-            if leaf.position >= checkpoint.size:
+            if leaf.position >= size:
                 pending.append(leaf)
                 continue
-            proof = log.inclusion(db, leaf.position, checkpoint.size)
+            proof = inclusion_proof(nodes, leaf.position, size)
             if not verify_inclusion(
                 leaf.position, checkpoint.size, leaf.leaf_hash, proof, checkpoint.root
             ):
@@ -184,7 +191,7 @@ def consistency(log: AuditLog, old_size: int, old_root: bytes | None = None) -> 
 
 
 def _root_at(log: AuditLog, db: Any, size: int) -> bytes:
-    return range_hash(log.nodes(db), 0, size)
+    return range_hash(log.nodes(db, size, [size - 1] if size else []), 0, size)
 
 
 def add_cosignature(log: AuditLog, note: str, witness: Verifier) -> int:

@@ -19,15 +19,16 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from ledger.audit.errors import IntegrityFailure
 from ledger.audit.leaves import LoggedEvent
 from ledger.audit.merkle import (
     Frontier,
-    LeafNodes,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
 )
-from ledger.store.merkle_log import BLOCK, NAME, TIER, LeafRow, LogTables, TreeRow
+from ledger.audit.tiles import EMPTY, Key, along, get, place, put
+from ledger.store.merkle_log import NAME, LeafRow, LogTables, TreeRow
 from ledger.store.tracking import Db, StalePosition, ViewStore
 from ledger.store.wakeup import wakeup
 
@@ -61,7 +62,7 @@ class AuditLog:
     def integrate(self, batch: int = BATCH) -> int:
         """Add every stored event not yet in the tree; the number of leaves added."""
         added = 0
-        tree = self._tree()
+        tree, edge = self._state()
         position = tree.notification_id  # the tracking position, committed with the tree
         while True:
             found = self.app.recorder.select_notifications(
@@ -70,18 +71,27 @@ class AuditLog:
             if not found:
                 return added
             try:
-                tree = self._append(position, tree, found)
+                tree, edge = self._append(position, tree, edge, found)
             except StalePosition:  # another integrator took this page: go on from its tree
-                tree = self._tree()
+                tree, edge = self._state()
                 position = tree.notification_id
                 continue
             position = tree.notification_id
             added += len(found)
 
-    def _append(self, position: int, tree: TreeRow, found: Sequence[Any]) -> TreeRow:
+    def _state(self) -> tuple[TreeRow, dict[Key, bytes]]:
+        """The tree row and its right edge's tiles (the partial ones), read together."""
+        with self.store.reading() as db:
+            tree = self.tables.tree(db)
+            edge = self.tables.tiles(db, along((), tree.size)) if tree.size else {}
+        return tree, edge
+
+    def _append(
+        self, position: int, tree: TreeRow, edge: dict[Key, bytes], found: Sequence[Any]
+    ) -> tuple[TreeRow, dict[Key, bytes]]:
         frontier = Frontier.from_bytes(tree.size, tree.frontier)
         leaves: list[LeafRow] = []
-        nodes: list[tuple[int, int, bytes]] = []
+        touched: dict[Key, bytearray] = {}
         for notification in found:
             event = LoggedEvent(
                 str(notification.originator_id),
@@ -99,12 +109,19 @@ class AuditLog:
                     digest,
                 )
             )
-            nodes.extend(node for node in frontier.append(digest)[TIER::TIER])
+            for level, index, node in frontier.append(digest):
+                key, slot = place(level, index)
+                tile = touched.get(key)
+                if tile is None:
+                    tile = touched[key] = bytearray(edge.get(key, EMPTY))
+                put(tile, slot, node)
         last = found[-1].id
         grown = TreeRow(frontier.size, last, frontier.to_bytes())
+        written = {key: bytes(tile) for key, tile in touched.items()}
         with self.store.advancing(NAME, position, last) as db:  # StalePosition if moved
-            self.tables.append(db, leaves, nodes, grown)
-        return grown
+            self.tables.append(db, leaves, written, grown)
+        right = along((), grown.size)
+        return grown, {key: data for key, data in {**edge, **written}.items() if key in right}
 
     def follow(self, stop: threading.Event, poll_seconds: float = 0.5, batch: int = BATCH) -> int:
         """Integrate, then keep integrating new events until `stop` is set; the count.
@@ -117,14 +134,15 @@ class AuditLog:
                 news.wait(stop, max(poll_seconds - (time.monotonic() - started), 0))
         return added
 
-    def nodes(self, db: Db) -> StoredNodes:
-        return StoredNodes(self.tables, db)
+    def nodes(self, db: Db, size: int, positions: Sequence[int] = ()) -> TileNodes:
+        """The nodes of the tree of `size`, the tiles along `positions` read at once."""
+        return TileNodes(self.tables, db, along(positions, size) if size else set())
 
     def inclusion(self, db: Db, position: int, size: int) -> list[bytes]:
-        return inclusion_proof(self.nodes(db), position, size)
+        return inclusion_proof(self.nodes(db, size, [position]), position, size)
 
     def consistency(self, db: Db, old: int, new: int) -> list[bytes]:
-        return consistency_proof(self.nodes(db), old, new)
+        return consistency_proof(self.nodes(db, new, [old - 1] if old else []), old, new)
 
 
 def _head(tree: TreeRow) -> Head:
@@ -132,23 +150,27 @@ def _head(tree: TreeRow) -> Head:
     return Head(tree.size, root, tree.notification_id)
 
 
-class StoredNodes:
-    """`Node` on the kept hashes: a perfect subtree whose height is a multiple of 8 is read
-    (0: a leaf); one of another height is folded from the 256-aligned block of kept hashes
-    below it, read once (so a proof reads about one block per 8 levels)."""
+class TileNodes:
+    """`Node` on the kept tiles: the tiles it was told of are read in one statement; a node
+    outside them reads its tile then (one statement each)."""
 
-    def __init__(self, tables: LogTables, db: Db) -> None:
+    def __init__(self, tables: LogTables, db: Db, keys: set[Key]) -> None:
         self.tables = tables
         self.db = db
-        self.blocks: dict[tuple[int, int], LeafNodes] = {}
+        self.tiles: dict[Key, bytes] = tables.tiles(db, keys) if keys else {}
+        self.reads = 1 if keys else 0
 
     def __call__(self, level: int, index: int) -> bytes:
-        base = level - level % TIER
-        height = level - base
-        first = index << height  # the subtree's first hash at the base level
-        block = first // BLOCK
-        nodes = self.blocks.get((base, block))
-        if nodes is None:
-            hashes = self.tables.hashes(self.db, base, block * BLOCK, (block + 1) * BLOCK)
-            nodes = self.blocks[(base, block)] = LeafNodes(hashes)
-        return nodes(height, index - (block * BLOCK >> height))
+        key, slot = place(level, index)
+        tile = self.tiles.get(key)
+        if tile is None:
+            self.tiles.update(self.tables.tiles(self.db, [key]))
+            self.reads += 1
+            tile = self.tiles.get(key, EMPTY)
+        node = get(tile, slot)
+        if node == EMPTY[: len(node)]:
+            raise IntegrityFailure(
+                f"integrity failure: the log's tiles lack the node of level {level} index "
+                f"{index}: they were altered"
+            )
+        return node

@@ -19,7 +19,8 @@ from ledger.audit.leaves import LoggedEvent
 from ledger.audit.log import AuditLog
 from ledger.audit.merkle import Frontier, leaf_hash
 from ledger.audit.note import Checkpoint
-from ledger.store.merkle_log import BLOCK, TIER, LeafRow
+from ledger.audit.tiles import EMPTY, HEIGHT, Key, place, put
+from ledger.store.merkle_log import LeafRow
 
 PAGE = 5000
 
@@ -93,7 +94,7 @@ def verify_log(log: AuditLog, checkpoint: Checkpoint, feed: Callable[[Any], None
     events, stored = Frontier(), Frontier()
     signed_root: bytes | None = None
     stored_root: bytes | None = None
-    kept = _KeptNodes(log)
+    kept = _TileCheck(log)
     first: str | None = None
     stored_leaves = _leaves(log)
     for seen in _events(log, feed):
@@ -110,11 +111,8 @@ def verify_log(log: AuditLog, checkpoint: Checkpoint, feed: Callable[[Any], None
             stored_root = stored.root()
         if first is None:
             first = _difference(seen, leaf)
-        if first is None:
-            for level, index, digest in completed[TIER::TIER]:
-                if kept.get(level, index) != digest:
-                    first = f"the kept node of level {level} index {index} was altered"
-                    break
+        found = kept.add(completed)
+        first = first or found
     for leaf in stored_leaves:  # in the integrated log, but no longer among the events
         report.integrated += 1
         stored.append(leaf.leaf_hash)
@@ -122,6 +120,7 @@ def verify_log(log: AuditLog, checkpoint: Checkpoint, feed: Callable[[Any], None
             stored_root = stored.root()
         if first is None:
             first = f"leaf {leaf.position}: {_named(leaf)} is gone from the stored events"
+    first = first or kept.finish()
     if checkpoint.size == 0:
         signed_root = stored_root = checkpoint.root
     _conclude(report, checkpoint, signed_root, stored_root, first, log, stored)
@@ -180,20 +179,54 @@ def _conclude(
         )
 
 
-class _KeptNodes:
-    """The integrated log's kept nodes, read a block at a time as the pass reaches them."""
+class _TileCheck:
+    """The integrated log's tiles against the tiles of the tree rebuilt from the events: each
+    tile is compared as the rebuilt tree completes it (tier by tier, in order), the partial
+    ones at the end."""
 
     def __init__(self, log: AuditLog) -> None:
         self.log = log
-        self.block: dict[tuple[int, int], bytes] = {}
-        self.read: set[tuple[int, int]] = set()
+        self.expected: dict[Key, bytearray] = {}
+        self.stored: dict[int, Iterator[tuple[int, bytes]]] = {}
 
-    def get(self, level: int, index: int) -> bytes | None:
-        key = (level, index // BLOCK)
-        if key not in self.read:
-            self.read.add(key)
-            start = key[1] * BLOCK
+    def add(self, completed: list[tuple[int, int, bytes]]) -> str | None:
+        problem = None
+        for level, index, digest in completed:
+            key, slot = place(level, index)
+            put(self.expected.setdefault(key, bytearray(EMPTY)), slot, digest)
+            if level and level % HEIGHT == 0:  # the top of the tile below: it is complete
+                problem = problem or self._compare((level // HEIGHT - 1, index))
+        return problem
+
+    def finish(self) -> str | None:
+        problem = None
+        for key in sorted(self.expected):
+            problem = problem or self._compare(key)
+        for tier in list(self.stored):
+            extra = self._next(tier)
+            if extra is not None and problem is None:
+                problem = f"the log keeps a tile (tier {tier} index {extra[0]}) of no leaf"
+        return problem
+
+    def _compare(self, key: Key) -> str | None:
+        tier, index = key
+        expected = bytes(self.expected.pop(key))
+        found = self._next(tier)
+        if found is None or found != (index, expected):
+            return f"the log's tile of tier {tier} index {index} was altered"
+        return None
+
+    def _next(self, tier: int) -> tuple[int, bytes] | None:
+        if tier not in self.stored:
+            self.stored[tier] = self._tiles(tier)
+        return next(self.stored[tier], None)
+
+    def _tiles(self, tier: int) -> Iterator[tuple[int, bytes]]:
+        start = 0
+        while True:
             with self.log.store.reading() as db:
-                hashes = self.log.tables.hashes(db, level, start, start + BLOCK)
-            self.block.update({(level, start + i): h for i, h in enumerate(hashes)})
-        return self.block.pop((level, index), None)
+                page = self.log.tables.tiles_from(db, tier, start, PAGE)
+            yield from page
+            if len(page) < PAGE:
+                return
+            start = page[-1][0] + 1

@@ -2,8 +2,8 @@
 
 - `audit_log_leaves`: one row per leaf: its position in the tree, the notification it
   hashes, that event's aggregate and version, and the leaf hash.
-- `audit_log_nodes`: the hash of every perfect subtree whose height is a multiple of 8
-  (256 leaves, 65,536, ...): a proof reads at most one block of 256 hashes per 8 levels.
+- `audit_log_tiles`: every node of the tree, in tiles of height 4 (ledger/audit/tiles.py):
+  a proof reads one tile per tier, in one statement.
 - `audit_log_tree`: one row, the tree as integrated: its size, the last notification id in
   it, and its right edge (`Frontier`), from which it grows.
 - `audit_checkpoints`: every signed checkpoint, by tree size.
@@ -14,7 +14,7 @@ tracking position (ledger/store/tracking.py), so a page is integrated exactly on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +23,13 @@ from psycopg import sql
 from ledger.store.tracking import Db, ViewStore
 
 NAME = "audit.log"
-LEAVES, NODES, TREE, CHECKPOINTS = (
+LEAVES, TILES, TREE, CHECKPOINTS = (
     "audit_log_leaves",
-    "audit_log_nodes",
+    "audit_log_tiles",
     "audit_log_tree",
     "audit_checkpoints",
 )
-TIER = 8  # the heights of the kept nodes: multiples of 8
-BLOCK = 1 << TIER
+LOAD_CHUNK = 400  # tiles per statement (SQLite allows 999 parameters, two per tile)
 
 
 def schema(postgres: bool) -> list[sql.Composable]:
@@ -45,9 +44,9 @@ def schema(postgres: bool) -> list[sql.Composable]:
             sql.Identifier(LEAVES + "_by_originator"), sql.Identifier(LEAVES)
         ),
         sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
-            "hash {} NOT NULL, PRIMARY KEY (level, idx))"
-        ).format(sql.Identifier(NODES), blob),
+            "CREATE TABLE IF NOT EXISTS {} (tier INTEGER NOT NULL, idx BIGINT NOT NULL, "
+            "hashes {} NOT NULL, PRIMARY KEY (tier, idx))"
+        ).format(sql.Identifier(TILES), blob),
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY CHECK (id = 1), "
             "size BIGINT NOT NULL, notification_id BIGINT NOT NULL, frontier {} NOT NULL)"
@@ -97,10 +96,10 @@ class LogTables:
         self,
         db: Db,
         leaves: Sequence[LeafRow],
-        nodes: Sequence[tuple[int, int, bytes]],
+        tiles: Mapping[tuple[int, int], bytes],
         tree: TreeRow,
     ) -> None:
-        """In `db`'s transaction: new leaves and kept nodes, and the tree row they make."""
+        """In `db`'s transaction: new leaves, the tiles they changed, and the tree row."""
         db.insert_many(
             LEAVES,
             ("position", "notification_id", "originator_id", "originator_version", "leaf_hash"),
@@ -109,7 +108,13 @@ class LogTables:
                 for r in leaves
             ],
         )
-        db.insert_many(NODES, ("level", "idx", "hash"), nodes)
+        db.executemany(
+            sql.SQL(
+                "INSERT INTO {} (tier, idx, hashes) VALUES (%s, %s, %s) "
+                "ON CONFLICT (tier, idx) DO UPDATE SET hashes = excluded.hashes"
+            ).format(sql.Identifier(TILES)),
+            [(tier, idx, data) for (tier, idx), data in sorted(tiles.items())],
+        )
         db.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(TREE)))
         db.execute(
             sql.SQL(
@@ -118,20 +123,29 @@ class LogTables:
             (tree.size, tree.notification_id, tree.frontier),
         )
 
-    def hashes(self, db: Db, level: int, start: int, end: int) -> list[bytes]:
-        """The kept hashes of `level` (0: the leaves) from index `start` to before `end`."""
-        if level == 0:
-            statement = sql.SQL(
-                "SELECT leaf_hash AS hash FROM {} WHERE position >= %s AND position < %s "
-                "ORDER BY position"
-            ).format(sql.Identifier(LEAVES))
-            params: tuple[Any, ...] = (start, end)
-        else:
-            statement = sql.SQL(
-                "SELECT hash FROM {} WHERE level = %s AND idx >= %s AND idx < %s ORDER BY idx"
-            ).format(sql.Identifier(NODES))
-            params = (level, start, end)
-        return [bytes(row["hash"]) for row in db.rows(statement, params)]
+    def tiles(self, db: Db, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored tiles of the given (tier, index) keys (a missing one is left out)."""
+        wanted, found = sorted(set(keys)), {}
+        for start in range(0, len(wanted), LOAD_CHUNK):
+            chunk = wanted[start : start + LOAD_CHUNK]
+            statement = sql.SQL("SELECT tier, idx, hashes FROM {} WHERE {}").format(
+                sql.Identifier(TILES),
+                sql.SQL(" OR ").join(sql.SQL("(tier = %s AND idx = %s)") for _ in chunk),
+            )
+            params = [value for key in chunk for value in key]
+            for row in db.rows(statement, params):
+                found[(int(row["tier"]), int(row["idx"]))] = bytes(row["hashes"])
+        return found
+
+    def tiles_from(self, db: Db, tier: int, start: int, limit: int) -> list[tuple[int, bytes]]:
+        """The tiles of one tier from index `start` on, in order (for the check)."""
+        rows = db.rows(
+            sql.SQL(
+                "SELECT idx, hashes FROM {} WHERE tier = %s AND idx >= %s ORDER BY idx LIMIT %s"
+            ).format(sql.Identifier(TILES)),
+            (tier, start, limit),
+        )
+        return [(int(row["idx"]), bytes(row["hashes"])) for row in rows]
 
     def leaves_of(self, db: Db, originator_id: str) -> list[LeafRow]:
         """The leaves of one aggregate's events, in version order."""

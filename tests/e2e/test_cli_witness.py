@@ -78,7 +78,7 @@ def test_a_forked_log_is_caught_by_the_witness_and_raises_one_alert(
     finally:
         app.close()
     tamper = Tamper(ledger.database_url)
-    for table in ("audit_log_leaves", "audit_log_nodes", "audit_log_tree", "audit_checkpoints"):
+    for table in ("audit_log_leaves", "audit_log_tiles", "audit_log_tree", "audit_checkpoints"):
         tamper._execute(f"DELETE FROM {table}")
     tracking = "projection_tracking" if tamper.postgres else "tracking"
     tamper._execute(

@@ -263,3 +263,20 @@ def test_a_bundle_carries_the_checkpoint_and_the_key_catches_a_rechained_export(
         verify_bundle(forged, signer.verifier)
     with pytest.raises(IntegrityFailure, match="the bundle's checkpoint: no known key"):
         verify_bundle(clean, Signer.generate("refunds.test/log").verifier)
+
+
+def test_an_altered_tile_is_named_and_its_proofs_refused(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    checkpoint = parse_checkpoint(sign_checkpoint(log, signer, NOW))
+    refund_id = next(app.refund_ids())
+    first = inclusion(log, refund_id).proven[0].leaf.position
+    Tamper(database_url)._execute(
+        "UPDATE audit_log_tiles SET hashes = ? WHERE tier = 0 AND idx = ?", bytes(960), first // 16
+    )
+    report = verify_log(log, checkpoint, lambda row: None)
+    assert report.problems == [f"the log's tile of tier 0 index {first // 16} was altered"]
+    with pytest.raises(IntegrityFailure):
+        inclusion(log, refund_id)

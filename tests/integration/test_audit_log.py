@@ -11,7 +11,7 @@ import pytest
 
 from ledger.app.service import RefundLedger
 from ledger.audit.leaves import LoggedEvent
-from ledger.audit.log import AuditLog, StoredNodes
+from ledger.audit.log import AuditLog, TileNodes
 from ledger.audit.merkle import (
     Frontier,
     LeafNodes,
@@ -21,6 +21,7 @@ from ledger.audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from ledger.audit.tiles import EMPTY, along, place, put
 from ledger.demo import run_demo
 from ledger.store.merkle_log import LeafRow, LogTables, TreeRow
 from ledger.store.tracking import open_store
@@ -64,7 +65,7 @@ def test_the_tree_is_the_same_whatever_the_page_size(
     for batch in (1, 7, 5000):
         store = open_store(app)
         log = AuditLog(app, store)
-        store.reset("audit.log", ("audit_log_leaves", "audit_log_nodes", "audit_log_tree"))
+        store.reset("audit.log", ("audit_log_leaves", "audit_log_tiles", "audit_log_tree"))
         log.integrate(batch=batch)
         roots.add(log.head().root)
     assert len(roots) == 1
@@ -110,8 +111,9 @@ def test_proofs_from_the_kept_nodes_are_the_proofs_of_the_leaves(
 
 
 @pytest.mark.parametrize("size", [65_536 + 300])
-def test_kept_nodes_serve_proofs_across_two_tiers(memory_url: str, size: int) -> None:
-    """Past 65,536 leaves a proof reads level-16 nodes too (written as the integrator writes)."""
+def test_tiles_serve_proofs_across_tiers_in_one_read(memory_url: str, size: int) -> None:
+    """Past 65,536 leaves a proof reads five tiers of tiles (written as the integrator writes
+    them), all in one statement."""
     from ledger.bootstrap import bootstrap
     from ledger.config import Settings
 
@@ -119,21 +121,26 @@ def test_kept_nodes_serve_proofs_across_two_tiers(memory_url: str, size: int) ->
     try:
         tables = LogTables(open_store(container.ledger))
         leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
-        frontier, rows, kept = Frontier(), [], []
+        frontier, rows = Frontier(), []
+        tiles: dict[tuple[int, int], bytearray] = {}
         for position, digest in enumerate(leaves):
             rows.append(LeafRow(position, position + 1, "x", position, digest))
-            kept.extend(frontier.append(digest)[8::8])
-        assert {level for level, _, _ in kept} == {8, 16}
+            for level, index, node in frontier.append(digest):
+                key, slot = place(level, index)
+                put(tiles.setdefault(key, bytearray(EMPTY)), slot, node)
+        assert {tier for tier, _ in tiles} == {0, 1, 2, 3, 4}
         with tables.store.writing() as db:
-            tables.append(db, rows, kept, TreeRow(size, size, frontier.to_bytes()))
+            written = {key: bytes(tile) for key, tile in tiles.items()}
+            tables.append(db, rows, written, TreeRow(size, size, frontier.to_bytes()))
         memory = LeafNodes(leaves)
+        positions = [0, 65_535, 65_536, size - 1]
         with tables.store.reading() as db:
-            nodes = StoredNodes(tables, db)
-            for position in (0, 65_535, 65_536, size - 1):
+            nodes = TileNodes(tables, db, along(positions, size))
+            for position in positions:
                 assert inclusion_proof(nodes, position, size) == inclusion_proof(
                     memory, position, size
                 )
+            assert nodes.reads == 1  # every tile the proofs needed, in the one statement
             assert consistency_proof(nodes, 65_537, size) == consistency_proof(memory, 65_537, size)
-            assert len(nodes.blocks) <= 8  # a handful of block reads, not one per level
     finally:
         container.close()
