@@ -171,3 +171,64 @@ def test_a_receipt_written_by_the_ledger_is_checked_offline(ledger: Ledger, tmp_
     out.write_text(json.dumps(document))
     refused = ledger.run("audit", "verify-receipt", str(out), "--key", key, db=False)
     assert refused.code == 3 and refused.stderr.startswith("error: integrity failure: ")
+
+
+def test_the_whole_insider_of_issue_15_is_named_by_verify_with_a_checkpoint_and_views(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """Edit an approval's actor and a settlement's reference, rechain both refunds and rewrite
+    the chain heads, turn a customer's token into a finance token, delete a customer's
+    history, hide an approver in the decision trail: today's checks pass; the kept checkpoint
+    and the views do not."""
+    assert ledger.run("demo").code == 0
+    token = ledger.ok("tokens", "issue", "--actor", "customer:c-0042")
+    _env, kept = _signed(ledger, tmp_path)
+    key = str(tmp_path / "ledger.pub")
+    app = bootstrap(Settings(database_url=ledger.database_url)).ledger
+    tamper = Tamper(ledger.database_url)
+    try:
+        rows = app.recorder.select_notifications(None, 10**6)
+        approval = next(
+            r for r in rows if r.topic.endswith(":Approved") and b"finance:fay" in r.state
+        )
+        settled = next(r for r in rows if r.topic.endswith(":PayoutSettled") and b"PSP-" in r.state)
+        history = next(r for r in rows if r.topic.endswith("CustomerHistory.RefundRecorded"))
+        for row, old, new in (
+            (approval, "finance:fay", "finance:frank"),
+            (settled, "PSP-", "PSP-EVIL-"),
+        ):
+            rewrite_refund(
+                app,
+                tamper,
+                UUID(str(row.originator_id)),
+                replacing(row.originator_version, old, new),
+            )
+    finally:
+        app.close()
+    tamper._execute("UPDATE api_tokens SET actor = 'finance:mallory' WHERE id = ?", token["id"])
+    tamper.delete(history.originator_id)
+    ledger.run("projections", "run", "--once")
+    tamper._execute(
+        "UPDATE decision_trail SET actor = 'manager:nobody' WHERE refund_id = ? AND version = ?",
+        str(approval.originator_id),
+        approval.originator_version,
+    )
+
+    assert ledger.run("audit", "verify").code == 0, "today's checks alone are fooled"
+    caught = ledger.run(
+        "audit", "verify", "--checkpoint", str(kept), "--key", key, "--views", "--json"
+    )
+    assert caught.code == 3, caught.stderr
+    report = json.loads(caught.stdout)
+    problems = report["log"]["problems"] + report["views"]["problems"]
+    assert report["intact"] is False
+    assert report["log"]["first_problem"].startswith("leaf ")
+    # the first leaf that differs, in log order: the deleted history's first event
+    assert (
+        f"the log holds the event of {history.originator_id} version 1 here"
+        in (report["log"]["first_problem"])
+    )
+    views = report["views"]["problems"]
+    assert any(p.startswith(f"decision_trail refund_id {approval.originator_id} ") for p in views)
+    assert f"api_tokens token {token['id']}: its actor is not the one its events record" in views
+    assert caught.stderr.startswith("error: integrity failure: leaf "), problems
