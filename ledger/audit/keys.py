@@ -81,6 +81,11 @@ def load_verifier(path_or_key: str, what: str = "--key") -> Verifier:
         text = path_or_key  # the key itself, as `audit keygen` prints it
     else:
         text = read_text(path_or_key, what, private=False)
+    if text.lstrip().startswith("PRIVATE+KEY+"):
+        raise InvalidKeyFile(
+            f"{what} {path_or_key} is a signing key, a secret: give the verifier key "
+            "(ledger.pub) instead"
+        )
     try:
         return Verifier.parse(text)
     except NoteError as error:

@@ -5,9 +5,12 @@ specification's example (example.com/foo)."""
 from __future__ import annotations
 
 import base64
+import stat
+from pathlib import Path
 
 import pytest
 
+from ledger.audit.keys import InvalidKeyFile, load_signer, load_verifier, write_keys
 from ledger.audit.note import (
     COSIGNATURE_V1,
     ED25519,
@@ -129,3 +132,17 @@ def test_a_checkpoint_reads_back_and_a_malformed_one_is_refused() -> None:
     for bad in ("origin\n12\n", "origin\n012\nAAAA\n", "origin\nx\nAAAA\n", "origin\n1\nAAAA\n"):
         with pytest.raises(NoteError):
             Checkpoint.parse(bad)
+
+
+def test_key_files_are_written_private_and_never_over_a_key(tmp_path: Path) -> None:
+    private, public = write_keys(tmp_path, "refunds.test/log")
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert load_signer(str(private)).verifier == load_verifier(str(public))
+    with pytest.raises(InvalidKeyFile, match="exists: a key is never overwritten"):
+        write_keys(tmp_path, "refunds.test/log")
+    with pytest.raises(InvalidKeyFile, match="is a signing key, a secret"):
+        load_verifier(str(private))
+    private.chmod(0o640)
+    with pytest.raises(InvalidKeyFile, match=r"open to group or others \(mode 0640\)"):
+        load_signer(str(private))
+    assert load_verifier(public.read_text().strip()) == load_verifier(str(public))  # given as text
