@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresDatastore
 
 from ledger.audit.errors import IntegrityFailure
 from ledger.audit.leaves import LoggedEvent
@@ -62,22 +66,35 @@ class AuditLog:
     def integrate(self, batch: int = BATCH) -> int:
         """Add every stored event not yet in the tree; the number of leaves added."""
         added = 0
-        tree, edge = self._state()
-        position = tree.notification_id  # the tracking position, committed with the tree
-        while True:
-            found = self.app.recorder.select_notifications(
-                start=position, limit=batch, inclusive_of_start=False
+        tree, edge = self._state()  # its notification id is the tracking position
+        with ExitStack() as stack:
+            ahead = self._reader(stack, batch)
+            page = ahead(tree.notification_id)
+            while found := page():
+                page = ahead(found[-1].id)  # the next page, read while this one commits
+                try:
+                    tree, edge = self._append(tree.notification_id, tree, edge, found)
+                except StalePosition:  # another integrator took this page: go on from its tree
+                    tree, edge = self._state()
+                    page = ahead(tree.notification_id)
+                    continue
+                added += len(found)
+        return added
+
+    def _reader(self, stack: ExitStack, batch: int) -> Callable[[int], Callable[[], Any]]:
+        """`ahead(start)` starts reading the page after `start`; calling what it returns
+        gives the page. On PostgreSQL it is read in a thread while the page before is hashed
+        and committed (as the projections do); SQLite reads when asked."""
+
+        def read(start: int) -> Sequence[Any]:
+            return self.app.recorder.select_notifications(
+                start=start, limit=batch, inclusive_of_start=False
             )
-            if not found:
-                return added
-            try:
-                tree, edge = self._append(position, tree, edge, found)
-            except StalePosition:  # another integrator took this page: go on from its tree
-                tree, edge = self._state()
-                position = tree.notification_id
-                continue
-            position = tree.notification_id
-            added += len(found)
+
+        if not isinstance(getattr(self.app.factory, "datastore", None), PostgresDatastore):
+            return lambda start: partial(read, start)
+        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="audit-log-read"))
+        return lambda start: pool.submit(read, start).result
 
     def _state(self) -> tuple[TreeRow, dict[Key, bytes]]:
         """The tree row and its right edge's tiles (the partial ones), read together."""
@@ -119,7 +136,7 @@ class AuditLog:
         grown = TreeRow(frontier.size, last, frontier.to_bytes())
         written = {key: bytes(tile) for key, tile in touched.items()}
         with self.store.advancing(NAME, position, last) as db:  # StalePosition if moved
-            self.tables.append(db, leaves, written, grown)
+            self.tables.append(db, leaves, written, grown, stored=edge.keys())
         right = along((), grown.size)
         return grown, {key: data for key, data in {**edge, **written}.items() if key in right}
 

@@ -14,7 +14,7 @@ tracking position (ledger/store/tracking.py), so a page is integrated exactly on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,8 +98,10 @@ class LogTables:
         leaves: Sequence[LeafRow],
         tiles: Mapping[tuple[int, int], bytes],
         tree: TreeRow,
+        stored: Set[tuple[int, int]] = frozenset(),
     ) -> None:
-        """In `db`'s transaction: new leaves, the tiles they changed, and the tree row."""
+        """In `db`'s transaction: new leaves, the tiles they changed (those in `stored` were
+        written before and are replaced; the others are new), and the tree row."""
         db.insert_many(
             LEAVES,
             ("position", "notification_id", "originator_id", "originator_version", "leaf_hash"),
@@ -108,12 +110,24 @@ class LogTables:
                 for r in leaves
             ],
         )
+        db.insert_many(
+            TILES,
+            ("tier", "idx", "hashes"),
+            [
+                (tier, idx, data)
+                for (tier, idx), data in sorted(tiles.items())
+                if (tier, idx) not in stored
+            ],
+        )
         db.executemany(
-            sql.SQL(
-                "INSERT INTO {} (tier, idx, hashes) VALUES (%s, %s, %s) "
-                "ON CONFLICT (tier, idx) DO UPDATE SET hashes = excluded.hashes"
-            ).format(sql.Identifier(TILES)),
-            [(tier, idx, data) for (tier, idx), data in sorted(tiles.items())],
+            sql.SQL("UPDATE {} SET hashes = %s WHERE tier = %s AND idx = %s").format(
+                sql.Identifier(TILES)
+            ),
+            [
+                (data, tier, idx)
+                for (tier, idx), data in sorted(tiles.items())
+                if (tier, idx) in stored
+            ],
         )
         db.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(TREE)))
         db.execute(
