@@ -11,6 +11,7 @@ tree, from which the next run goes on. Commands never wait for it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,18 +22,17 @@ from functools import partial
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.postgres import PostgresDatastore
 
 from ledger.audit.errors import IntegrityFailure
-from ledger.audit.leaves import LoggedEvent
+from ledger.audit.leaves import PREFIX
 from ledger.audit.merkle import (
+    HASH_SIZE,
     Frontier,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
 )
-from ledger.audit.tiles import EMPTY, Key, along, get, place, put
-from ledger.store.merkle_log import NAME, LeafRow, LogTables, TreeRow
+from ledger.audit.tiles import EMPTY, HEIGHT, SLOTS, Key, along, get, place
+from ledger.store.merkle_log import NAME, EventReader, LogTables, Row, TreeRow
 from ledger.store.tracking import Db, StalePosition, ViewStore
 from ledger.store.wakeup import wakeup
 
@@ -55,6 +55,7 @@ class AuditLog:
         self.app = app
         self.store = store
         self.tables = LogTables(store)
+        self.reader = EventReader(app.recorder)
 
     def head(self) -> Head:
         return _head(self._tree())
@@ -71,7 +72,7 @@ class AuditLog:
             ahead = self._reader(stack, batch)
             page = ahead(tree.notification_id)
             while found := page():
-                page = ahead(found[-1].id)  # the next page, read while this one commits
+                page = ahead(found[-1][0])  # the next page, read while this one commits
                 try:
                     tree, edge = self._append(tree.notification_id, tree, edge, found)
                 except StalePosition:  # another integrator took this page: go on from its tree
@@ -81,17 +82,15 @@ class AuditLog:
                 added += len(found)
         return added
 
-    def _reader(self, stack: ExitStack, batch: int) -> Callable[[int], Callable[[], Any]]:
+    def _reader(self, stack: ExitStack, batch: int) -> Callable[[int], Callable[[], list[Row]]]:
         """`ahead(start)` starts reading the page after `start`; calling what it returns
         gives the page. On PostgreSQL it is read in a thread while the page before is hashed
         and committed (as the projections do); SQLite reads when asked."""
 
-        def read(start: int) -> Sequence[Any]:
-            return self.app.recorder.select_notifications(
-                start=start, limit=batch, inclusive_of_start=False
-            )
+        def read(start: int) -> list[Row]:
+            return self.reader.after(self.store, start, batch)
 
-        if not isinstance(getattr(self.app.factory, "datastore", None), PostgresDatastore):
+        if self.reader.hex:
             return lambda start: partial(read, start)
         pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="audit-log-read"))
         return lambda start: pool.submit(read, start).result
@@ -104,35 +103,33 @@ class AuditLog:
         return tree, edge
 
     def _append(
-        self, position: int, tree: TreeRow, edge: dict[Key, bytes], found: Sequence[Any]
+        self, position: int, tree: TreeRow, edge: dict[Key, bytes], found: list[Row]
     ) -> tuple[TreeRow, dict[Key, bytes]]:
+        """Hash a page into the tree and commit it; the hot loop of integration, written
+        flat (ledger/audit/leaves.py and tiles.py say what it computes)."""
         frontier = Frontier.from_bytes(tree.size, tree.frontier)
-        leaves: list[LeafRow] = []
+        leaves: list[tuple[int, int, str, int, bytes]] = []
         touched: dict[Key, bytearray] = {}
-        for notification in found:
-            event = LoggedEvent(
-                str(notification.originator_id),
-                notification.originator_version,
-                notification.topic,
-                notification.state,
+        sha256, prefix = hashlib.sha256, PREFIX
+        for notification_id, aggregate, version, topic, state in found:
+            data = b"%s%s\n%d\n%s\n%s" % (
+                prefix,
+                aggregate.encode(),
+                version,
+                topic.encode(),
+                state,
             )
-            digest = leaf_hash(event.data())
-            leaves.append(
-                LeafRow(
-                    frontier.size,
-                    notification.id,
-                    event.originator_id,
-                    event.originator_version,
-                    digest,
-                )
-            )
+            digest = sha256(b"\x00" + data).digest()
+            leaves.append((frontier.size, notification_id, aggregate, version, digest))
             for level, index, node in frontier.append(digest):
-                key, slot = place(level, index)
+                shift = HEIGHT - (level & 3)
+                key = (level >> 2, index >> shift)
+                slot = (SLOTS + 2 - (2 << shift) + (index & ((1 << shift) - 1))) * HASH_SIZE
                 tile = touched.get(key)
                 if tile is None:
                     tile = touched[key] = bytearray(edge.get(key, EMPTY))
-                put(tile, slot, node)
-        last = found[-1].id
+                tile[slot : slot + HASH_SIZE] = node
+        last = found[-1][0]
         grown = TreeRow(frontier.size, last, frontier.to_bytes())
         written = {key: bytes(tile) for key, tile in touched.items()}
         with self.store.advancing(NAME, position, last) as db:  # StalePosition if moved

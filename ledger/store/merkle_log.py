@@ -18,9 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
-from ledger.store.tracking import Db, ViewStore
+from ledger.store.tracking import Db, ViewStore, fixed
 
 NAME = "audit.log"
 LEAVES, TILES, TREE, CHECKPOINTS = (
@@ -30,6 +31,58 @@ LEAVES, TILES, TREE, CHECKPOINTS = (
     "audit_checkpoints",
 )
 LOAD_CHUNK = 400  # tiles per statement (SQLite allows 999 parameters, two per tile)
+
+
+Row = tuple[int, str, int, str, bytes]  # notification id, aggregate id, version, topic, state
+
+
+class EventReader:
+    """The stored events after a notification id, as the log hashes them: plain tuples, the
+    aggregate id as its canonical text (no UUID objects: a million of them cost seconds).
+    The statement is the library's own `select_notifications` (fenced in
+    tests/unit/test_library_fence.py) with the columns spelled out."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        datastore = recorder.datastore
+        self.statement: sql.Composable
+        if isinstance(datastore, PostgresDatastore):
+            self.statement = fixed(
+                sql.SQL(
+                    "SELECT notification_id, originator_id::text, originator_version, topic, "
+                    "state FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+                ).format(sql.Identifier(datastore.schema, recorder.events_table_name))
+            )
+            self.hex = False
+        else:
+            self.statement = sql.SQL(
+                "SELECT rowid, originator_id, originator_version, topic, state FROM {} "
+                "WHERE rowid > ? ORDER BY rowid LIMIT ?"
+            ).format(sql.Identifier(recorder.events_table_name))
+            self.hex = True
+
+    def after(self, store: ViewStore, start: int, limit: int) -> list[Row]:
+        with store.reading() as db:
+            db.cursor.execute(
+                self.statement.as_string(None) if self.hex else self.statement, (start, limit)
+            )
+            found = db.cursor.fetchall()
+        if self.hex:  # SQLite keeps the id as 32 hex digits
+            return [
+                (r[0], f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}", r[2], r[3], r[4])
+                for r in found
+                if (h := r[1])
+            ]
+        return [  # psycopg's rows here are dicts
+            (
+                r["notification_id"],
+                r["originator_id"],
+                r["originator_version"],
+                r["topic"],
+                bytes(r["state"]),
+            )
+            for r in found
+        ]
 
 
 def schema(postgres: bool) -> list[sql.Composable]:
@@ -95,7 +148,7 @@ class LogTables:
     def append(
         self,
         db: Db,
-        leaves: Sequence[LeafRow],
+        leaves: Sequence[tuple[int, int, str, int, bytes]],
         tiles: Mapping[tuple[int, int], bytes],
         tree: TreeRow,
         stored: Set[tuple[int, int]] = frozenset(),
@@ -105,10 +158,7 @@ class LogTables:
         db.insert_many(
             LEAVES,
             ("position", "notification_id", "originator_id", "originator_version", "leaf_hash"),
-            [
-                (r.position, r.notification_id, r.originator_id, r.originator_version, r.leaf_hash)
-                for r in leaves
-            ],
+            leaves,
         )
         db.insert_many(
             TILES,

@@ -23,7 +23,7 @@ from ledger.audit.merkle import (
 )
 from ledger.audit.tiles import EMPTY, along, place, put
 from ledger.demo import run_demo
-from ledger.store.merkle_log import LeafRow, LogTables, TreeRow
+from ledger.store.merkle_log import LogTables, TreeRow
 from ledger.store.tracking import open_store
 
 
@@ -121,10 +121,11 @@ def test_tiles_serve_proofs_across_tiers_in_one_read(memory_url: str, size: int)
     try:
         tables = LogTables(open_store(container.ledger))
         leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
-        frontier, rows = Frontier(), []
+        frontier = Frontier()
+        rows: list[tuple[int, int, str, int, bytes]] = []
         tiles: dict[tuple[int, int], bytearray] = {}
         for position, digest in enumerate(leaves):
-            rows.append(LeafRow(position, position + 1, "x", position, digest))
+            rows.append((position, position + 1, "x", position, digest))
             for level, index, node in frontier.append(digest):
                 key, slot = place(level, index)
                 put(tiles.setdefault(key, bytearray(EMPTY)), slot, node)
