@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.app import access
+from ledger.domain.errors import RefundNotFound
 
 if TYPE_CHECKING:
     from ledger.app.service import RefundLedger
@@ -58,8 +59,16 @@ class AuditReads:
         """Each of the refund's events with its proof in the latest checkpoint."""
         from ledger.audit.checkpoints import inclusion
 
-        self._readable(viewer, refund_id)
-        return inclusion(self._log(), refund_id)
+        if viewer is not None:  # the operator reads any refund: no need to load it
+            self._readable(viewer, refund_id)
+        found = inclusion(self._log(), refund_id)
+        if (
+            not found.proven
+            and not found.pending
+            and not self.ledger.recorder.select_events(refund_id, limit=1)
+        ):
+            raise RefundNotFound(refund_id)
+        return found
 
     def consistency(
         self, viewer: Actor | None, old_size: int, old_root: bytes | None = None
@@ -84,7 +93,6 @@ class AuditReads:
         from ledger.audit.log_check import verify_log
         from ledger.audit.note import NoteError, open_note
         from ledger.audit.rows import checkpoint_of
-        from ledger.store.recorders import CHAINED_TOPICS
 
         opened = open_note(checkpoint, [key])
         head = parse_checkpoint(opened.text)
@@ -92,9 +100,8 @@ class AuditReads:
             raise NoteError(f"the checkpoint is of {head.origin!r}, the key of {key.name!r}")
         chains = ChainVerifier(self.ledger.mapper.to_domain_event)
 
-        def feed(row: Any) -> None:
-            if row.topic in CHAINED_TOPICS:
-                chains.feed(row)
+        def feed(row: Any) -> None:  # every refund event, in log order
+            chains.feed(row)
 
         log = verify_log(self._log(), head, feed)
         return Verified(log, chains.finish(checkpoint_of(self.ledger)))

@@ -105,30 +105,21 @@ class AuditLog:
     def _append(
         self, position: int, tree: TreeRow, edge: dict[Key, bytes], found: list[Row]
     ) -> tuple[TreeRow, dict[Key, bytes]]:
-        """Hash a page into the tree and commit it; the hot loop of integration, written
+        """Hash a page into the tree and commit it: the hot loop of integration, written
         flat (ledger/audit/leaves.py and tiles.py say what it computes)."""
         frontier = Frontier.from_bytes(tree.size, tree.frontier)
         leaves: list[tuple[int, int, str, int, bytes]] = []
-        touched: dict[Key, bytearray] = {}
-        sha256, prefix = hashlib.sha256, PREFIX
+        digests: list[bytes] = []
+        sha256, prefix, at = hashlib.sha256, PREFIX, tree.size
         for notification_id, aggregate, version, topic, state in found:
-            data = b"%s%s\n%d\n%s\n%s" % (
-                prefix,
-                aggregate.encode(),
-                version,
-                topic.encode(),
-                state,
-            )
-            digest = sha256(b"\x00" + data).digest()
-            leaves.append((frontier.size, notification_id, aggregate, version, digest))
-            for level, index, node in frontier.append(digest):
-                shift = HEIGHT - (level & 3)
-                key = (level >> 2, index >> shift)
-                slot = (SLOTS + 2 - (2 << shift) + (index & ((1 << shift) - 1))) * HASH_SIZE
-                tile = touched.get(key)
-                if tile is None:
-                    tile = touched[key] = bytearray(edge.get(key, EMPTY))
-                tile[slot : slot + HASH_SIZE] = node
+            head = b"%s%s\n%d\n%s\n" % (prefix, aggregate.encode(), version, topic.encode())
+            digest = sha256(b"\x00" + head + state).digest()
+            digests.append(digest)
+            leaves.append((at, notification_id, aggregate, version, digest))
+            at += 1
+        touched: dict[Key, bytearray] = {}
+        for level, (first, nodes) in frontier.extend(digests).items():
+            _into_tiles(touched, edge, level, first, nodes)
         last = found[-1][0]
         grown = TreeRow(frontier.size, last, frontier.to_bytes())
         written = {key: bytes(tile) for key, tile in touched.items()}
@@ -157,6 +148,32 @@ class AuditLog:
 
     def consistency(self, db: Db, old: int, new: int) -> list[bytes]:
         return consistency_proof(self.nodes(db, new, [old - 1] if old else []), old, new)
+
+
+def _into_tiles(
+    touched: dict[Key, bytearray],
+    edge: dict[Key, bytes],
+    level: int,
+    first: int,
+    nodes: list[bytes],
+) -> None:
+    """Write consecutive nodes of one level (from index `first`) into their tiles' rows, one
+    slice per tile (a tile not touched yet starts as it is stored, or empty)."""
+    tier, row = divmod(level, HEIGHT)
+    shift = HEIGHT - row
+    width = 1 << shift
+    row_start = SLOTS + 2 - 2 * width  # the row's first slot in the tile
+    done, index = 0, first
+    while done < len(nodes):
+        local = index & (width - 1)
+        take = min(width - local, len(nodes) - done)
+        key = (tier, index >> shift)
+        tile = touched.get(key)
+        if tile is None:
+            tile = touched[key] = bytearray(edge.get(key, EMPTY))
+        offset = (row_start + local) * HASH_SIZE
+        tile[offset : offset + take * HASH_SIZE] = b"".join(nodes[done : done + take])
+        done, index = done + take, index + take
 
 
 def _head(tree: TreeRow) -> Head:

@@ -11,16 +11,21 @@ differs is named: its position, its aggregate and version, and what happened to 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 from ledger.audit.leaves import LoggedEvent
 from ledger.audit.log import AuditLog
-from ledger.audit.merkle import Frontier, leaf_hash
+from ledger.audit.merkle import Frontier
 from ledger.audit.note import Checkpoint
 from ledger.audit.tiles import EMPTY, HEIGHT, Key, place, put
 from ledger.store.merkle_log import LeafRow
+from ledger.store.recorders import CHAINED_TOPICS
 
 PAGE = 5000
 
@@ -58,20 +63,19 @@ class LogReport:
 
 
 def _events(log: AuditLog, feed: Callable[[Any], None]) -> Iterator[Seen]:
-    """Every stored event in log order, with its leaf; `feed` sees each row too (the chain
-    check rides on this pass)."""
+    """Every stored event in log order, with its leaf (read as the integrator reads them);
+    `feed` sees each refund event too, as a stored event (the chain check rides on this
+    pass)."""
     start, position = 0, 0
-    while page := log.app.recorder.select_notifications(
-        start=start, limit=PAGE, inclusive_of_start=False
-    ):
-        for row in page:
-            feed(row)
-            event = LoggedEvent(
-                str(row.originator_id), row.originator_version, row.topic, row.state
-            )
-            yield Seen(position, row.id, event, leaf_hash(event.data()))
+    sha256 = hashlib.sha256
+    while page := log.reader.after(log.store, start, PAGE):
+        for notification_id, aggregate, version, topic, state in page:
+            if topic in CHAINED_TOPICS:
+                feed(StoredEvent(UUID(aggregate), version, topic, state))
+            event = LoggedEvent(aggregate, version, topic, state)
+            yield Seen(position, notification_id, event, sha256(b"\x00" + event.data()).digest())
             position += 1
-        start = page[-1].id
+        start = page[-1][0]
 
 
 def _leaves(log: AuditLog) -> Iterator[LeafRow]:

@@ -183,6 +183,30 @@ class Frontier:
         self.size += 1
         return done
 
+    def extend(self, leaves: Sequence[bytes]) -> dict[int, tuple[int, list[bytes]]]:
+        """Add many leaves at once (what `append` does for each, level by level over the
+        whole batch); the nodes they completed, by level: (first index, the nodes in order)."""
+        pending = dict(zip(_set_bits(self.size), self.hashes, strict=True))
+        completed: dict[int, tuple[int, list[bytes]]] = {}
+        nodes, first, level = list(leaves), self.size, 0
+        sha256 = hashlib.sha256
+        while nodes:
+            completed[level] = (first, nodes)
+            row = nodes
+            if first & 1:  # its left sibling is this level's pending node
+                row = [pending.pop(level), *nodes]
+                first -= 1
+            if len(row) & 1:
+                pending[level] = row[-1]
+            nodes = [
+                sha256(b"\x01" + row[i] + row[i + 1]).digest() for i in range(0, len(row) - 1, 2)
+            ]
+            first >>= 1
+            level += 1
+        self.size += len(leaves)
+        self.hashes = [pending[bit] for bit in _set_bits(self.size)]
+        return completed
+
     def root(self) -> bytes:
         if not self.hashes:
             return EMPTY_ROOT
@@ -200,3 +224,8 @@ class Frontier:
         if len(hashes) != bin(size).count("1") or len(data) % HASH_SIZE:
             raise ValueError(f"a frontier of {len(hashes)} hashes cannot be a tree of {size}")
         return cls(size, hashes)
+
+
+def _set_bits(size: int) -> list[int]:
+    """The levels of a tree's pending perfect subtrees, largest first (the set bits)."""
+    return [bit for bit in range(size.bit_length() - 1, -1, -1) if size >> bit & 1]

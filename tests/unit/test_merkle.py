@@ -250,3 +250,23 @@ def test_proofs_outside_the_tree_are_refused() -> None:
         consistency_proof(nodes, 5, 4)
     assert consistency_proof(nodes, 0, 8) == []
     assert not verify_consistency(0, 8, EMPTY_ROOT, bytes.fromhex(CT_ROOTS[7]), [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 70), min_size=1, max_size=8))
+def test_extending_by_batches_grows_the_tree_appending_leaf_by_leaf_grows(
+    batches: list[int],
+) -> None:
+    one, many = Frontier(), Frontier()
+    by_one: dict[tuple[int, int], bytes] = {}
+    by_many: dict[tuple[int, int], bytes] = {}
+    start = 0
+    for count in batches:
+        leaves = _leaves(start + count)[start:]
+        for leaf in leaves:
+            by_one.update({(level, index): node for level, index, node in one.append(leaf)})
+        for level, (first, nodes) in many.extend(leaves).items():
+            by_many.update({(level, first + i): node for i, node in enumerate(nodes)})
+        start += count
+        assert (many.size, many.hashes) == (one.size, one.hashes)
+    assert by_many == by_one
