@@ -30,7 +30,7 @@ LEAVES, TILES, TREE, CHECKPOINTS = (
     "audit_log_tree",
     "audit_checkpoints",
 )
-LOAD_CHUNK = 400  # tiles per statement (SQLite allows 999 parameters, two per tile)
+LOAD_CHUNK = 100  # tile indexes per tier in one statement (SQLite allows 999 parameters)
 
 
 Row = tuple[int, str, int, str, bytes]  # notification id, aggregate id, version, topic, state
@@ -189,14 +189,24 @@ class LogTables:
 
     def tiles(self, db: Db, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The stored tiles of the given (tier, index) keys (a missing one is left out)."""
-        wanted, found = sorted(set(keys)), {}
-        for start in range(0, len(wanted), LOAD_CHUNK):
-            chunk = wanted[start : start + LOAD_CHUNK]
+        by_tier: dict[int, list[int]] = {}
+        for tier, idx in sorted(set(keys)):
+            by_tier.setdefault(tier, []).append(idx)
+        found: dict[tuple[int, int], bytes] = {}
+        groups = [(tier, idxs[i : i + LOAD_CHUNK]) for tier, idxs in by_tier.items()
+                  for i in range(0, len(idxs), LOAD_CHUNK)]  # fmt: skip
+        for start in range(0, len(groups), 8):  # a few tiers' index lists per statement
+            chunk = groups[start : start + 8]
             statement = sql.SQL("SELECT tier, idx, hashes FROM {} WHERE {}").format(
                 sql.Identifier(TILES),
-                sql.SQL(" OR ").join(sql.SQL("(tier = %s AND idx = %s)") for _ in chunk),
+                sql.SQL(" OR ").join(
+                    sql.SQL("(tier = %s AND idx IN ({}))").format(
+                        sql.SQL(", ").join(sql.Placeholder() * len(idxs))
+                    )
+                    for _, idxs in chunk
+                ),
             )
-            params = [value for key in chunk for value in key]
+            params = [value for tier, idxs in chunk for value in (tier, *idxs)]
             for row in db.rows(statement, params):
                 found[(int(row["tier"]), int(row["idx"]))] = bytes(row["hashes"])
         return found
