@@ -65,6 +65,9 @@ ROLES: dict[str, tuple[str, ...]] = {
     "GET /refunds/{refund_id}":                      ("customer", *STAFF),
     "GET /refunds/{refund_id}/history":              ("customer", *STAFF),
     "GET /audit/search":                             ("manager", "finance", "disputes", "auditor"),
+    "GET /audit/checkpoint":                         ("customer", *STAFF),
+    "GET /audit/proofs/inclusion":                   ("customer", *STAFF),
+    "GET /audit/proofs/consistency":                 ("customer", *STAFF),
     "GET /reports/kpis":                             ("manager", "finance", "auditor"),
     "POST /reconciliations":                         ("finance", "auditor"),
     "GET /healthz":                                  (),  # open: no token needed
@@ -76,7 +79,13 @@ SECURED = [label for label, roles in ROLES.items() if roles]
 # No schema-invalid request exists for these: no input at all, or only a path parameter that
 # any string satisfies (schemathesis then finds nothing to negate).
 NOTHING_TO_NEGATE = frozenset(
-    {"GET /healthz", "GET /metrics", "GET /refunds/{refund_id}/history", "GET /orders/{order_id}"}
+    {
+        "GET /healthz",
+        "GET /metrics",
+        "GET /refunds/{refund_id}/history",
+        "GET /orders/{order_id}",
+        "GET /audit/checkpoint",
+    }
 )
 
 

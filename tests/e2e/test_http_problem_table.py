@@ -37,6 +37,7 @@ NOT_ANSWERED = {
     "invalid-key-file": "`ledger audit` commands read key files; the server reads none",
     "invalid-receipt": "`ledger audit verify-receipt` only",
     "invalid-witness-state": "`ledger audit witness` only",
+    "log-unreachable": "`ledger audit witness` only (the server is the log it reaches)",
     "invalid-note": "`ledger audit` commands read notes from files; the server signs its own",
     "invalid-bundle": "`ledger audit verify-bundle` only",
     "token-not-found": "`ledger tokens revoke` only",
