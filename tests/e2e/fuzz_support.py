@@ -74,6 +74,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "GET /metrics":                                  ("auditor", "system"),
 }
 # fmt: on
+TEXT_ANSWERS = frozenset({"/metrics", "/audit/checkpoint"})  # Prometheus text, a signed note
 SECURED = [label for label, roles in ROLES.items() if roles]
 
 # No schema-invalid request exists for these: no input at all, or only a path parameter that
@@ -223,13 +224,16 @@ def send(
 
 
 def assert_well_formed(sent: Sent) -> None:
-    """A 2xx is JSON (the metrics excepted); anything else is an RFC 9457 problem document
-    with every member the API promises; a refusal stored nothing."""
+    """A 2xx is JSON (but the metrics and the signed checkpoint: text); anything else is an
+    RFC 9457 problem document with every member the API promises; a refusal stored nothing."""
     response, status = sent.response, sent.response.status_code
     media = _header(response, "content-type").split(";")[0].strip()
     assert "Traceback" not in response.text, sent.describe()
     if status < 400:
-        if sent.case.operation.path != "/metrics":
+        if sent.case.operation.path in TEXT_ANSWERS:
+            assert media == "text/plain", sent.describe()
+            response.content.decode("utf-8")
+        else:
             assert media == "application/json", sent.describe()
             json.loads(response.content)
         return
