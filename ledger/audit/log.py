@@ -26,12 +26,11 @@ from eventsourcing.application import Application
 from ledger.audit.errors import IntegrityFailure
 from ledger.audit.leaves import PREFIX
 from ledger.audit.merkle import (
-    HASH_SIZE,
     Frontier,
     consistency_proof,
     inclusion_proof,
 )
-from ledger.audit.tiles import EMPTY, HEIGHT, SLOTS, Key, along, get, place
+from ledger.audit.tiles import EMPTY, Key, along, get, place, write_row
 from ledger.store.merkle_log import NAME, EventReader, LogTables, Row, TreeRow
 from ledger.store.tracking import Db, StalePosition, ViewStore
 from ledger.store.wakeup import wakeup
@@ -119,7 +118,7 @@ class AuditLog:
             at += 1
         touched: dict[Key, bytearray] = {}
         for level, (first, nodes) in frontier.extend(digests).items():
-            _into_tiles(touched, edge, level, first, nodes)
+            write_row(touched, edge, level, first, nodes)
         last = found[-1][0]
         grown = TreeRow(frontier.size, last, frontier.to_bytes())
         written = {key: bytes(tile) for key, tile in touched.items()}
@@ -148,32 +147,6 @@ class AuditLog:
 
     def consistency(self, db: Db, old: int, new: int) -> list[bytes]:
         return consistency_proof(self.nodes(db, new, [old - 1] if old else []), old, new)
-
-
-def _into_tiles(
-    touched: dict[Key, bytearray],
-    edge: dict[Key, bytes],
-    level: int,
-    first: int,
-    nodes: list[bytes],
-) -> None:
-    """Write consecutive nodes of one level (from index `first`) into their tiles' rows, one
-    slice per tile (a tile not touched yet starts as it is stored, or empty)."""
-    tier, row = divmod(level, HEIGHT)
-    shift = HEIGHT - row
-    width = 1 << shift
-    row_start = SLOTS + 2 - 2 * width  # the row's first slot in the tile
-    done, index = 0, first
-    while done < len(nodes):
-        local = index & (width - 1)
-        take = min(width - local, len(nodes) - done)
-        key = (tier, index >> shift)
-        tile = touched.get(key)
-        if tile is None:
-            tile = touched[key] = bytearray(edge.get(key, EMPTY))
-        offset = (row_start + local) * HASH_SIZE
-        tile[offset : offset + take * HASH_SIZE] = b"".join(nodes[done : done + take])
-        done, index = done + take, index + take
 
 
 def _head(tree: TreeRow) -> Head:

@@ -19,25 +19,15 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from ledger.audit.leaves import LoggedEvent
+from ledger.audit.leaves import PREFIX, LoggedEvent
 from ledger.audit.log import AuditLog
 from ledger.audit.merkle import Frontier
 from ledger.audit.note import Checkpoint
-from ledger.audit.tiles import EMPTY, HEIGHT, Key, place, put
-from ledger.store.merkle_log import LeafRow
+from ledger.audit.tiles import HEIGHT, Key, write_row
+from ledger.store.merkle_log import LeafRow, Row
 from ledger.store.recorders import CHAINED_TOPICS
 
 PAGE = 5000
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One stored event as the pass met it."""
-
-    position: int
-    notification_id: int
-    event: LoggedEvent
-    leaf: bytes
 
 
 @dataclass
@@ -62,88 +52,84 @@ class LogReport:
         }
 
 
-def _events(log: AuditLog, feed: Callable[[Any], None]) -> Iterator[Seen]:
-    """Every stored event in log order, with its leaf (read as the integrator reads them);
-    `feed` sees each refund event too, as a stored event (the chain check rides on this
-    pass)."""
-    start, position = 0, 0
-    sha256 = hashlib.sha256
-    while page := log.reader.after(log.store, start, PAGE):
-        for notification_id, aggregate, version, topic, state in page:
-            if topic in CHAINED_TOPICS:
-                feed(StoredEvent(UUID(aggregate), version, topic, state))
-            event = LoggedEvent(aggregate, version, topic, state)
-            yield Seen(position, notification_id, event, sha256(b"\x00" + event.data()).digest())
-            position += 1
-        start = page[-1][0]
-
-
-def _leaves(log: AuditLog) -> Iterator[LeafRow]:
-    start = 0
-    while True:
-        with log.store.reading() as db:
-            page = log.tables.leaves_between(db, start, start + PAGE)
-        yield from page
-        if len(page) < PAGE:
-            return
-        start += PAGE
-
-
 def _named(leaf: LeafRow) -> str:
     return f"the event of {leaf.originator_id} version {leaf.originator_version}"
 
 
 def verify_log(log: AuditLog, checkpoint: Checkpoint, feed: Callable[[Any], None]) -> LogReport:
+    """The pass, a page at a time: each page of stored events hashed (and its refund events
+    fed to `feed`, the chain check), compared with the integrated log's leaves of the same
+    positions, grown into the rebuilt tree, whose completed tiles are compared as they come."""
     report = LogReport(checkpoint.size)
     events, stored = Frontier(), Frontier()
-    signed_root: bytes | None = None
-    stored_root: bytes | None = None
+    roots: dict[str, bytes] = {}
     kept = _TileCheck(log)
     first: str | None = None
-    stored_leaves = _leaves(log)
-    for seen in _events(log, feed):
-        report.events += 1
-        completed = events.append(seen.leaf)
-        if events.size == checkpoint.size:
-            signed_root = events.root()
-        leaf = next(stored_leaves, None)
-        if leaf is None:
-            continue  # not integrated yet
-        report.integrated += 1
-        stored.append(leaf.leaf_hash)
-        if stored.size == checkpoint.size:
-            stored_root = stored.root()
-        if first is None:
-            first = _difference(seen, leaf)
-        found = kept.add(completed)
-        first = first or found
-    for leaf in stored_leaves:  # in the integrated log, but no longer among the events
-        report.integrated += 1
-        stored.append(leaf.leaf_hash)
-        if stored.size == checkpoint.size:
-            stored_root = stored.root()
-        if first is None:
-            first = f"leaf {leaf.position}: {_named(leaf)} is gone from the stored events"
+    start, position, size = 0, 0, checkpoint.size
+    sha256, prefix = hashlib.sha256, PREFIX
+    while page := log.reader.after(log.store, start, PAGE):
+        digests = []
+        for _, aggregate, version, topic, state in page:
+            if topic in CHAINED_TOPICS:
+                feed(StoredEvent(UUID(aggregate), version, topic, state))
+            head = b"%s%s\n%d\n%s\n" % (prefix, aggregate.encode(), version, topic.encode())
+            digests.append(sha256(b"\x00" + head + state).digest())
+        with log.store.reading() as db:
+            leaves = log.tables.leaves_between(db, position, position + len(page))
+        first = first or _difference(position, page, digests, leaves)
+        for completed in _grow(events, digests, size, roots, "events"):
+            first = first or kept.add(completed)
+        _grow(stored, [leaf.leaf_hash for leaf in leaves], size, roots, "stored")
+        report.events += len(page)
+        report.integrated += len(leaves)
+        position += len(page)
+        start = page[-1][0]
+    while True:  # in the integrated log, but no longer among the events
+        with log.store.reading() as db:
+            gone = log.tables.leaves_between(db, position, position + PAGE)
+        if not gone:
+            break
+        first = (
+            first or f"leaf {gone[0].position}: {_named(gone[0])} is gone from the stored events"
+        )
+        _grow(stored, [leaf.leaf_hash for leaf in gone], size, roots, "stored")
+        report.integrated += len(gone)
+        position += len(gone)
     first = first or kept.finish()
-    if checkpoint.size == 0:
-        signed_root = stored_root = checkpoint.root
-    _conclude(report, checkpoint, signed_root, stored_root, first, log, stored)
+    if size == 0:
+        roots = {"events": checkpoint.root, "stored": checkpoint.root}
+    _conclude(report, checkpoint, roots.get("events"), roots.get("stored"), first, log, stored)
     return report
 
 
-def _difference(seen: Seen, leaf: LeafRow) -> str | None:
-    same_event = (leaf.originator_id, leaf.originator_version) == (
-        seen.event.originator_id,
-        seen.event.originator_version,
-    )
-    where = f"leaf {seen.position}"
-    if not same_event:
-        return (
-            f"{where}: the log holds {_named(leaf)} here, the stored events "
-            f"{seen.event.names()}: an event was removed, inserted or moved"
-        )
-    if leaf.leaf_hash != seen.leaf:
-        return f"{where}: {seen.event.names()} was altered after it was logged"
+def _grow(
+    tree: Frontier, hashes: list[bytes], size: int, roots: dict[str, bytes], name: str
+) -> list[dict[int, tuple[int, list[bytes]]]]:
+    """Extend `tree` by `hashes`, keeping its root in `roots[name]` as it passes `size`; what
+    each extension completed."""
+    cut = size - tree.size
+    if 0 < cut <= len(hashes):
+        completed = [tree.extend(hashes[:cut])]
+        roots[name] = tree.root()
+        return [*completed, tree.extend(hashes[cut:])]
+    return [tree.extend(hashes)]
+
+
+def _difference(
+    position: int, page: list[Row], digests: list[bytes], leaves: list[LeafRow]
+) -> str | None:
+    """The first of the page's events that the integrated log holds otherwise, if any."""
+    for offset, leaf in enumerate(leaves):
+        _, aggregate, version, topic, state = page[offset]
+        if (leaf.originator_id, leaf.originator_version) != (aggregate, version):
+            event = LoggedEvent(aggregate, version, topic, state)
+            return (
+                f"leaf {position + offset}: the log holds {_named(leaf)} here, the stored "
+                f"events {event.names()}: an event was removed, inserted or moved"
+            )
+        if leaf.leaf_hash != digests[offset]:
+            event = LoggedEvent(aggregate, version, topic, state)
+            return f"leaf {position + offset}: {event.names()} was altered after it was logged"
     return None
 
 
@@ -193,13 +179,14 @@ class _TileCheck:
         self.expected: dict[Key, bytearray] = {}
         self.stored: dict[int, Iterator[tuple[int, bytes]]] = {}
 
-    def add(self, completed: list[tuple[int, int, bytes]]) -> str | None:
+    def add(self, completed: dict[int, tuple[int, list[bytes]]]) -> str | None:
+        """The nodes one extension completed, level by level (lowest first)."""
         problem = None
-        for level, index, digest in completed:
-            key, slot = place(level, index)
-            put(self.expected.setdefault(key, bytearray(EMPTY)), slot, digest)
-            if level and level % HEIGHT == 0:  # the top of the tile below: it is complete
-                problem = problem or self._compare((level // HEIGHT - 1, index))
+        for level, (first, nodes) in completed.items():
+            write_row(self.expected, {}, level, first, nodes)
+            if level and level % HEIGHT == 0:  # the tops of the tiles below: those are done
+                for index in range(first, first + len(nodes)):
+                    problem = problem or self._compare((level // HEIGHT - 1, index))
         return problem
 
     def finish(self) -> str | None:

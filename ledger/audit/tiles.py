@@ -10,7 +10,7 @@ hashes nothing; the integrator writes each tile once it changes, about one row p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ledger.audit.merkle import HASH_SIZE
 
@@ -45,3 +45,29 @@ def get(tile: bytes, slot: int) -> bytes:
 
 def put(tile: bytearray, slot: int, digest: bytes) -> None:
     tile[slot * HASH_SIZE : (slot + 1) * HASH_SIZE] = digest
+
+
+def write_row(
+    tiles: dict[Key, bytearray],
+    base: Mapping[Key, bytes],
+    level: int,
+    first: int,
+    nodes: list[bytes],
+) -> None:
+    """Write consecutive nodes of one level (from index `first`) into their tiles, one slice
+    per tile; a tile not in `tiles` yet starts as `base` has it, or empty."""
+    tier, row = divmod(level, HEIGHT)
+    shift = HEIGHT - row
+    width = 1 << shift
+    row_start = SLOTS + 2 - 2 * width  # the row's first slot in the tile
+    done, index = 0, first
+    while done < len(nodes):
+        local = index & (width - 1)
+        take = min(width - local, len(nodes) - done)
+        key = (tier, index >> shift)
+        tile = tiles.get(key)
+        if tile is None:
+            tile = tiles[key] = bytearray(base.get(key, EMPTY))
+        offset = (row_start + local) * HASH_SIZE
+        tile[offset : offset + take * HASH_SIZE] = b"".join(nodes[done : done + take])
+        done, index = done + take, index + take
