@@ -64,7 +64,8 @@ def verify_log(log: AuditLog, checkpoint: Checkpoint, feed: Callable[[Any], None
     events, stored = Frontier(), Frontier()
     roots: dict[str, bytes] = {}
     kept = _TileCheck(log)
-    first: str | None = None
+    lined = _LinedUp(log)
+    tiles: str | None = None
     start, position, size = 0, 0, checkpoint.size
     sha256, prefix = hashlib.sha256, PREFIX
     while page := log.reader.after(log.store, start, PAGE):
@@ -74,32 +75,115 @@ def verify_log(log: AuditLog, checkpoint: Checkpoint, feed: Callable[[Any], None
                 feed(StoredEvent(UUID(aggregate), version, topic, state))
             head = b"%s%s\n%d\n%s\n" % (prefix, aggregate.encode(), version, topic.encode())
             digests.append(sha256(b"\x00" + head + state).digest())
-        with log.store.reading() as db:
-            leaves = log.tables.leaves_between(db, position, position + len(page))
-        first = first or _difference(position, page, digests, leaves)
+        for offset, row in enumerate(page):
+            lined.event(position + offset, row, digests[offset])
         for completed in _grow(events, digests, size, roots, "events"):
-            first = first or kept.add(completed)
-        _grow(stored, [leaf.leaf_hash for leaf in leaves], size, roots, "stored")
+            tiles = tiles or kept.add(completed)
+        _grow(stored, lined.taken(), size, roots, "stored")
         report.events += len(page)
-        report.integrated += len(leaves)
         position += len(page)
         start = page[-1][0]
-    while True:  # in the integrated log, but no longer among the events
-        with log.store.reading() as db:
-            gone = log.tables.leaves_between(db, position, position + PAGE)
-        if not gone:
-            break
-        first = (
-            first or f"leaf {gone[0].position}: {_named(gone[0])} is gone from the stored events"
-        )
-        _grow(stored, [leaf.leaf_hash for leaf in gone], size, roots, "stored")
-        report.integrated += len(gone)
-        position += len(gone)
-    first = first or kept.finish()
+    lined.finish()
+    _grow(stored, lined.taken(), size, roots, "stored")
+    report.integrated = stored.size
+    if lined.problems:  # the tiles rebuilt from events that differ differ too: name the events
+        tiles = None
+    else:
+        tiles = tiles or kept.finish()
     if size == 0:
         roots = {"events": checkpoint.root, "stored": checkpoint.root}
-    _conclude(report, checkpoint, roots.get("events"), roots.get("stored"), first, log, stored)
+    found = [*lined.problems, *([tiles] if tiles else [])]
+    _conclude(report, checkpoint, roots.get("events"), roots.get("stored"), found, log, stored)
     return report
+
+
+class _LinedUp:
+    """The stored events lined up with the integrated log's leaves by what each is (its
+    aggregate and version), so that after a removed, inserted or moved event the ones after
+    it are still compared, and each difference is named (the first LIMIT of them)."""
+
+    LIMIT = 20
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+        self.leaves = self._stored()
+        self.ahead = next(self.leaves, None)
+        self.consumed: list[bytes] = []
+        self.problems: list[str] = []
+
+    def _stored(self) -> Iterator[LeafRow]:
+        start = 0
+        while True:
+            with self.log.store.reading() as db:
+                page = self.log.tables.leaves_between(db, start, start + PAGE)
+            yield from page
+            if len(page) < PAGE:
+                return
+            start += PAGE
+
+    def taken(self) -> list[bytes]:
+        """The hashes of the leaves consumed since the last call, in the log's order."""
+        found, self.consumed = self.consumed, []
+        return found
+
+    def _take(self) -> LeafRow:
+        leaf = self.ahead
+        assert leaf is not None
+        self.consumed.append(leaf.leaf_hash)
+        self.ahead = next(self.leaves, None)
+        return leaf
+
+    def _note(self, problem: str) -> None:
+        if len(self.problems) < self.LIMIT:
+            self.problems.append(problem)
+
+    def event(self, position: int, row: Row, digest: bytes) -> None:
+        _, aggregate, version, topic, state = row
+        while (leaf := self.ahead) is not None:
+            if (leaf.originator_id, leaf.originator_version) == (aggregate, version):
+                self._take()
+                if leaf.leaf_hash != digest:
+                    names = LoggedEvent(aggregate, version, topic, state).names()
+                    self._note(f"leaf {leaf.position}: {names} was altered after it was logged")
+                return
+            names = LoggedEvent(aggregate, version, topic, state).names()
+            stored = self._is_stored(leaf)
+            logged = self._is_logged(aggregate, version)
+            if not stored:
+                self._take()
+                self._note(f"leaf {leaf.position}: {_named(leaf)} was removed from the events")
+                continue  # the same event against the next leaf
+            if not logged:
+                self._note(
+                    f"{names}, stored where the log holds leaf {leaf.position}, is in no "
+                    "leaf: it was inserted"
+                )
+                return  # the leaf waits for its own event
+            self._take()
+            self._note(
+                f"leaf {leaf.position}: the log holds {_named(leaf)} here, the events "
+                f"{names}: events were reordered"
+            )
+            return
+
+    def finish(self) -> None:
+        while self.ahead is not None:
+            leaf = self._take()
+            self._note(f"leaf {leaf.position}: {_named(leaf)} was removed from the events")
+
+    def _is_stored(self, leaf: LeafRow) -> bool:
+        version = leaf.originator_version
+        found = self.log.app.recorder.select_events(
+            UUID(leaf.originator_id), gt=version - 1, lte=version
+        )
+        return bool(found)
+
+    def _is_logged(self, aggregate: str, version: int) -> bool:
+        with self.log.store.reading() as db:
+            return any(
+                leaf.originator_version == version
+                for leaf in self.log.tables.leaves_of(db, aggregate)
+            )
 
 
 def _grow(
@@ -115,34 +199,17 @@ def _grow(
     return [tree.extend(hashes)]
 
 
-def _difference(
-    position: int, page: list[Row], digests: list[bytes], leaves: list[LeafRow]
-) -> str | None:
-    """The first of the page's events that the integrated log holds otherwise, if any."""
-    for offset, leaf in enumerate(leaves):
-        _, aggregate, version, topic, state = page[offset]
-        if (leaf.originator_id, leaf.originator_version) != (aggregate, version):
-            event = LoggedEvent(aggregate, version, topic, state)
-            return (
-                f"leaf {position + offset}: the log holds {_named(leaf)} here, the stored "
-                f"events {event.names()}: an event was removed, inserted or moved"
-            )
-        if leaf.leaf_hash != digests[offset]:
-            event = LoggedEvent(aggregate, version, topic, state)
-            return f"leaf {position + offset}: {event.names()} was altered after it was logged"
-    return None
-
-
 def _conclude(
     report: LogReport,
     checkpoint: Checkpoint,
     signed_root: bytes | None,
     stored_root: bytes | None,
-    first: str | None,
+    found: list[str],
     log: AuditLog,
     stored: Frontier,
 ) -> None:
     problems = report.problems
+    first = found[0] if found else None
     if report.events < checkpoint.size:
         problems.append(
             first
@@ -155,12 +222,13 @@ def _conclude(
             f"both were rewritten before leaf {checkpoint.size}"
         )
     elif stored_root != checkpoint.root:
-        found = f": {first}" if first else ""
+        named = f": {first}" if first else ""
         problems.append(
-            f"the integrated log was altered (it does not extend the checkpoint){found}"
+            f"the integrated log was altered (it does not extend the checkpoint){named}"
         )
     elif first is not None:
         problems.append(first)
+    problems.extend(found[1:])
     head = log.head()
     if head.size != stored.size or head.root != stored.root():
         problems.append(

@@ -223,11 +223,16 @@ def test_the_whole_insider_of_issue_15_is_named_by_verify_with_a_checkpoint_and_
     problems = report["log"]["problems"] + report["views"]["problems"]
     assert report["intact"] is False
     assert report["log"]["first_problem"].startswith("leaf ")
-    # the first leaf that differs, in log order: the deleted history's first event
-    assert (
-        f"the log holds the event of {history.originator_id} version 1 here"
-        in (report["log"]["first_problem"])
+    # the first leaf that differs, in log order: the deleted history's first event; every
+    # edit after it is named too, the events being lined up with the leaves again
+    assert report["log"]["first_problem"].endswith(
+        f": the event of {history.originator_id} version 1 was removed from the events"
     )
+    logged = report["log"]["problems"]
+    for row in (approval, settled):
+        kind = row.topic.rpartition(":")[2]
+        altered = f"{kind} of {row.originator_id} version {row.originator_version} was altered"
+        assert any(altered in problem for problem in logged), logged
     views = report["views"]["problems"]
     assert any(p.startswith(f"decision_trail refund_id {approval.originator_id} ") for p in views)
     assert f"api_tokens token {token['id']}: its actor is not the one its events record" in views

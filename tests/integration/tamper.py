@@ -86,6 +86,21 @@ class Tamper:
             version,
         )
 
+    def insert_at(
+        self, notification_id: int, originator_id: object, version: int, topic: str, state: bytes
+    ) -> None:
+        """Insert an event row under a notification id of one's choosing (a freed one)."""
+        column = "notification_id" if self.postgres else "rowid"
+        self._execute(
+            f"INSERT INTO {self.table} ({column}, originator_id, originator_version, topic, "
+            "state) VALUES (?, ?, ?, ?, ?)",
+            notification_id,
+            self._id(originator_id),
+            version,
+            topic,
+            state,
+        )
+
     def swap(self, refund_id: object, a: int, b: int) -> None:
         """Swap two events' places: their originator_version values."""
         for old, new in ((a, -1), (b, a), (-1, b)):

@@ -170,7 +170,36 @@ def test_a_deleted_history_event_is_named_by_the_checkpoint(
     Tamper(database_url).delete(history.originator_id, history.originator_version)
     report = verify_log(log, checkpoint, lambda row: None)
     assert not report.intact
-    assert f"the log holds the event of {history.originator_id} version " in report.problems[0]
+    version = history.originator_version
+    assert report.problems[0].endswith(
+        f": the event of {history.originator_id} version {version} was removed from the events"
+    )
+    assert len(report.problems) == 1  # the events after it still line up with their leaves
+
+
+def test_an_inserted_event_is_named_and_the_ones_after_it_still_compared(
+    make_app: Callable[..., RefundLedger], database_url: str, signer: Signer
+) -> None:
+    app = _demo(make_app, database_url)
+    log = AuditLog(app, open_store(app))
+    checkpoint = parse_checkpoint(sign_checkpoint(log, signer, NOW))
+    refund_id, version = _with(app, "Approved", b"finance:fay")
+    tamper = Tamper(database_url)
+    rewrite_refund(app, tamper, refund_id, replacing(version, "finance:fay", "finance:frank"))
+    # another event put in the place (the notification id) of an earlier one
+    victim = app.recorder.select_notifications(None, 10**6)[3]
+    tamper.delete(victim.originator_id, victim.originator_version)
+    tamper.insert_at(victim.id, victim.originator_id, 99, victim.topic, victim.state)
+    problems = verify_log(log, checkpoint, lambda row: None).problems
+    assert problems[0].endswith(
+        f"the event of {victim.originator_id} version {victim.originator_version} was removed "
+        "from the events"
+    ), problems
+    assert any(p.endswith(" is in no leaf: it was inserted") for p in problems), problems
+    assert any(
+        p.endswith(f"Approved of {refund_id} version {version} was altered after it was logged")
+        for p in problems
+    ), problems
 
 
 def _receipt(
