@@ -9,11 +9,11 @@ it. The key name is the log's origin: the checkpoint's first line.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from ledger.audit.note import COSIGNATURE_V1, ED25519, NoteError, Signer, Verifier, valid_name
 from ledger.domain.errors import InvalidInput
+from ledger.secret_files import checked_file
 
 DEFAULT_ORIGIN = "refund-ledger.local/log"
 PRIVATE_NAME, PUBLIC_NAME = "ledger.key", "ledger.pub"
@@ -51,16 +51,8 @@ def _write(path: Path, text: str, mode: int) -> None:
 
 def read_text(path: str, what: str, private: bool) -> str:
     """The text of a key file once it is a regular file (only its owner's, when private)."""
+    checked_file(what, path, private, InvalidKeyFile)
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidKeyFile(f"{what} {path} is not a regular file")
-        mode = stat.S_IMODE(info.st_mode)
-        if private and mode & 0o077:
-            raise InvalidKeyFile(
-                f"{what} {path} is open to group or others (mode {mode:04o}): "
-                "it holds a secret, chmod 600 it"
-            )
         return Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise InvalidKeyFile(f"{what} {path} cannot be read: {error.strerror or error}") from None

@@ -10,15 +10,14 @@ message, repr or log line ever holds a password. This module imports no Kafka cl
 
 from __future__ import annotations
 
-import os
 import ssl
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ledger.domain.errors import InvalidInput
+from ledger.secret_files import checked_file
 
 PREFIX = "LEDGER_KAFKA_"
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -164,30 +163,11 @@ def _protocols_using(group: str) -> str:
 
 
 def _readable_file(name: str, path: str) -> str:
-    """`path`, once it is a regular file this process can read."""
-    try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            raise InvalidKafkaSettings(f"{PREFIX}{name} {path} is not a regular file")
-        with open(path, "rb") as file:
-            file.read(1)
-    except OSError as error:
-        raise InvalidKafkaSettings(
-            f"{PREFIX}{name} {path} cannot be read: {error.strerror or error}"
-        ) from None
-    return path
+    return checked_file(f"{PREFIX}{name}", path, False, InvalidKafkaSettings)
 
 
 def _secret_file(name: str, path: str) -> str:
-    """A readable file that only its owner may read or write (mode 0600 or stricter)."""
-    _readable_file(name, path)
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    if mode & 0o077:
-        raise InvalidKafkaSettings(
-            f"{PREFIX}{name} {path} is open to group or others (mode {mode:04o}): "
-            f"it holds a secret, chmod 600 it"
-        )
-    return path
+    return checked_file(f"{PREFIX}{name}", path, True, InvalidKafkaSettings)
 
 
 def _password(name: str, path: str) -> str:
