@@ -186,12 +186,8 @@ def consistency(log: AuditLog, old_size: int, old_root: bytes | None = None) -> 
             )
         proof = log.consistency(db, old_size, new.size)
         if old_root is None:
-            old_root = _root_at(log, db, old_size)
+            old_root = range_hash(log.nodes(db, old_size, [old_size - 1]), 0, old_size)
     return ConsistencyProof(old_size, old_root, note, new.size, new.root, proof)
-
-
-def _root_at(log: AuditLog, db: Any, size: int) -> bytes:
-    return range_hash(log.nodes(db, size, [size - 1] if size else []), 0, size)
 
 
 def add_cosignature(log: AuditLog, note: str, witness: Verifier) -> int:

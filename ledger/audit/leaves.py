@@ -23,17 +23,16 @@ class LoggedEvent:
     state: bytes
 
     def data(self) -> bytes:
-        return b"%s%s\n%d\n%s\n%s" % (
-            PREFIX,
-            self.originator_id.encode(),
-            self.originator_version,
-            self.topic.encode(),
-            self.state,
-        )
+        return head(self.originator_id, self.originator_version, self.topic) + self.state
 
     def names(self) -> str:
         kind = self.topic.rpartition(":")[2]
         return f"{kind} of {self.originator_id} version {self.originator_version}"
+
+
+def head(originator_id: str, originator_version: int, topic: str) -> bytes:
+    """A leaf's data before the state: its first four lines."""
+    return b"%s%s\n%d\n%s\n" % (PREFIX, originator_id.encode(), originator_version, topic.encode())
 
 
 def parse(data: bytes) -> LoggedEvent:

@@ -24,7 +24,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from ledger.audit.errors import IntegrityFailure
-from ledger.audit.leaves import PREFIX
+from ledger.audit.leaves import head
 from ledger.audit.merkle import (
     Frontier,
     consistency_proof,
@@ -109,10 +109,9 @@ class AuditLog:
         frontier = Frontier.from_bytes(tree.size, tree.frontier)
         leaves: list[tuple[int, int, str, int, bytes]] = []
         digests: list[bytes] = []
-        sha256, prefix, at = hashlib.sha256, PREFIX, tree.size
+        sha256, at = hashlib.sha256, tree.size
         for notification_id, aggregate, version, topic, state in found:
-            head = b"%s%s\n%d\n%s\n" % (prefix, aggregate.encode(), version, topic.encode())
-            digest = sha256(b"\x00" + head + state).digest()
+            digest = sha256(b"\x00" + head(aggregate, version, topic) + state).digest()
             digests.append(digest)
             leaves.append((at, notification_id, aggregate, version, digest))
             at += 1

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from ledger.audit.leaves import PREFIX, LoggedEvent
+from ledger.audit.leaves import LoggedEvent, head
 from ledger.audit.log import AuditLog
 from ledger.audit.merkle import Frontier
 from ledger.audit.note import Checkpoint
@@ -67,14 +67,13 @@ def verify_log(log: AuditLog, checkpoint: Checkpoint, feed: Callable[[Any], None
     lined = _LinedUp(log)
     tiles: str | None = None
     start, position, size = 0, 0, checkpoint.size
-    sha256, prefix = hashlib.sha256, PREFIX
+    sha256 = hashlib.sha256
     while page := log.reader.after(log.store, start, PAGE):
         digests = []
         for _, aggregate, version, topic, state in page:
             if topic in CHAINED_TOPICS:
                 feed(StoredEvent(UUID(aggregate), version, topic, state))
-            head = b"%s%s\n%d\n%s\n" % (prefix, aggregate.encode(), version, topic.encode())
-            digests.append(sha256(b"\x00" + head + state).digest())
+            digests.append(sha256(b"\x00" + head(aggregate, version, topic) + state).digest())
         for offset, row in enumerate(page):
             lined.event(position + offset, row, digests[offset])
         for completed in _grow(events, digests, size, roots, "events"):

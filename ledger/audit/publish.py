@@ -128,7 +128,7 @@ class HttpLog:
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                 return int(answer.status), answer.read().decode("utf-8")
         except urllib.error.HTTPError as error:
             return int(error.code), error.read().decode("utf-8", "replace")

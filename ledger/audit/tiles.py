@@ -43,10 +43,6 @@ def get(tile: bytes, slot: int) -> bytes:
     return tile[slot * HASH_SIZE : (slot + 1) * HASH_SIZE]
 
 
-def put(tile: bytearray, slot: int, digest: bytes) -> None:
-    tile[slot * HASH_SIZE : (slot + 1) * HASH_SIZE] = digest
-
-
 def write_row(
     tiles: dict[Key, bytearray],
     base: Mapping[Key, bytes],

@@ -21,7 +21,7 @@ from ledger.audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from ledger.audit.tiles import EMPTY, along, place, put
+from ledger.audit.tiles import along, write_row
 from ledger.demo import run_demo
 from ledger.store.merkle_log import LogTables, TreeRow
 from ledger.store.tracking import open_store
@@ -127,8 +127,7 @@ def test_tiles_serve_proofs_across_tiers_in_one_read(memory_url: str, size: int)
         for position, digest in enumerate(leaves):
             rows.append((position, position + 1, "x", position, digest))
             for level, index, node in frontier.append(digest):
-                key, slot = place(level, index)
-                put(tiles.setdefault(key, bytearray(EMPTY)), slot, node)
+                write_row(tiles, {}, level, index, [node])
         assert {tier for tier, _ in tiles} == {0, 1, 2, 3, 4}
         with tables.store.writing() as db:
             written = {key: bytes(tile) for key, tile in tiles.items()}

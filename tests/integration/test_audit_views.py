@@ -86,7 +86,7 @@ def test_an_edited_token_row_is_named_and_a_deleted_one_too(
     make_app: Callable[..., RefundLedger], database_url: str
 ) -> None:
     projections = _projections(make_app, database_url)
-    tokens = Tokens.open(projections.app)  # type: ignore[arg-type]
+    tokens = Tokens.open(make_app(database_url))
     kept = tokens.issue(Actor.parse("customer:c-1"), 30)
     gone = tokens.issue(Actor.parse("agent:ann"), 30)
     assert not verify_views(projections, tokens).problems
