@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.application import Application
 from psycopg import sql
@@ -21,12 +21,14 @@ from consumers import compliance_schema as tables
 from consumers.alerts import event_alert, publish_pending
 from consumers.chain_check import Head, chain_problems, replay_problems
 from consumers.messages import Delivered
-from consumers.witnessing import Witnessing
 from ledger.domain.chain import UNCHAINED, canonical_json
 from ledger.projections.base import insert, time_key
 from ledger.store.tracking import Db, PostgresViews, ViewStore, open_store
 
 ALERTS_TOPIC = "refunds.alerts"
+
+if TYPE_CHECKING:
+    from consumers.witnessing import Witnessing
 
 
 def utc_now() -> datetime:

@@ -8,12 +8,13 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from psycopg import sql
 
 from consumers import compliance_schema as tables
 from ledger.audit.witness import ALERT, LogSource, Outcome, Witness, look
-from ledger.domain.errors import LedgerError
+from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.projections.base import insert, time_key
 from ledger.store.tracking import ViewStore
 
@@ -71,3 +72,27 @@ class Witnessing:
             witness_round(store, self.witness, self.log, clock)
         except LedgerError as error:
             logger.warning("witness: %s", error.message)
+
+
+def open_witness(
+    where: str,
+    key: str,
+    log_key: str,
+    state: str,
+    token_file: str | None,
+    names: tuple[str, str, str, str] = ("--key", "--log-key", "--state", "--token-file"),
+) -> tuple[Witness, LogSource]:
+    """The witness of the given key files and state directory, and the log it reads (a URL,
+    with the bearer token in `token_file`, or a published directory); `names` are the
+    options that gave them, for the refusals."""
+    from ledger.audit.keys import load_signer, load_verifier, read_text
+    from ledger.audit.publish import source
+
+    key_name, log_key_name, state_name, token_name = names
+    if not Path(state).is_dir():
+        raise InvalidInput(f"{state_name} {state} is not a directory")
+    token = None
+    if token_file is not None:
+        token = read_text(token_file, token_name, private=True).strip()
+    signer, verifier = load_signer(key, key_name), load_verifier(log_key, log_key_name)
+    return Witness(signer, verifier, Path(state)), source(where, token)

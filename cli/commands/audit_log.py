@@ -243,21 +243,12 @@ def witness(
     """Keep the last checkpoint accepted, check that each new one is an append-only extension
     of it (a consistency proof), cosign it (C2SP tlog-cosignature) into DIR/cosigned/, and
     raise a checkpoint_inconsistent compliance alert when the log forks or shrinks."""
-    from consumers.witnessing import witness_round
-    from ledger.audit.publish import source
-    from ledger.audit.witness import Witness
+    from consumers.compliance import ensure_tables
+    from consumers.witnessing import open_witness, witness_round
 
-    state = Path(state_dir)
-    if not state.is_dir():
-        raise InvalidInput(f"--state {state_dir} is not a directory")
-    signer = load_signer(key, "--key")
-    token = read_text(token_file, "--token-file", private=True).strip() if token_file else None
-    judge = Witness(signer, load_verifier(log_key, "--log-key"), state)
-    log = source(where, token)
+    judge, log = open_witness(where, key, log_key, state_dir, token_file)
     stop = None if once else stop_on_signals()
     with ledger.container.consumer_store(alerts_db) as store:
-        from consumers.compliance import ensure_tables
-
         ensure_tables(store)
         while True:
             outcomes = witness_round(store, judge, log, lambda: datetime.now(UTC))

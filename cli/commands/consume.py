@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,7 +20,9 @@ from cli.running import (
 from consumers.compliance import ALERTS_TOPIC, ComplianceHandler
 from consumers.finance import FinanceHandler
 from consumers.handler import Handler
-from consumers.witnessing import Witnessing
+
+if TYPE_CHECKING:
+    from consumers.witnessing import Witnessing
 
 F = TypeVar("F", bound=Callable[..., Any])
 BOOTSTRAP_ENV = "LEDGER_KAFKA_BOOTSTRAP"
@@ -150,18 +151,9 @@ def _witnessing(
     token_file: str | None,
     every: float,
 ) -> Witnessing:
-    from ledger.audit.keys import load_signer, load_verifier, read_text
-    from ledger.audit.publish import source
-    from ledger.audit.witness import Witness
+    from consumers.witnessing import Witnessing, open_witness
 
     if key is None or log_key is None or state is None:
         raise click.UsageError("--witness-log needs --witness-key, --log-key and --witness-state")
-    if not Path(state).is_dir():
-        raise click.BadParameter(f"{state} is not a directory", param_hint="--witness-state")
-    token = (
-        read_text(token_file, "--witness-token-file", private=True).strip() if token_file else None
-    )
-    witness = Witness(
-        load_signer(key, "--witness-key"), load_verifier(log_key, "--log-key"), Path(state)
-    )
-    return Witnessing(witness, source(where, token), every)
+    names = ("--witness-key", "--log-key", "--witness-state", "--witness-token-file")
+    return Witnessing(*open_witness(where, key, log_key, state, token_file, names), every)

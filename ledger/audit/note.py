@@ -17,12 +17,15 @@ import binascii
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from typing import TYPE_CHECKING
 
 from ledger.domain.errors import InvalidInput
+
+if TYPE_CHECKING:  # loaded only to sign or verify: the CLI's audit commands start without it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 ED25519 = 0x01
 COSIGNATURE_V1 = 0x04
@@ -69,6 +72,8 @@ def valid_name(name: str) -> bool:
 
 
 def _public_bytes(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
@@ -100,6 +105,9 @@ class Verifier:
         return verifier
 
     def verify(self, message: bytes, signature: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             Ed25519PublicKey.from_public_bytes(self.public).verify(signature, message)
         except InvalidSignature:
@@ -129,11 +137,15 @@ class Signer:
     def generate(cls, name: str, kind: int = ED25519) -> Signer:
         if not valid_name(name):
             raise NoteError(f"a key name must be non-empty, without spaces or '+': {name!r}")
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         seed = Ed25519PrivateKey.generate().private_bytes_raw()
         return cls(name, kind, seed)
 
     @property
     def _key(self) -> Ed25519PrivateKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return Ed25519PrivateKey.from_private_bytes(self.seed)
 
     @property
