@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from ledger.audit.findings import Findings
 from ledger.audit.leaves import LoggedEvent, head
 from ledger.audit.log import AuditLog
 from ledger.audit.merkle import Frontier
@@ -31,25 +32,11 @@ PAGE = 5000
 
 
 @dataclass
-class LogReport:
+class LogReport(Findings):
     checkpoint_size: int
     events: int = 0  # stored events hashed
     integrated: int = 0  # leaves of the integrated log
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def intact(self) -> bool:
-        return not self.problems
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "intact": self.intact,
-            "checkpoint_size": self.checkpoint_size,
-            "events": self.events,
-            "integrated": self.integrated,
-            "first_problem": self.problems[0] if self.problems else None,
-            "problems": self.problems,
-        }
 
 
 def _named(leaf: LeafRow) -> str:

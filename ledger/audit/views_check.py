@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from ledger.app.tokens import Tokens, disagreement
+from ledger.audit.findings import Findings
 from ledger.domain.token import ApiToken
 from ledger.projections.base import Fact, View
 from ledger.projections.runner import Projections
@@ -30,23 +31,10 @@ PAGE = 5000
 
 
 @dataclass
-class ViewsReport:
+class ViewsReport(Findings):
     tables: int = 0
     rows: int = 0
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def intact(self) -> bool:
-        return not self.problems
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "intact": self.intact,
-            "tables": self.tables,
-            "rows": self.rows,
-            "first_problem": self.problems[0] if self.problems else None,
-            "problems": self.problems,
-        }
 
 
 @contextmanager
