@@ -22,7 +22,7 @@ TLS_PROTOCOLS = ("SSL", "SASL_SSL")
 DEFAULT_SECONDS = 10.0
 
 
-class BrokerCertificateRefused(KafkaConnectionError):  # type: ignore[misc]  # untyped library
+class BrokerCertificateRefused(KafkaConnectionError):  # type: ignore[misc]  # kafka-python has no types: its error class is Any to mypy
     """The broker's TLS certificate fails verification (a wrong CA file, host name or date)."""
 
     def __str__(self) -> str:

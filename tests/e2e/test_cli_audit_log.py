@@ -5,14 +5,9 @@ catching the insider of issue 15; a receipt checked offline."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import stat
-import subprocess
 from pathlib import Path
 from uuid import UUID
-
-from waiting import wait_until
 
 from ledger.audit.leaves import LoggedEvent
 from ledger.audit.log import AuditLog
@@ -21,26 +16,12 @@ from ledger.bootstrap import bootstrap
 from ledger.config import Settings
 from ledger.domain.actor import Actor
 
-from .support import LEDGER, Ledger, clean_env
+from .killing import kill_when, seed
+from .support import Ledger, clean_env
 from integration.insider import replacing, rewrite_refund
-from integration.support import form
 from integration.tamper import Tamper
 
 AGENT, MANAGER = Actor.parse("agent:alice"), Actor.parse("manager:mo")
-
-
-def _seed(url: str, refunds: int) -> None:
-    app = bootstrap(Settings(database_url=url)).ledger
-    try:
-        for n in range(refunds):
-            amount = "80.00" if n % 2 else "20.00"
-            refund = app.request(
-                AGENT, form(order_id=f"O-{n}", customer_id=f"C-{n}", amount=amount)
-            )
-            if n % 4 == 1:
-                app.approve(refund.id, MANAGER, None, None)
-    finally:
-        app.close()
 
 
 def _tree(url: str) -> tuple[int, bytes, bytes]:
@@ -72,19 +53,13 @@ def _count(url: str) -> int:
 def test_an_integrator_killed_mid_page_resumes_with_the_tree_of_a_clean_run(
     ledger: Ledger,
 ) -> None:
-    _seed(ledger.database_url, 300)
-    runner = subprocess.Popen(
-        [*LEDGER, "--db", ledger.database_url, "audit", "integrate", "--batch", "7"],
-        cwd=ledger.workdir,
-        env=clean_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    seed(ledger.database_url, 300)
+    kill_when(
+        ledger,
+        ["audit", "integrate", "--batch", "7"],
+        lambda: _tree(ledger.database_url)[0] > 100,
+        "a hundred leaves",
     )
-    try:
-        wait_until(lambda: _tree(ledger.database_url)[0] > 100, "a hundred leaves", 0.02)
-    finally:
-        os.kill(runner.pid, signal.SIGKILL)
-        runner.wait(timeout=30)
     size, root, expected = _tree(ledger.database_url)
     total = _count(ledger.database_url)
     assert 0 < size < total, "the integrator was not killed in the middle of the log"

@@ -4,7 +4,6 @@ view, and a projection process killed with SIGKILL mid catch-up that applies eve
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 from typing import Any
@@ -20,25 +19,11 @@ from ledger.config import Settings
 from ledger.domain.actor import Actor
 from ledger.projections.runner import Projections
 
+from .killing import kill_when, seed
 from .support import LEDGER, Ledger, clean_env
 from integration.support import form
 
 AGENT, MANAGER = Actor.parse("agent:ann"), Actor.parse("manager:bob")
-
-
-def _seed(url: str, refunds: int) -> None:
-    """`refunds` requests in-process, every other one approved by a manager (many events)."""
-    app = bootstrap(Settings(database_url=url)).ledger
-    try:
-        for n in range(refunds):
-            amount = "80.00" if n % 2 else "20.00"  # above 50.00 waits for a manager
-            refund = app.request(
-                AGENT, form(order_id=f"O-{n}", customer_id=f"C-{n}", amount=amount)
-            )
-            if n % 4 == 1:
-                app.approve(refund.id, MANAGER, None, None)
-    finally:
-        app.close()
 
 
 def _positions(url: str) -> dict[str, tuple[int, int]]:
@@ -80,24 +65,18 @@ def _check_applied_exactly_once(url: str) -> None:
 def test_projection_killed_mid_catch_up_applies_every_event_once_after_restart(
     ledger: Ledger,
 ) -> None:
-    _seed(ledger.database_url, 400)
-    runner = subprocess.Popen(
-        [*LEDGER, "--db", ledger.database_url, "projections", "run", "--batch", "7"],
-        cwd=ledger.workdir,
-        env=clean_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    seed(ledger.database_url, 400)
+
+    def a_quarter_applied() -> bool:
+        position, head = _positions(ledger.database_url)["decision_trail"]
+        return position > head // 4
+
+    kill_when(
+        ledger,
+        ["projections", "run", "--batch", "7"],
+        a_quarter_applied,
+        "a quarter of the events to be applied",
     )
-    try:
-
-        def a_quarter_applied() -> bool:
-            position, head = _positions(ledger.database_url)["decision_trail"]
-            return position > head // 4
-
-        wait_until(a_quarter_applied, "a quarter of the events to be applied", 0.02)
-    finally:
-        os.kill(runner.pid, signal.SIGKILL)
-        runner.wait(timeout=30)
     position, head = _positions(ledger.database_url)["decision_trail"]
     assert 0 < position < head, "the runner was not killed in the middle of catching up"
     assert ledger.run("projections", "run", "--once").code == 0
@@ -121,7 +100,7 @@ def test_a_following_runner_applies_new_events_without_waiting_out_its_poll(
     try:
         if poll == "60":  # events stored before it listens would be caught up anyway
             wait_until(lambda: _listening(ledger.database_url), "the runner to LISTEN", 0.02)
-        _seed(ledger.database_url, 3)
+        seed(ledger.database_url, 3)
 
         def caught_up() -> bool:
             return all(p == h > 0 for p, h in _positions(ledger.database_url).values())
@@ -136,14 +115,14 @@ def test_a_following_runner_applies_new_events_without_waiting_out_its_poll(
 
 
 def test_list_reads_the_status_view_with_the_show_json_contract(ledger: Ledger) -> None:
-    _seed(ledger.database_url, 6)
+    seed(ledger.database_url, 6)
     listed = ledger.ok("list")
     assert listed == [ledger.show(r["id"]) for r in listed]
     assert len(listed) == 6
 
 
 def test_list_filters_and_pages(ledger: Ledger) -> None:
-    _seed(ledger.database_url, 8)
+    seed(ledger.database_url, 8)
     everything: list[dict[str, Any]] = ledger.ok("list")
     pending = ledger.ok("list", "--status", "pending_approval")
     assert {r["id"] for r in pending} == {
@@ -165,7 +144,7 @@ def test_list_filters_and_pages(ledger: Ledger) -> None:
 
 
 def test_rebuilt_views_equal_incremental_ones(ledger: Ledger) -> None:
-    _seed(ledger.database_url, 5)
+    seed(ledger.database_url, 5)
     before = ledger.ok("list")
     ledger.run("projections", "run", "--once")
     _seed_more = bootstrap(Settings(database_url=ledger.database_url)).ledger
